@@ -1,0 +1,45 @@
+# The two commands a new user needs: `make demo` and `make test`. Both create (or reuse) the
+# virtual environment .venv with the pinned versions of requirements.lock.
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+CORES     ?= 2
+PYTHON    ?= python3
+
+.PHONY: install demo test test-fast lint format plan clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed  ## create .venv with the pinned packages (idempotent)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+demo: install  ## run the whole study on tiny models (config/demo.yaml), CPU, minutes
+	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
+
+test: install  ## the test suite: unit, workflow (dry-runs, lint, format), end to end
+	$(PY) -m pytest -ra
+
+test-fast: install  ## everything but the end-to-end runs
+	$(PY) -m pytest -ra -m "not e2e"
+
+lint: install  ## snakemake --lint and snakefmt --check
+	PATH=$(abspath $(VENV))/bin:$$PATH $(SNAKEMAKE) --lint --configfile config/paper.yaml
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakefmt --check Snakefile workflow/rules
+
+format: install  ## format the workflow files with snakefmt
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakefmt Snakefile workflow/rules
+
+plan: install  ## what the paper config would run (job counts per rule)
+	$(SNAKEMAKE) -n --quiet rules --configfile config/paper.yaml
+
+clean:  ## remove the demo's results (never the paper run's)
+	rm -rf results/demo

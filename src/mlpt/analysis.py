@@ -1,0 +1,118 @@
+"""Analysis: the tidy accuracy table, statistics, and the paper's tables and figures.
+
+Everything downstream of evaluation reads only ``tables/accuracy.csv`` (one row per model × task
+× mixture × language), so any figure can be rebuilt from a results table alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import io
+from .mixtures import PRETRAINED
+
+ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",
+                    "in_training", "n", "correct", "accuracy", "ci_low", "ci_high"]
+
+
+def wilson_ci(correct, n, alpha: float = 0.05):
+    """Wilson score interval (statsmodels), vectorised; NaN where n == 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    return proportion_confint(correct, n, alpha=alpha, method="wilson")
+
+
+def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict) -> pd.DataFrame:
+    """Tidy accuracy table from evaluation summaries.
+
+    ``models`` and ``languages`` are the config sections; ``mixture_languages`` maps each mixture
+    name to its training languages."""
+    rows = []
+    for path in eval_files:
+        summary = io.read_json(path)
+        model, mixture = summary["model"], summary["mixture"]
+        langs = () if mixture == PRETRAINED else mixture_languages[mixture]
+        spec = models[model]
+        for lang, res in summary["languages"].items():
+            rows.append({
+                "model": model, "family": spec["family"], "params_b": spec["params_b"], "task": summary["task"],
+                "mixture": mixture, "n_train_langs": len(langs), "lang": lang,
+                "resource": languages[lang]["resource"], "in_training": lang in langs,
+                "n": res["n"], "correct": res["correct"],
+            })
+    if not rows:
+        raise ValueError("no evaluation results to collect")
+    df = pd.DataFrame(rows)
+    df["accuracy"] = df["correct"] / df["n"]
+    df["ci_low"], df["ci_high"] = wilson_ci(df["correct"].to_numpy(), df["n"].to_numpy())
+    order = {m: i for i, m in enumerate(models)}
+    lang_order = {lang: i for i, lang in enumerate(languages)}
+    df = df.sort_values(["model", "task", "n_train_langs", "mixture", "lang"],
+                        key=lambda s: s.map(order) if s.name == "model" else s.map(lang_order) if s.name == "lang" else s)
+    return df[ACCURACY_COLUMNS].reset_index(drop=True)
+
+
+def table1_languages(languages: dict) -> pd.DataFrame:
+    role = {"core": "train + eval", "extra": "train only", "eval": "eval only"}
+    return pd.DataFrame([
+        {"code": code, "language": spec["name"], "resource": spec["resource"], "role": role[spec["role"]]}
+        for code, spec in languages.items()
+    ])
+
+
+def write_table(df: pd.DataFrame, csv_path: str, tex_path: str | None = None, caption: str = "", label: str = "") -> None:
+    with io.atomic_path(csv_path) as fh:
+        df.to_csv(fh, index=False)
+    if tex_path:
+        with io.atomic_path(tex_path) as fh:
+            fh.write(df.to_latex(index=False, caption=caption or None, label=label or None, escape=True))
+
+
+def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy per model × task × resource level × number of training languages.
+
+    For each mixture the accuracy is averaged over the evaluated languages of a resource level,
+    then mixtures with the same number of training languages are averaged (0 = pretrained)."""
+    per_mix = acc.groupby(["model", "task", "resource", "mixture", "n_train_langs"], as_index=False)["accuracy"].mean()
+    return per_mix.groupby(["model", "task", "resource", "n_train_langs"], as_index=False)["accuracy"].mean()
+
+
+def plot_fig2(acc: pd.DataFrame, models: dict, run: str, pdf_path: str, png_path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = fig2_data(acc)
+    tasks = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
+    resources = ["high", "low"]
+    labels = {m: spec["label"] for m, spec in models.items()}
+    models = [m for m in models if m in set(data["model"])]
+    palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
+    fig, axes = plt.subplots(len(tasks), 2, figsize=(8, 2.8 * len(tasks)), sharex=True, squeeze=False)
+    for r, task in enumerate(tasks):
+        for c, res in enumerate(resources):
+            ax = axes[r][c]
+            for model in models:
+                d = data[(data.task == task) & (data.resource == res) & (data.model == model)].sort_values("n_train_langs")
+                if len(d):
+                    ax.plot(d["n_train_langs"], 100 * d["accuracy"], marker="o", color=palette[model], label=labels[model])
+            ax.set_ylim(0, max(5.0, 105 * data["accuracy"].max()))
+            ax.set_title(f"{task}: {res}-resource languages", fontsize=10)
+            ax.set_ylabel("accuracy (%)")
+            ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("number of training languages (0 = pretrained)")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 5), frameon=False)
+    fig.suptitle(f"Average accuracy vs number of training languages (run: {run})", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    for path in (pdf_path, png_path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with io.atomic_path(path, "wb") as fh:
+            fig.savefig(fh, format=Path(path).suffix[1:], dpi=150)
+    plt.close(fig)

@@ -1,0 +1,133 @@
+"""Load and check a study configuration.
+
+A config file *is* the experiment (config/paper.yaml, config/demo.yaml). This module checks it
+in two passes before any job runs, and every error names the offending key and file:
+
+1. the JSON schema (``schemas/config.schema.yaml``): types, enums, identifier patterns and
+   unknown keys (``additionalProperties: false``); defaults from the schema are filled in;
+2. study rules the schema cannot express: the source language is a configured, trainable
+   language; every mixture names configured, trainable languages (an eval-only language such as
+   ``te`` may never be trained on); every language has prompt phrases; mixture names are unique.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the key path that causes it."""
+
+
+def load_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+
+
+def load_schema(name: str) -> dict:
+    return load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+
+
+def _key_path(path) -> str:
+    return "/".join(str(p) for p in path) or "<top level>"
+
+
+def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> None:
+    """Set schema defaults for absent object keys, recursively (in place)."""
+    if "$ref" in schema:
+        schema = _resolve_ref(schema["$ref"], root)
+    if not isinstance(instance, dict):
+        if isinstance(instance, list) and "items" in schema:
+            for item in instance:
+                _fill_defaults(item, schema["items"], root)
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub, root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key not in schema.get("properties", {}):
+                _fill_defaults(value, extra, root)
+
+
+def _resolve_ref(ref: str, root: Mapping) -> Mapping:
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def check_schema(instance: Any, schema: Mapping, source: str) -> None:
+    """Raise ConfigError naming the key of the first (most relevant) schema violation."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.path), str(e.path)))
+    if not errors:
+        return
+    err = jsonschema.exceptions.best_match(errors)
+    # oneOf/anyOf errors are vague; the deepest context error usually names the real key.
+    while err.context:
+        err = jsonschema.exceptions.best_match(err.context)
+    message = err.message
+    if err.validator == "additionalProperties":
+        message = f"unknown key ({message}); allowed keys: {sorted(err.schema.get('properties', {}))}"
+    raise ConfigError(f"{source}: key '{_key_path(err.absolute_path)}': {message}")
+
+
+def validate(config: dict, source: str = "config") -> dict:
+    """Check ``config`` against the schema and the study rules; fill defaults; return it."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(config).__name__}")
+    schema = load_schema("config")
+    check_schema(config, schema, source)
+    _fill_defaults(config, schema, schema)
+    _check_study_rules(config, source)
+    return config
+
+
+def load(path: str | Path) -> dict:
+    """Read, check and return a config file (defaults filled in)."""
+    return validate(load_yaml(path), source=str(path))
+
+
+def _check_study_rules(config: dict, source: str) -> None:
+    from . import mixtures, prompts  # local import: both modules import this one
+
+    langs = config["languages"]
+    src = config["source_language"]
+    if src not in langs:
+        raise ConfigError(f"{source}: key 'source_language': '{src}' is not one of the configured languages {list(langs)}")
+    if langs[src]["role"] == "eval":
+        raise ConfigError(f"{source}: key 'languages/{src}/role': the source language cannot be eval-only")
+    phrases = prompts.load_phrases(Path(config["resources_dir"]) / prompts.PHRASES_FILE, must_exist=False)
+    if phrases is not None:
+        missing = [code for code in langs if code not in phrases["languages"]]
+        if missing:
+            raise ConfigError(
+                f"{source}: key 'languages': no prompt phrases for {missing} in "
+                f"{Path(config['resources_dir']) / prompts.PHRASES_FILE}"
+            )
+    for model, spec in config["models"].items():
+        if "tiny" in spec and "hub_id" in spec:
+            raise ConfigError(f"{source}: key 'models/{model}': give either hub_id or tiny, not both")
+    mt = config["translation"]["model"]
+    if ("hub_id" in mt) == ("tiny" in mt):
+        raise ConfigError(f"{source}: key 'translation/model': give exactly one of hub_id or tiny")
+    # Expanding the mixtures checks every language they name (raises ConfigError with the key).
+    mixtures.expand(config, source=source)

@@ -1,0 +1,29 @@
+"""Logging for workflow scripts: everything a job prints goes to its rule's ``log:`` file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def setup(snakemake) -> None:
+    """Send Python logging, warnings, stdout/stderr (tqdm progress too) and uncaught exceptions
+    to ``snakemake.log[0]``; pin torch's CPU threads to the job's ``threads``."""
+    path = snakemake.log[0]
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    stream = open(path, "a", buffering=1, encoding="utf-8")
+    sys.stdout = sys.stderr = stream
+    logging.basicConfig(level=logging.INFO, stream=stream, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)
+
+    def _excepthook(kind, value, tb):
+        logging.getLogger("mlpt").error("job failed", exc_info=(kind, value, tb))
+        sys.__stderr__.write(f"{kind.__name__}: {value}\n(see {path})\n")
+
+    sys.excepthook = _excepthook
+    # Read by torch / tokenizers / HF at import time (scripts import them after this call).
+    os.environ["OMP_NUM_THREADS"] = str(getattr(snakemake, "threads", 1))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

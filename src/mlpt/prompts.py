@@ -1,0 +1,117 @@
+"""Prompt phrases and templates: the single place that turns a record into model text.
+
+Training (the mixture stage) and evaluation (the lm-eval task documents) both render prompts
+with these functions, and both wrap them with the model's own chat template through
+:func:`chat_prompt` / :func:`chat_completion`, so the text a model is trained on and the text
+it is tested on cannot drift apart. The phrases themselves are data:
+``resources/prompts/phrases.yaml``.
+
+A tokenizer without a chat template gets :data:`FALLBACK_CHAT_TEMPLATE` (a plain
+"### User / ### Assistant" layout ending with the EOS token).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PHRASES_FILE = Path("prompts") / "phrases.yaml"
+
+FALLBACK_CHAT_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'user' %}### User:\n{{ m['content'] }}\n\n"
+    "{% elif m['role'] == 'assistant' %}### Assistant:\n{{ m['content'] }}{{ eos_token }}\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}### Assistant:\n{% endif %}"
+)
+
+
+def load_phrases(path: str | Path, must_exist: bool = True) -> dict | None:
+    path = Path(path)
+    if not path.exists():
+        if must_exist:
+            raise FileNotFoundError(f"prompt phrase file not found: {path}")
+        return None
+    return _load_cached(str(path.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    for key in ("languages", "templates"):
+        if key not in data:
+            raise ValueError(f"{path}: missing top-level key '{key}'")
+    return data
+
+
+def _lang(phrases: dict, lang: str) -> dict:
+    try:
+        return phrases["languages"][lang]
+    except KeyError:
+        raise KeyError(f"no prompt phrases for language '{lang}'") from None
+
+
+def render_prompt(kind: str, record: dict, phrases: dict) -> str:
+    """The user turn for a record of task kind ``kind`` in the record's language."""
+    templates = phrases["templates"]
+    if kind == "math":
+        return templates["math"].format(question=record["question"], step_by_step=_lang(phrases, record["lang"])["step_by_step"])
+    if kind == "api_call":
+        return templates["api_call"].format(apis=record["apis"], dialogue=record["question"])
+    raise ValueError(f"unknown task kind '{kind}'")
+
+
+def render_response(kind: str, record: dict, phrases: dict) -> str:
+    """The assistant turn a training record teaches."""
+    if kind == "math":
+        answer = _lang(phrases, record["lang"])["answer"].format(answer=record["answer"])
+        return f"{record['reasoning'].rstrip()}\n{answer}"
+    if kind == "api_call":
+        return phrases["templates"]["api_call_response"].format(call=record["call"])
+    raise ValueError(f"unknown task kind '{kind}'")
+
+
+def answer_phrases(phrases: dict) -> list[str]:
+    """Every language's answer phrases (the extractor accepts any of them), longest first."""
+    found = {p for spec in phrases["languages"].values() for p in spec["answer_phrases"]}
+    return sorted(found, key=lambda p: (-len(p), p))
+
+
+# --- chat formatting -------------------------------------------------------------------------
+
+
+def ensure_chat_template(tokenizer) -> None:
+    """Give a tokenizer without a chat template the documented fallback."""
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+
+
+def chat_prompt(tokenizer, user_text: str) -> str:
+    """The exact text a model sees before its answer (what lm-eval renders with apply_chat_template)."""
+    ensure_chat_template(tokenizer)
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": user_text}], tokenize=False, add_generation_prompt=True
+    )
+
+
+def chat_completion(tokenizer, user_text: str, response: str) -> tuple[str, str]:
+    """(prompt, completion): the completion is everything the template adds after the prompt,
+    i.e. the response and the end-of-turn marker. Loss is computed on the completion only."""
+    prompt = chat_prompt(tokenizer, user_text)
+    full = tokenizer.apply_chat_template(
+        [{"role": "user", "content": user_text}, {"role": "assistant", "content": response}], tokenize=False
+    )
+    if not full.startswith(prompt):
+        raise ValueError("chat template renders the prompt differently with and without the answer; cannot mask the loss")
+    return prompt, full[len(prompt) :]
+
+
+def end_of_turn(tokenizer) -> str:
+    """The marker the chat template puts after an assistant turn (a generation stop string)."""
+    marker = "\u2063RESPONSE\u2063"
+    _, completion = chat_completion(tokenizer, "x", marker)
+    tail = completion.split(marker, 1)[1].strip()
+    return tail or tokenizer.eos_token

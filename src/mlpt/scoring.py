@@ -1,0 +1,511 @@
+"""Scoring of model generations: MGSM-style math answers and API-Bank-style API calls.
+
+Standard library only.  Every public function is pure and never raises on odd
+model output (only :func:`score` raises, for an unknown ``kind``).
+
+Math (MGSM)
+===========
+
+:func:`extract_number` returns the model's final numeric answer as a canonical
+string, or ``None`` when the text contains no number.
+
+Canonical form
+    A plain ASCII decimal string: no thousands separators, no leading zeros,
+    no trailing fractional zeros, no trailing ``.``; a leading ``-`` for
+    negatives; ``-0`` is ``0``.  Examples: ``"1234"``, ``"-18"``, ``"1.5"``,
+    ``"18.00" -> "18"``.
+
+Characters
+    Before anything else, every Unicode decimal digit (category Nd: Bengali
+    ০-৯, Thai ๐-๙, Telugu ౦-౯, Devanagari ०-९, Arabic-Indic ٠-٩, full-width
+    ０-９, ...) is replaced by its ASCII digit, looked up with
+    :func:`unicodedata.decimal` (superscripts such as ``²`` are *not* decimal
+    digits and are left alone).  Full-width ``，`` ``．`` ``－``, the minus sign
+    ``−`` (U+2212) and the Arabic separators ``٫`` ``٬`` become ``,`` ``.`` ``-``.
+    The replacement is one character for one, so positions do not move.
+
+Which number
+    1. Preferred: the first number after the LAST occurrence of any of the
+       ``answer_phrases`` (matched case-insensitively; any run of whitespace in
+       a phrase matches any run of whitespace; a trailing ``:``/``：`` of a
+       phrase is optional).  Between the phrase and the number there may be
+       up to 40 characters of anything except digits, sentence-final
+       punctuation (``. 。 ! ！ ? ？ । ॥``) and a newline after the first
+       non-space character: whitespace, ``:``, ``—``, ``**``, ``$ € ¥ ₹ £``,
+       ``\\boxed{``, a short word ("Janet makes $18") are all fine.  Words and
+       units after the number are ignored ("答えは18個です", "18 dollars").
+    2. Fallback, when no phrase is given, none occurs, or the last occurrence
+       is not followed by an acceptable number: the LAST number in the text.
+
+Numbers (tried in this order at each position)
+    * comma grouping ``1,234`` / ``1,234,567.5``: a first group of 1-3 digits
+      not starting with 0, then groups of exactly 3 digits -> thousands;
+    * European ``1.234,5`` (dot groups followed by a decimal comma) -> 1234.5;
+    * dot grouping with at least two groups ``1.234.567`` -> 1234567;
+    * space grouping with an ASCII space, no-break space (U+00A0), thin space
+      (U+2009) or narrow no-break space (U+202F): ``1 234`` -> 1234 (groups of
+      exactly 3 digits; an optional ``.5``/``,5`` decimal part);
+    * otherwise digits with an optional decimal part ``[.,]digits``: so a single
+      comma NOT followed by exactly three digits is a decimal comma
+      (``3,5`` -> 3.5) and a single ``.`` is always a decimal point
+      (``1.5`` stays ``1.5``, ``1.234`` is 1.234, never 1234).
+    * A ``.`` or ``,`` not followed by a digit is punctuation (``is 18.`` -> 18).
+    * Sign: a ``-`` directly before the number (or before a currency symbol
+      before it, ``-$5``) is a minus sign unless it follows an ASCII letter, a
+      digit or a closing bracket, where it is a hyphen/subtraction
+      (``3-4``, ``COVID-19``, ``23-15=8``).  So ``-18``, ``(-18)``,
+      ``答えは-18`` are negative.
+    * Known limitation: with ASCII-space grouping "2 300-gram bags" reads 2300.
+
+:func:`normalize_number` canonicalises a gold answer (``"2,125" -> "2125"``);
+it returns ``None`` unless the string holds exactly one number.
+:func:`numbers_equal` compares two answers numerically (tolerance 1e-9).
+
+API calls (API-Bank)
+====================
+
+Model output looks like
+``API-Request: [ModifyRegistration(appointment_id='34567890', new_appointment_date='2023-03-26')]``,
+possibly with prose around it and without the prefix or the brackets.
+
+Locating the call
+    Every ``Identifier(`` (ASCII identifier, no space before ``(``) is a
+    candidate, left to right.  Its span runs to the matching ``)``; parentheses
+    inside quoted strings are ignored (single or double quotes, backslash
+    escapes).  If the quotes never balance (``name='O'Brien'``), the span is
+    retried counting parentheses only.  No balanced span -> not a call.  The
+    first candidate that parses wins; candidates inside a span that was
+    balanced but did not parse are skipped (so ``Outer(x=Inner(y=1))`` gives
+    ``None``, not ``Inner``).  Only the first 64 candidates are tried, which
+    bounds the (otherwise quadratic) cost on degenerate repetitive output such
+    as ``f(f(f(f(...``.
+
+Parsing
+    ``ast.parse(span, mode="eval")`` must give a call of a plain name with
+    keyword arguments only (no positional arguments, no ``**kw``, no repeated
+    keyword); each value is read with :func:`ast.literal_eval` (strings,
+    numbers, True/False/None, lists, tuples, dicts, sets).
+    Fallback tokenizer, used only when the span is not valid Python syntax
+    (typically an unescaped inner quote, as in API-Bank's own gold
+    ``health_data='[{'name': 'blood_pressure', ...}]'``, or a keyword used as
+    an argument name, ``from='USD'``): the text between the parentheses is
+    split at every comma followed by ``identifier=``; each piece must be
+    ``key=value`` where the value is a Python literal or, failing that, is
+    wrapped in matching quotes (the text inside is then taken verbatim, with
+    ``\\'``/``\\"`` unescaped).  Anything else -> ``None``.  Caveat: inside a
+    broken string a literal ", key=" would be split.
+
+Value normalisation (:func:`normalize_value`; every value becomes a string)
+    * strings: surrounding whitespace stripped, inner runs of whitespace
+      collapsed to one space; case is preserved (matching is case-sensitive);
+    * numbers: canonical decimal form as for math answers, so ``5``, ``5.0``,
+      ``'5'`` and ``'5.0'`` all become ``"5"``; a string is treated as a
+      number only if it looks like one without leading zeros
+      (``-?(0|[1-9][0-9]*)(\\.[0-9]+)?``), so ids such as ``'007'`` and dates are
+      kept verbatim;
+    * ``True``/``False``/``None`` -> ``"True"``/``"False"``/``"None"`` (so the
+      string ``'True'`` equals the boolean);
+    * lists/tuples/dicts/sets -> ``json.dumps(..., sort_keys=True,
+      ensure_ascii=False)`` of the structure with every leaf normalised by
+      these same rules (sets sorted); a *string* that is itself a list/dict
+      literal (``'['John', 'Jane']'``, common in API-Bank gold) is parsed
+      and treated the same way, so quoted and unquoted lists match.
+
+:func:`canonical_call` renders ``Name(k1='v1', k2='v2')`` with keys sorted and
+``repr``-quoted normalised values; two outputs are the same call exactly when
+their canonical strings are equal.  :func:`calls_match` is exact match: same
+API name, same set of argument names, every value equal after normalisation.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Sequence
+
+__all__ = [
+    "ApiCall",
+    "calls_match",
+    "canonical_call",
+    "extract_number",
+    "normalize_number",
+    "normalize_value",
+    "numbers_equal",
+    "parse_api_call",
+    "score",
+    "to_ascii_digits",
+]
+
+# --------------------------------------------------------------------------
+# Math
+# --------------------------------------------------------------------------
+
+_PUNCT_MAP = {
+    "\uff0c": ",",  # full-width comma
+    "\uff0e": ".",  # full-width full stop
+    "\uff0d": "-",  # full-width hyphen-minus
+    "\u2212": "-",  # minus sign
+    "\u066b": ".",  # Arabic decimal separator
+    "\u066c": ",",  # Arabic thousands separator
+}
+
+
+class _AsciiDigitTable(dict):
+    """``str.translate`` table mapping any Unicode decimal digit to ASCII, filled lazily."""
+
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        if char in _PUNCT_MAP:
+            value = _PUNCT_MAP[char]
+        elif codepoint > 127 and unicodedata.category(char) == "Nd":
+            value = str(unicodedata.decimal(char))
+        else:
+            value = char  # every other character maps to itself
+        self[codepoint] = value
+        return value
+
+
+_ASCII_DIGITS = _AsciiDigitTable()
+
+
+def to_ascii_digits(text: str) -> str:
+    """Replace native decimal digits and full-width/Unicode number punctuation by ASCII."""
+    return text.translate(_ASCII_DIGITS)
+
+
+_SPACE_SEP = "[ \u00a0\u2009\u202f]"
+_NUMBER_RE = re.compile(
+    r"(?P<sign>(?<![A-Za-z0-9)\]}])-[$€£¥₹]?)?"
+    r"(?<!\d)"
+    r"(?:"
+    r"(?P<comma>[1-9]\d{0,2}(?:,\d{3}(?!\d))+(?:\.\d+)?)"
+    r"|(?P<eudot>[1-9]\d{0,2}(?:\.\d{3}(?!\d))+,\d+)"
+    r"|(?P<dots>[1-9]\d{0,2}(?:\.\d{3}(?!\d)){2,})"
+    rf"|(?P<space>[1-9]\d{{0,2}}(?:{_SPACE_SEP}\d{{3}}(?!\d))+(?:[.,]\d+)?)"
+    r"|(?P<plain>\d+(?:[.,]\d+(?![.,]\d))?)"
+    r")",
+    re.ASCII,
+)
+_GAP_LIMIT = 40
+_SENTENCE_END = re.compile(r"[.。!！?？।॥]")
+_NUMERIC_STR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _canonical_decimal(int_part: str, frac_part: str, negative: bool) -> str:
+    """Canonical ASCII decimal from digit strings (exact, no float rounding)."""
+    int_part = int_part.lstrip("0") or "0"
+    frac_part = frac_part.rstrip("0")
+    body = f"{int_part}.{frac_part}" if frac_part else int_part
+    return "-" + body if negative and body != "0" else body
+
+
+def _match_to_canonical(match: re.Match[str]) -> str:
+    """Canonical string of one ``_NUMBER_RE`` match."""
+    kind = match.lastgroup
+    raw = match.group(kind)
+    if kind == "comma":
+        plain = raw.replace(",", "")
+    elif kind == "eudot":
+        plain = raw.replace(".", "").replace(",", ".")
+    elif kind == "dots":
+        plain = raw.replace(".", "")
+    elif kind == "space":
+        plain = re.sub(_SPACE_SEP, "", raw).replace(",", ".")
+    else:
+        plain = raw.replace(",", ".")
+    int_part, _, frac_part = plain.partition(".")
+    return _canonical_decimal(int_part, frac_part, negative=bool(match.group("sign")))
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str] | None:
+    words = phrase.strip().rstrip(":：").split()
+    if not words:
+        return None
+    return re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+def _last_phrase_end(text: str, answer_phrases: Sequence[str]) -> int | None:
+    """End index of the last occurrence of any phrase, or None."""
+    best: tuple[int, int] | None = None  # (start, end)
+    for phrase in answer_phrases:
+        pattern = _phrase_pattern(phrase)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            if best is None or (m.start(), m.end()) > best:
+                best = (m.start(), m.end())
+    return None if best is None else best[1]
+
+
+def _gap_ok(gap: str) -> bool:
+    """Whether the text between an answer phrase and a number is acceptable."""
+    rest = gap.lstrip()
+    return len(rest) <= _GAP_LIMIT and "\n" not in rest and not _SENTENCE_END.search(rest)
+
+
+def _number_after_phrase(text: str, answer_phrases: Sequence[str]) -> str | None:
+    end = _last_phrase_end(text, answer_phrases)
+    if end is None:
+        return None
+    match = _NUMBER_RE.search(text, end)
+    if match is None or not _gap_ok(text[end : match.start()]):
+        return None
+    return _match_to_canonical(match)
+
+
+def _all_numbers(text: str) -> list[str]:
+    return [_match_to_canonical(m) for m in _NUMBER_RE.finditer(text)]
+
+
+def extract_number(text: str, answer_phrases: Sequence[str] = ()) -> str | None:
+    """The final numeric answer of a generation in canonical form, or None (see module doc)."""
+    if isinstance(answer_phrases, str):
+        answer_phrases = (answer_phrases,)
+    text = to_ascii_digits(text)
+    phrases = [to_ascii_digits(p) for p in answer_phrases]
+    after_phrase = _number_after_phrase(text, phrases)
+    if after_phrase is not None:
+        return after_phrase
+    numbers = _all_numbers(text)
+    return numbers[-1] if numbers else None
+
+
+def normalize_number(s: str) -> str | None:
+    """Canonicalise a gold answer such as ``"2,125"``; None unless it holds exactly one number."""
+    numbers = _all_numbers(to_ascii_digits(str(s)))
+    return numbers[0] if len(numbers) == 1 else None
+
+
+def numbers_equal(pred: str | None, gold: str) -> bool:
+    """Numeric equality of a predicted and a gold answer (tolerance 1e-9)."""
+    if pred is None:
+        return False
+    a, b = normalize_number(pred), normalize_number(gold)
+    if a is None or b is None:
+        return False
+    if a == b:
+        return True
+    with localcontext() as ctx:
+        ctx.prec = max(len(a), len(b)) + 12
+        return abs(Decimal(a) - Decimal(b)) <= Decimal("1e-9")
+
+
+# --------------------------------------------------------------------------
+# API calls
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A parsed API call: name and (key, normalised value) pairs sorted by key."""
+
+    name: str
+    args: tuple[tuple[str, str], ...]
+
+    def canonical(self) -> str:
+        inner = ", ".join(f"{key}={value!r}" for key, value in self.args)
+        return f"{self.name}({inner})"
+
+
+_CANDIDATE_RE = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*\(")
+_MAX_CANDIDATES = 64
+_FALLBACK_SPLIT_RE = re.compile(r",\s*(?=[A-Za-z_][A-Za-z0-9_]*\s*=(?!=))")
+_FALLBACK_PAIR_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*?)\s*", re.DOTALL)
+_PARSE_ERRORS = (SyntaxError, ValueError, TypeError, RecursionError, MemoryError)
+_Canon = str | list | dict  # normalised structure: every leaf is a str
+
+
+def _normalize_number_string(s: str) -> str:
+    negative = s.startswith("-")
+    int_part, _, frac_part = s.lstrip("-").partition(".")
+    return _canonical_decimal(int_part, frac_part, negative)
+
+
+def _float_to_string(x: float) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return repr(x)
+    return _normalize_number_string(format(Decimal(repr(x)), "f"))
+
+
+def _canon_string(s: str) -> _Canon:
+    s = " ".join(s.split())
+    if _NUMERIC_STR.fullmatch(s):
+        return _normalize_number_string(s)
+    if s[:1] in ("[", "{"):
+        try:
+            parsed = ast.literal_eval(s)
+        except _PARSE_ERRORS:
+            return s
+        if isinstance(parsed, (list, tuple, dict, set, frozenset)):
+            return _canon(parsed)
+    return s
+
+
+def _canon(value: object) -> _Canon:
+    """Recursive normalisation: scalars to strings, containers to lists/dicts of them."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_to_string(value)
+    if isinstance(value, str):
+        return _canon_string(value)
+    if isinstance(value, (list, tuple)):
+        return [_canon(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canon(v) for v in value), key=_dump)
+    if isinstance(value, dict):
+        return {_as_key(_canon(k)): _canon(v) for k, v in value.items()}
+    return " ".join(str(value).split())  # complex, bytes, ...
+
+
+def _as_key(c: _Canon) -> str:
+    return c if isinstance(c, str) else _dump(c)
+
+
+def _dump(c: _Canon) -> str:
+    return json.dumps(c, sort_keys=True, ensure_ascii=False)
+
+
+def normalize_value(value: object) -> str:
+    """Normalised string form of one argument value (rules in the module doc)."""
+    return _as_key(_canon(value))
+
+
+def _balanced_end(text: str, open_paren: int, honour_quotes: bool) -> int | None:
+    """Index just past the ``)`` matching ``text[open_paren]``, or None."""
+    depth, quote, i = 0, None, open_paren
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif honour_quotes and ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _make_call(name: str, args: dict[str, str]) -> ApiCall:
+    return ApiCall(name=name, args=tuple(sorted(args.items())))
+
+
+def _call_from_tree(tree: ast.Expression) -> ApiCall | None:
+    call = tree.body
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.args:
+        return None
+    args: dict[str, str] = {}
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg in args:
+            return None
+        try:
+            args[keyword.arg] = normalize_value(ast.literal_eval(keyword.value))
+        except _PARSE_ERRORS:
+            return None
+    return _make_call(call.func.id, args)
+
+
+def _fallback_value(raw: str) -> str | None:
+    """A literal if ``raw`` is one, else the verbatim inside of matching quotes, else None."""
+    try:
+        return normalize_value(ast.literal_eval(raw))
+    except _PARSE_ERRORS:
+        pass
+    if len(raw) >= 2 and raw[0] in "'\"" and raw[-1] == raw[0]:
+        quote = raw[0]
+        return normalize_value(raw[1:-1].replace("\\" + quote, quote))
+    return None
+
+
+def _parse_with_fallback(span: str) -> ApiCall | None:
+    """Tolerant parser for calls whose string values contain unescaped quotes."""
+    name, _, rest = span.partition("(")
+    inner = rest[:-1].strip()
+    if inner.endswith(","):
+        inner = inner[:-1]
+    args: dict[str, str] = {}
+    if inner.strip():
+        for piece in _FALLBACK_SPLIT_RE.split(inner):
+            pair = _FALLBACK_PAIR_RE.fullmatch(piece)
+            if pair is None or pair.group(1) in args:
+                return None
+            value = _fallback_value(pair.group(2))
+            if value is None:
+                return None
+            args[pair.group(1)] = value
+    return _make_call(name, args)
+
+
+def _parse_span(span: str) -> ApiCall | None:
+    """``ast`` first; the fallback tokenizer only when the span is not valid Python."""
+    try:
+        tree = ast.parse(span, mode="eval")
+    except _PARSE_ERRORS:
+        return _parse_with_fallback(span)
+    return _call_from_tree(tree)
+
+
+def parse_api_call(text: str) -> ApiCall | None:
+    """The first parseable ``Name(key=value, ...)`` call in ``text``, or None (never raises)."""
+    skip_until = 0
+    candidates = _CANDIDATE_RE.finditer(text)
+    for candidate in itertools.islice(candidates, _MAX_CANDIDATES):
+        if candidate.start() < skip_until:
+            continue
+        open_paren = candidate.end() - 1
+        end = _balanced_end(text, open_paren, honour_quotes=True)
+        if end is None:
+            end = _balanced_end(text, open_paren, honour_quotes=False)
+        if end is None:
+            continue
+        try:
+            call = _parse_span(text[candidate.start() : end])
+        except _PARSE_ERRORS:
+            call = None
+        if call is not None:
+            return call
+        skip_until = end
+    return None
+
+
+def canonical_call(text: str) -> str | None:
+    """``Name(k1='v1', k2='v2')`` with sorted keys and normalised values, or None."""
+    call = parse_api_call(text)
+    return None if call is None else call.canonical()
+
+
+def calls_match(pred_text: str, gold_text: str) -> bool:
+    """Exact match: same name, same argument names, equal normalised values."""
+    pred, gold = parse_api_call(pred_text), parse_api_call(gold_text)
+    return pred is not None and gold is not None and pred == gold
+
+
+# --------------------------------------------------------------------------
+# Dispatcher
+# --------------------------------------------------------------------------
+
+
+def score(
+    kind: str, prediction: str, gold: str, answer_phrases: Sequence[str] = ()
+) -> tuple[str | None, bool]:
+    """(extracted canonical answer, correct) for ``kind`` in {"math", "api_call"}."""
+    if kind == "math":
+        answer = extract_number(prediction, answer_phrases)
+        return answer, numbers_equal(answer, gold)
+    if kind == "api_call":
+        return canonical_call(prediction), calls_match(prediction, gold)
+    raise ValueError(f"unknown scoring kind {kind!r}; expected 'math' or 'api_call'")

@@ -1,0 +1,97 @@
+"""The config is validated before any job: every error names the offending key."""
+
+import pytest
+
+from mlpt import config as study_config
+from mlpt.config import ConfigError
+
+
+def test_shipped_configs_validate(paper_config, demo_config):
+    assert paper_config["run"] == "paper" and demo_config["run"] == "demo"
+    assert paper_config["sft"]["global_batch_size"] == 512  # defaults and values survive
+    assert demo_config["evaluation"]["limit_per_language"] is None  # default filled in
+
+
+def test_paper_config_states_the_study(paper_config):
+    langs = paper_config["languages"]
+    assert list(langs) == ["en", "es", "ja", "bn", "sw", "te", "fr", "de", "ru", "zh", "th"]
+    assert [c for c, s in langs.items() if s["role"] == "core"] == ["en", "es", "ja", "bn", "sw"]
+    assert [c for c, s in langs.items() if s["role"] == "eval"] == ["te"]
+    assert {c for c, s in langs.items() if s["resource"] == "low"} == {"bn", "sw", "te", "th"}
+    assert sorted(m["hub_id"] for m in paper_config["models"].values()) == sorted([
+        "Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-1.7B-Base", "Qwen/Qwen3-8B-Base", "google/gemma-3-1b-pt", "google/gemma-3-4b-pt"])
+    sft = paper_config["sft"]
+    assert (sft["epochs"], sft["learning_rate"], sft["warmup_ratio"], sft["weight_decay"]) == (6, 1e-5, 0.03, 0.01)
+
+
+def _fails(config, *fragments):
+    with pytest.raises(ConfigError) as err:
+        study_config.validate(config, source="test.yaml")
+    for fragment in fragments:
+        assert fragment in str(err.value), str(err.value)
+    return str(err.value)
+
+
+def test_typo_key_is_named(paper_config):
+    paper_config["sft"]["learnig_rate"] = 1e-4
+    _fails(paper_config, "test.yaml", "key 'sft'", "learnig_rate")
+
+
+def test_unknown_top_level_key(paper_config):
+    paper_config["mixture"] = []
+    _fails(paper_config, "mixture")
+
+
+def test_bad_language_code(paper_config):
+    paper_config["languages"]["English"] = paper_config["languages"].pop("en")
+    _fails(paper_config, "English")
+
+
+def test_eval_only_language_in_a_mixture(paper_config):
+    paper_config["mixtures"].append({"name": "en-te", "languages": ["en", "te"]})
+    _fails(paper_config, "key 'mixtures/7/languages'", "'te' is eval-only")
+
+
+def test_mixture_language_not_configured(paper_config):
+    paper_config["mixtures"][1]["languages"] = ["es", "ko"]
+    _fails(paper_config, "key 'mixtures/1/languages'", "'ko' is not in 'languages'")
+
+
+def test_extras_language_not_configured(paper_config):
+    paper_config["mixtures"][4]["extras"] = ["fr", "xx"]
+    _fails(paper_config, "key 'mixtures/4/extras'", "'xx'")
+
+
+def test_wrong_type_is_named(paper_config):
+    paper_config["sft"]["epochs"] = "six"
+    _fails(paper_config, "key 'sft/epochs'")
+
+
+def test_model_needs_exactly_one_source(paper_config):
+    paper_config["models"]["qwen3-8b"]["tiny"] = {"arch": "qwen3"}
+    _fails(paper_config, "models/qwen3-8b")
+
+
+def test_model_name_with_dot_is_rejected(paper_config):
+    paper_config["models"]["qwen3-0.6b"] = paper_config["models"].pop("qwen3-600m")
+    _fails(paper_config, "qwen3-0.6b")
+
+
+def test_source_language_must_be_configured(paper_config):
+    paper_config["source_language"] = "ko"
+    _fails(paper_config, "key 'source_language'")
+
+
+def test_language_without_prompt_phrases(paper_config):
+    paper_config["languages"]["ko"] = {"name": "Korean", "resource": "high", "role": "extra"}
+    _fails(paper_config, "key 'languages'", "no prompt phrases for ['ko']")
+
+
+def test_duplicate_mixture_name(paper_config):
+    paper_config["mixtures"].append({"family": "english_only"})
+    _fails(paper_config, "mixture 'en' is also produced by mixtures/0")
+
+
+def test_load_reports_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        study_config.load(tmp_path / "nope.yaml")

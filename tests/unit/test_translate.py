@@ -1,0 +1,61 @@
+"""Structure preservation: only natural-language segments reach the MT model."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlpt import translate
+
+
+def fake_mt(texts, src, tgt):
+    return [f"[{tgt}]{t.upper()}" for t in texts]
+
+
+def test_calculator_annotations_are_kept_verbatim():
+    rec = {"id": "x", "lang": "en", "split": "train", "question": "How many?", "answer": "72",
+           "reasoning": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nSo 48+24 = <<48+24=72>>72."}
+    (out,), qc = translate.translate_records([rec], "math", "en", "es", fake_mt)
+    assert "<<48/2=24>>" in out["reasoning"] and "<<48+24=72>>" in out["reasoning"]
+    assert out["reasoning"].count("\n") == 1
+    assert out["question"] == "[es]HOW MANY?" and out["lang"] == "es" and out["answer"] == "72"
+    assert qc["empty"] == 0
+
+
+def test_dialogue_translates_turns_only():
+    text = "User: Book a room.\nAI: Which hotel?\nAPI-Request: [X(a='1')]->{'ok': 1}\nUser: Hilton"
+    segs = translate.segment_dialogue(text)
+    assert translate.join(segs) == text
+    assert [t for t, tr in segs if tr] == ["Book a room.", "Which hotel?", "Hilton"]
+
+
+PIECES = st.sampled_from(list("ab 1.<>=\n+") + ["<<3+4=7>>", "User: ", "AI: ", "জ", "日"])
+
+
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_segmenting_is_lossless(text):
+    for seg in (translate.segment_math, translate.segment_dialogue):
+        assert translate.join(seg(text)) == text
+
+
+@given(st.lists(st.sampled_from(["<<1+2=3>>", "<<10*4=40>>"]), min_size=1, max_size=4), st.text(alphabet="abc xyz.", max_size=20))
+def test_annotations_survive_translation(marks, words):
+    text = words.join(marks) + words
+    rec = {"id": "x", "lang": "en", "split": "train", "question": "q", "reasoning": text or "r", "answer": "1"}
+    (out,), _ = translate.translate_records([rec], "math", "en", "ja", fake_mt)
+    assert [m for m in translate.CALC_ANNOTATION.findall(out["reasoning"])] == translate.CALC_ANNOTATION.findall(text)
+
+
+def test_empty_output_is_flagged_not_silent():
+    rec = {"id": "x", "lang": "en", "split": "train", "question": "Hello there", "answer": "1", "reasoning": "1"}
+    (out,), qc = translate.translate_records([rec], "math", "en", "es", lambda t, s, g: ["" for _ in t])
+    assert out["flags"] == ["empty_question"] and qc["empty"] == 1
+
+
+def test_references_are_aligned_by_id_and_missing_ids_reported():
+    recs = [{"id": "a", "split": "test"}, {"id": "b", "split": "test"}]
+    refs = [{"id": "a", "lang": "es", "split": "test", "question": "qa"}]
+    try:
+        translate.from_references(recs, refs, "es", "refs.jsonl")
+    except ValueError as err:
+        assert "refs.jsonl" in str(err) and "'b'" in str(err)
+    else:
+        raise AssertionError("a missing reference must be reported")

@@ -1,0 +1,63 @@
+"""The workflow itself: dry-run plans, config rejection at the CLI, lint and formatting."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import job_counts, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_paper_plans_220_sft_runs():
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", "config/paper.yaml").stdout)
+    assert counts["sft"] == 220  # 22 mixtures x 2 tasks x 5 models
+    assert counts["evaluate"] == 230  # + the pretrained baseline of each model and task
+    assert counts["build_mixture"] == 44 and counts["translate"] == 22 and counts["prepare_data"] == 2
+    assert "build_base_model" not in counts  # hub models are not built
+
+
+def test_default_config_is_the_paper():
+    assert job_counts(run_snakemake("-n", "--quiet", "rules").stdout)["sft"] == 220
+
+
+def test_demo_plan_exercises_every_rule():
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", "config/demo.yaml").stdout)
+    assert counts["sft"] == 16 and counts["evaluate"] == 20
+    for rule in ("prepare_data", "build_tokenizer", "build_base_model", "build_mt_model", "translate", "build_mixture",
+                 "build_eval_tasks", "collect_results", "make_table1_languages", "plot_fig2_accuracy_vs_languages"):
+        assert counts.get(rule), rule
+
+
+def test_single_figure_is_its_own_target():
+    counts = job_counts(run_snakemake("results/demo/tables/table1_languages.csv", "-n", "--quiet", "rules",
+                                      "--configfile", "config/demo.yaml").stdout)
+    assert counts == {"make_table1_languages": 1, "total": 1}
+
+
+def test_bad_config_stops_before_any_job(tmp_path, root):
+    cfg = yaml.safe_load((root / "config/demo.yaml").read_text())
+    cfg["mixtures"].append({"name": "with-te", "languages": ["en", "te"]})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake("-n", "--configfile", str(bad), check=False)
+    assert proc.returncode != 0
+    message = proc.stdout + proc.stderr
+    assert "Invalid configuration" in message and "'te' is eval-only" in message and "mixtures/4" in message
+
+
+def test_lint_is_clean():
+    proc = run_snakemake("--lint", "--configfile", "config/paper.yaml", check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_snakefmt_check(root):
+    venv_bin = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run([os.path.join(venv_bin, "snakefmt"), "--check", "Snakefile", "workflow/rules"], cwd=root,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,142 @@
+# Validate the config, expand the study's dimensions, and define the path helpers and input
+# functions the rules use (validate, then derive, then input functions).
+import re
+
+from snakemake.exceptions import WorkflowError
+
+from mlpt import config as study_config
+from mlpt import data as study_data
+from mlpt import mixtures as study_mixtures
+from mlpt import paths
+from mlpt.prompts import PHRASES_FILE
+
+# ---- 1. validate (before any job runs; errors name the key and the file) -------------------
+try:
+    study_config.validate(
+        config, source=" + ".join(map(str, workflow.configfiles)) or "config"
+    )
+except study_config.ConfigError as err:
+    raise WorkflowError(f"Invalid configuration: {err}") from None
+
+# ---- 2. derive the study's dimensions from config -------------------------------------------
+RUN = config["run"]
+SRC = config["source_language"]
+LANGS = list(config["languages"])
+TASKS = list(config["tasks"])
+MODELS = list(config["models"])
+MIXTURES = study_mixtures.by_name(config)
+PRETRAINED = study_mixtures.PRETRAINED
+TRAIN_LANGS = study_mixtures.training_languages(config)
+RESOURCES = config["resources_dir"]
+PHRASES = f"{RESOURCES}/{PHRASES_FILE}"
+
+
+def out(name, **wildcards):
+    """results/<run>/<pattern of `name`> (see src/mlpt/paths.py)."""
+    return paths.path(name, RUN, **wildcards)
+
+
+def log_path(name):
+    return paths.log(name, RUN)
+
+
+def bench_path(name):
+    return paths.benchmark(name, RUN)
+
+
+def alternatives(values):
+    """A wildcard regex matching exactly the configured values."""
+    return "|".join(re.escape(v) for v in values)
+
+
+# ---- 3. input functions and parameters ------------------------------------------------------
+def is_tiny(model_entry):
+    return "tiny" in model_entry
+
+
+def base_model_path(model):
+    """Where the base weights come from: a locally built tiny model, or a hub id / path."""
+    spec = config["models"][model]
+    return out("base_model", model=model) if is_tiny(spec) else spec["hub_id"]
+
+
+def get_base_model_input(wildcards):
+    spec = config["models"][wildcards.model]
+    return out("base_model", model=wildcards.model) if is_tiny(spec) else []
+
+
+def mt_model_path():
+    spec = config["translation"]["model"]
+    return out("mt_model") if is_tiny(spec) else spec["hub_id"]
+
+
+def splits_for(lang):
+    """Training languages need train+val data; every language is evaluated (test)."""
+    return (["train", "val"] if lang in TRAIN_LANGS else []) + ["test"]
+
+
+def get_translate_mt_input(wildcards):
+    if wildcards.lang == SRC or not is_tiny(config["translation"]["model"]):
+        return []
+    return out("mt_model")
+
+
+def get_source_files(wildcards):
+    spec = config["tasks"][wildcards.task]
+    return study_data.source_files(spec["source"], RESOURCES, LANGS)
+
+
+def mixture_language_files(task, mixture):
+    return {
+        lang: out("translated", task=task, lang=lang)
+        for lang in MIXTURES[mixture].languages
+    }
+
+
+def get_mixture_input(wildcards):
+    return list(mixture_language_files(wildcards.task, wildcards.mixture).values())
+
+
+def eval_language_files(task):
+    return {lang: out("translated", task=task, lang=lang) for lang in LANGS}
+
+
+def get_eval_model_input(wildcards):
+    if wildcards.mixture == PRETRAINED:
+        return get_base_model_input(wildcards)
+    return out(
+        "sft_model",
+        model=wildcards.model,
+        task=wildcards.task,
+        mixture=wildcards.mixture,
+    )
+
+
+def eval_model_path(wildcards):
+    if wildcards.mixture == PRETRAINED:
+        return base_model_path(wildcards.model)
+    return out(
+        "sft_model",
+        model=wildcards.model,
+        task=wildcards.task,
+        mixture=wildcards.mixture,
+    )
+
+
+def all_eval_files():
+    return [
+        out("eval", model=m, task=t, mixture=x)
+        for m in MODELS
+        for t in TASKS
+        for x in [PRETRAINED, *MIXTURES]
+    ]
+
+
+def get_final_output():
+    return [
+        out("accuracy"),
+        out("table1"),
+        out("table1_tex"),
+        out("fig2"),
+        out("fig2_png"),
+    ]

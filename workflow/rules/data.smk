@@ -1,0 +1,80 @@
+# Raw shipped data -> normalised English records; tiny models built locally when configured.
+
+
+rule prepare_data:
+    input:
+        get_source_files,
+    output:
+        data=out("data"),
+        references=out("references"),
+        report=out("data_report"),
+        guard=out("test_guard"),
+    log:
+        log_path("prepare_data/{task}"),
+    benchmark:
+        bench_path("prepare_data/{task}")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        spec=lambda wc: config["tasks"][wc.task],
+        languages=LANGS,
+        source_lang=SRC,
+        resources=RESOURCES,
+        seed=config["seed"],
+    script:
+        "../scripts/prepare_data.py"
+
+
+rule build_tokenizer:
+    input:
+        data=expand(out("data"), task=TASKS),
+        references=expand(out("references"), task=TASKS),
+    output:
+        directory(out("tokenizer")),
+    log:
+        log_path("build_tokenizer"),
+    benchmark:
+        bench_path("build_tokenizer")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        vocab_size=config["tiny_tokenizer"]["vocab_size"],
+    script:
+        "../scripts/build_tokenizer.py"
+
+
+rule build_base_model:
+    input:
+        tokenizer=out("tokenizer"),
+    output:
+        directory(out("base_model")),
+    log:
+        log_path("build_base_model/{model}"),
+    benchmark:
+        bench_path("build_base_model/{model}")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        spec=lambda wc: config["models"][wc.model]["tiny"],
+        seed=config["seed"],
+    script:
+        "../scripts/build_base_model.py"
+
+
+rule build_mt_model:
+    input:
+        data=expand(out("data"), task=TASKS),
+        references=expand(out("references"), task=TASKS),
+    output:
+        directory(out("mt_model")),
+    log:
+        log_path("build_mt_model"),
+    benchmark:
+        bench_path("build_mt_model")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        spec=config["translation"]["model"].get("tiny", {}),
+        seed=config["seed"],
+    script:
+        "../scripts/build_mt_model.py"

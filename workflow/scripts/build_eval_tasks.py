@@ -1,0 +1,12 @@
+"""build_eval_tasks: lm-eval task YAMLs + test documents for one task, all languages."""
+
+import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+
+from mlpt import evaluate, logs
+
+logs.setup(snakemake)
+p = snakemake.params
+evaluate.build_tasks(
+    dict(zip(p.languages, snakemake.input.languages)), snakemake.input.phrases, snakemake.output[0],
+    task=snakemake.wildcards.task, kind=p.kind, max_gen_toks=p.max_gen_toks,
+)
