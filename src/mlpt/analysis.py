@@ -79,7 +79,9 @@ def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
     return per_mix.groupby(["model", "task", "resource", "n_train_langs"], as_index=False)["accuracy"].mean()
 
 
-def plot_fig2(acc: pd.DataFrame, models: dict, run: str, pdf_path: str, png_path: str) -> None:
+def plot_fig2(acc: pd.DataFrame, models: dict, tasks: dict, run: str, pdf_path: str, png_path: str) -> None:
+    """Fig 2: one row per task (API, math, then others such as the synthetic control), columns
+    high- and low-resource evaluation languages, one line per model."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,7 +103,7 @@ def plot_fig2(acc: pd.DataFrame, models: dict, run: str, pdf_path: str, png_path
                 if len(d):
                     ax.plot(d["n_train_langs"], 100 * d["accuracy"], marker="o", color=palette[model], label=labels[model])
             ax.set_ylim(0, max(5.0, 105 * data["accuracy"].max()))
-            ax.set_title(f"{task}: {res}-resource languages", fontsize=10)
+            ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
             ax.set_ylabel("accuracy (%)")
             ax.grid(alpha=0.3)
     for ax in axes[-1]:
@@ -116,3 +118,32 @@ def plot_fig2(acc: pd.DataFrame, models: dict, run: str, pdf_path: str, png_path
         with io.atomic_path(path, "wb") as fh:
             fig.savefig(fh, format=Path(path).suffix[1:], dpi=150)
     plt.close(fig)
+
+
+def positive_control_check(acc: pd.DataFrame, task: str, mixture_languages: dict, source_lang: str,
+                           languages: dict, min_in_training: float, min_gap: float) -> list[str]:
+    """Problems with a positive-control task's results (an empty list means it passed).
+
+    A pipeline that works must (1) teach every training language of the widest mixture, each
+    scoring at least ``min_in_training``, and (2) show the study's effect for the source-only
+    mixture: its source-language accuracy beats the mean over languages it never saw that are
+    written in another script by at least ``min_gap``. A broken extractor, a language silently
+    dropped from a mixture, or an evaluation of the wrong checkpoint each break one of these."""
+    problems = []
+    rows = acc[acc["task"] == task]
+    if rows.empty:
+        return [f"no results for task '{task}'"]
+    widest = max(mixture_languages, key=lambda m: len(mixture_languages[m]))
+    for (model, lang), acc_value in rows[rows["mixture"] == widest].set_index(["model", "lang"])["accuracy"].items():
+        if lang in mixture_languages[widest] and acc_value < min_in_training:
+            problems.append(f"{model}/{widest}: training language '{lang}' scores {acc_value:.2f} < {min_in_training}")
+    script = {code: spec.get("nllb", "_Latn").split("_")[-1] for code, spec in languages.items()}
+    other_script = [lang for lang in languages if script[lang] != script[source_lang]]
+    solo = rows[rows["mixture"] == source_lang]
+    for model, d in solo.groupby("model"):
+        seen = d.loc[d["lang"] == source_lang, "accuracy"].mean()
+        unseen = d.loc[d["lang"].isin(other_script), "accuracy"].mean()
+        if not seen - unseen >= min_gap:
+            problems.append(f"{model}/{source_lang}: {source_lang} {seen:.2f} vs unseen other-script languages {unseen:.2f} "
+                            f"(gap < {min_gap})")
+    return problems

@@ -221,9 +221,65 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
     return Prepared(records, [], forbidden, report)
 
 
+# --- positive control: synthetic one-step addition problems in every language ----------------
+
+
+MAX_OPERAND = 9
+
+
+def files_synthetic_arithmetic(resources: Path, languages: list[str]) -> list[Path]:
+    return [resources / "control/templates.yaml"]
+
+
+def prepare_synthetic_arithmetic(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str,
+                                 seed: int) -> Prepared:
+    """Parallel word problems from ``resources/control/templates.yaml``.
+
+    A problem is an operand pair (a, b), 1 <= a, b <= ``MAX_OPERAND``, rendered with one template.
+    All (a, b, template) combinations are shuffled with the seed and dealt to test, val and train
+    in that order, so no test problem (operands *and* template) is ever trained on, while the
+    addition facts themselves can be learned from other wordings. Names and objects are drawn per
+    item and are the same in every language: item k is one problem in 11 renderings. The source
+    language's records are the task data; the others are supplied as references, the same path
+    human translations (MGSM) take."""
+    import yaml
+
+    path = resources / "control/templates.yaml"
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))["languages"]
+    missing = [lang for lang in languages if lang not in table]
+    if missing:
+        raise SourceError(f"{path}: no templates for languages {missing}")
+    shape = {(len(table[lang]["templates"]), len(table[lang]["names"]), len(table[lang]["items"])) for lang in languages}
+    if len(shape) != 1:
+        raise SourceError(f"{path}: languages differ in the number of templates/names/items: {shape}")
+    n_templates, n_names, n_items = shape.pop()
+
+    rng = random.Random(seed)
+    combos = [(a, b, t) for a in range(1, MAX_OPERAND + 1) for b in range(1, MAX_OPERAND + 1) for t in range(n_templates)]
+    rng.shuffle(combos)
+    sizes = {"test": spec["n_test"], "val": spec["n_val"], "train": spec["n_train"]}
+    if sum(sizes.values()) > len(combos):
+        raise SourceError(f"n_train + n_val + n_test = {sum(sizes.values())} exceeds the {len(combos)} distinct problems")
+    records, references, start = [], [], 0
+    for split in ("test", "val", "train"):
+        for i, (a, b, t) in enumerate(combos[start : start + sizes[split]]):
+            n, o = rng.randrange(n_names), rng.randrange(n_items)
+            for lang in languages:
+                entry = table[lang]
+                question = entry["templates"][t].format(name=entry["names"][n], item=entry["items"][o], a=a, b=b)
+                rec = {"id": f"ctrl-{split}-{i:04d}", "task": task, "lang": lang, "split": split, "question": question,
+                       "reasoning": f"{a} + {b} = {a + b}.", "answer": str(a + b), "source": "synthetic-control"}
+                (records if lang == source_lang else references).append(rec)
+        start += sizes[split]
+    forbidden = {text_hash(r["question"]) for r in records + references if r["split"] == "test"}
+    report = dict(sizes, distinct_problems=len(combos))
+    return Prepared(records, references, forbidden, report)
+
+
 SOURCES = {
     "gsm8k_mgsm": (files_gsm8k_mgsm, prepare_gsm8k_mgsm),
     "api_bank": (files_api_bank, prepare_api_bank),
+    "synthetic_arithmetic": (files_synthetic_arithmetic, prepare_synthetic_arithmetic),
 }
 
 

@@ -87,6 +87,12 @@ def read_jsonl(path: str | Path, schema: str | None = None) -> Iterator[dict]:
             yield record
 
 
+def texts(paths: Iterable[str | Path], fields: Iterable[str]) -> list[str]:
+    """Every value of ``fields`` in the records of ``paths`` (text to train tokenizers on)."""
+    fields = tuple(fields)
+    return [rec[f] for p in paths for rec in read_jsonl(p) for f in fields if f in rec]
+
+
 def write_json(path: str | Path, obj) -> None:
     with atomic_path(path) as fh:
         json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True, default=str)

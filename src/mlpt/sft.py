@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainConfig:
     epochs: float = 6  # passes over the mixture
+    min_steps: int | None = None  # at least this many optimiser updates (small mixtures train longer)
     learning_rate: float = 1e-5  # peak AdamW learning rate
     lr_scheduler: str = "cosine"  # decay after warmup
     warmup_ratio: float = 0.03  # share of optimiser steps spent warming up linearly
@@ -84,6 +86,22 @@ class CompletionCollator:
         return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
+def _resumable(checkpoint_dir: str, fingerprint: str) -> bool:
+    """True if ``checkpoint_dir`` holds checkpoints of *this* run (same base model, data, recipe).
+
+    Checkpoints left by a run with other inputs are removed, never resumed."""
+    stamp = Path(checkpoint_dir) / "fingerprint.txt"
+    if any(Path(checkpoint_dir).glob("checkpoint-*")):
+        if stamp.exists() and stamp.read_text().strip() == fingerprint:
+            log.info("resuming from the last checkpoint in %s", checkpoint_dir)
+            return True
+        log.warning("removing checkpoints in %s: they belong to a run with other inputs or settings", checkpoint_dir)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    Path(checkpoint_dir).mkdir(parents=True)
+    stamp.write_text(fingerprint + "\n")
+    return False
+
+
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig) -> dict:
     import torch
     from datasets import Dataset
@@ -110,10 +128,12 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     dataset = Dataset.from_list(features)
     n_tokens = sum(len(f["input_ids"]) for f in features)
     steps_per_epoch = math.ceil(len(features) / (cfg.per_device_batch_size * world_size * accum))
+    total_steps = math.ceil(steps_per_epoch * cfg.epochs)
+    max_steps = cfg.min_steps if cfg.min_steps and cfg.min_steps > total_steps else -1
     derived = {
         "examples": len(features), "tokens": n_tokens, "truncated_examples": truncated, "world_size": world_size,
         "gradient_accumulation_steps": accum, "steps_per_epoch": steps_per_epoch,
-        "total_steps": math.ceil(steps_per_epoch * cfg.epochs), "device": "cuda" if cuda else "cpu",
+        "total_steps": max(total_steps, max_steps), "device": "cuda" if cuda else "cpu",
     }
     log.info("SFT %s on %s: %s", base_model, mixture_file, derived)
 
@@ -123,6 +143,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     args = TrainingArguments(
         output_dir=checkpoint_dir,
         num_train_epochs=cfg.epochs,
+        max_steps=max_steps,
         per_device_train_batch_size=cfg.per_device_batch_size,
         gradient_accumulation_steps=accum,
         learning_rate=cfg.learning_rate,
@@ -145,21 +166,21 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     )
     trainer = Trainer(model=model, args=args, train_dataset=dataset,
                       data_collator=CompletionCollator(tokenizer.pad_token_id))
-    resume = any(Path(checkpoint_dir).glob("checkpoint-*"))
-    if resume:
-        log.info("resuming from the last checkpoint in %s", checkpoint_dir)
+    resume = _resumable(checkpoint_dir, fingerprint := io.content_hash(
+        {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size}))
     start = time.time()
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.time() - start
 
     model.config.use_cache = True
     trainer.save_model(out_dir)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
     tokenizer.save_pretrained(out_dir)
     losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     summary = {
         "base_model": base_model, "mixture_file": mixture_file, "config": asdict(cfg), "derived": derived,
         "resumed": resume, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
-        "tokens_per_second": round(n_tokens * cfg.epochs / max(seconds, 1e-9), 1), "loss_curve": losses,
+        "tokens_per_second": round(n_tokens * trainer.state.epoch / max(seconds, 1e-9), 1), "loss_curve": losses,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }
     io.write_json(log_file, summary)

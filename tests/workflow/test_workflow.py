@@ -27,7 +27,7 @@ def test_default_config_is_the_paper():
 
 def test_demo_plan_exercises_every_rule():
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", "config/demo.yaml").stdout)
-    assert counts["sft"] == 16 and counts["evaluate"] == 20
+    assert counts["sft"] == 24 and counts["evaluate"] == 30  # 2 models x 3 tasks (math, api, control) x 4 (+1)
     for rule in ("prepare_data", "build_tokenizer", "build_base_model", "build_mt_model", "translate", "build_mixture",
                  "build_eval_tasks", "collect_results", "make_table1_languages", "plot_fig2_accuracy_vs_languages"):
         assert counts.get(rule), rule

@@ -50,6 +50,7 @@ rule plot_fig2_accuracy_vs_languages:
         "../../envs/pipeline.yaml"
     params:
         models={m: config["models"][m] for m in MODELS},
+        tasks={t: {"label": config["tasks"][t].get("label", t)} for t in TASKS},
         run=RUN,
     script:
         "../scripts/plot_fig2_accuracy_vs_languages.py"

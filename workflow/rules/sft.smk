@@ -17,7 +17,7 @@ rule sft:
     threads: 1
     params:
         base=lambda wc: base_model_path(wc.model),
-        hparams=config["sft"],
+        hparams=lambda wc: {**config["sft"], **config["tasks"][wc.task]["sft"]},
         seed=config["seed"],
         checkpoints=lambda wc: out(
             "sft_checkpoints", model=wc.model, task=wc.task, mixture=wc.mixture

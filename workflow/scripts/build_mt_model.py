@@ -8,13 +8,7 @@ import logging
 from mlpt import io, logs, tiny
 
 logs.setup(snakemake)
-texts = [
-    rec[field]
-    for path in [*snakemake.input.data, *snakemake.input.references]
-    for rec in io.read_jsonl(path)
-    for field in ("question", "reasoning")
-    if field in rec
-]
+texts = io.texts([*snakemake.input.data, *snakemake.input.references], ("question", "reasoning"))
 spec = dict(snakemake.params.spec)
 vocab = spec.pop("vocab_size", 2000)
 n = tiny.build_mt_model(texts, vocab, spec, snakemake.output[0], seed=snakemake.params.seed)

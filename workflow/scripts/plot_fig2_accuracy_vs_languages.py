@@ -8,4 +8,4 @@ from mlpt import analysis, logs
 
 logs.setup(snakemake)
 acc = pd.read_csv(snakemake.input[0])
-analysis.plot_fig2(acc, snakemake.params.models, snakemake.params.run, snakemake.output.pdf, snakemake.output.png)
+analysis.plot_fig2(acc, snakemake.params.models, snakemake.params.tasks, snakemake.params.run, snakemake.output.pdf, snakemake.output.png)
