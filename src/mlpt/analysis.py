@@ -89,13 +89,13 @@ def plot_fig2(acc: pd.DataFrame, models: dict, tasks: dict, run: str, pdf_path: 
     import seaborn as sns
 
     data = fig2_data(acc)
-    tasks = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
+    task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
     resources = ["high", "low"]
     labels = {m: spec["label"] for m, spec in models.items()}
     models = [m for m in models if m in set(data["model"])]
     palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
-    fig, axes = plt.subplots(len(tasks), 2, figsize=(8, 2.8 * len(tasks)), sharex=True, squeeze=False)
-    for r, task in enumerate(tasks):
+    fig, axes = plt.subplots(len(task_order), 2, figsize=(8, 2.8 * len(task_order)), sharex=True, squeeze=False)
+    for r, task in enumerate(task_order):
         for c, res in enumerate(resources):
             ax = axes[r][c]
             for model in models:

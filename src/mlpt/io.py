@@ -23,6 +23,10 @@ import jsonschema
 from .config import load_schema
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 class RecordError(ValueError):
     """A malformed record: names the file, line and field."""
 
@@ -51,6 +55,7 @@ def atomic_path(path: str | Path, mode: str = "w"):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

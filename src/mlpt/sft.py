@@ -104,7 +104,6 @@ def _resumable(checkpoint_dir: str, fingerprint: str) -> bool:
 
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig) -> dict:
     import torch
-    from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
 
     set_seed(cfg.seed)
@@ -125,7 +124,6 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         feat, cut = tokenize_example(tokenizer, rec["prompt"], rec["response"], cfg.max_length)
         features.append(feat)
         truncated += cut
-    dataset = Dataset.from_list(features)
     n_tokens = sum(len(f["input_ids"]) for f in features)
     steps_per_epoch = math.ceil(len(features) / (cfg.per_device_batch_size * world_size * accum))
     total_steps = math.ceil(steps_per_epoch * cfg.epochs)
@@ -164,7 +162,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=dataset,
+    trainer = Trainer(model=model, args=args, train_dataset=features,  # a list is a map-style dataset
                       data_collator=CompletionCollator(tokenizer.pad_token_id))
     resume = _resumable(checkpoint_dir, fingerprint := io.content_hash(
         {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size}))
