@@ -6,7 +6,9 @@ SNAKEMAKE := $(VENV)/bin/snakemake
 CORES     ?= 2
 PYTHON    ?= python3
 
-.PHONY: install demo test test-fast lint format plan clean help
+.PHONY: install demo test test-fast lint format plan paper report clean help
+CONFIG    ?= config/demo.yaml
+RUN       = $(shell $(PY) -c "import yaml,sys; print(yaml.safe_load(open('$(CONFIG)'))['run'])" 2>/dev/null)
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +42,15 @@ format: install  ## format the workflow files with snakefmt
 
 plan: install  ## what the paper config would run (job counts per rule)
 	$(SNAKEMAKE) -n --quiet rules --configfile config/paper.yaml
+
+paper: install  ## build results/<run>/paper/main.pdf for CONFIG (installs Debian texlive if no TeX is found)
+	@command -v latexmk >/dev/null || command -v pdflatex >/dev/null || \
+	  (echo "No TeX engine: installing Debian texlive (needs root)"; \
+	   apt-get update -qq && apt-get install -y -qq texlive-latex-recommended texlive-latex-extra latexmk)
+	$(SNAKEMAKE) --configfile $(CONFIG) --cores $(CORES) results/$(RUN)/paper/main.pdf
+
+report: install  ## HTML report of CONFIG's run with every figure and table: results/<run>/report.html
+	$(SNAKEMAKE) --configfile $(CONFIG) --report results/$(RUN)/report.html
 
 clean:  ## remove the demo's results (never the paper run's)
 	rm -rf results/demo

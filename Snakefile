@@ -20,6 +20,9 @@ if not workflow.configfiles:
     configfile: "config/paper.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 
 
@@ -37,6 +40,7 @@ include: "workflow/rules/mixtures.smk"
 include: "workflow/rules/sft.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

@@ -12,16 +12,10 @@ import pandas as pd
 
 from . import io
 from .mixtures import PRETRAINED
+from .stats import wilson_ci
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",
                     "in_training", "n", "correct", "accuracy", "ci_low", "ci_high"]
-
-
-def wilson_ci(correct, n, alpha: float = 0.05):
-    """Wilson score interval (statsmodels), vectorised; NaN where n == 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    return proportion_confint(correct, n, alpha=alpha, method="wilson")
 
 
 def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict) -> pd.DataFrame:
@@ -67,7 +61,7 @@ def write_table(df: pd.DataFrame, csv_path: str, tex_path: str | None = None, ca
         df.to_csv(fh, index=False)
     if tex_path:
         with io.atomic_path(tex_path) as fh:
-            fh.write(df.to_latex(index=False, caption=caption or None, label=label or None, escape=True))
+            fh.write(df.to_latex(index=False, caption=caption or None, label=label or None, escape=True, float_format="%.3f"))
 
 
 def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
@@ -147,3 +141,59 @@ def positive_control_check(acc: pd.DataFrame, task: str, mixture_languages: dict
             problems.append(f"{model}/{source_lang}: {source_lang} {seen:.2f} vs unseen other-script languages {unseen:.2f} "
                             f"(gap < {min_gap})")
     return problems
+
+
+def table4_datasets(language_files: dict[str, dict[str, str]], tasks: dict) -> pd.DataFrame:
+    """Table 4: per task and split, items per language, languages, mean question length.
+
+    ``language_files`` maps task -> language -> the translated/reference records of that language."""
+    rows = []
+    for task, files in language_files.items():
+        counts: dict[str, dict[str, int]] = {}
+        chars: dict[str, list[int]] = {}
+        for lang, path in files.items():
+            for rec in io.read_jsonl(path):
+                counts.setdefault(rec["split"], {}).setdefault(lang, 0)
+                counts[rec["split"]][lang] += 1
+                chars.setdefault(rec["split"], []).append(len(rec["question"]))
+        for split in ("train", "val", "test"):
+            if split not in counts:
+                continue
+            per_lang = counts[split]
+            rows.append({
+                "task": tasks[task].get("label", task), "split": split, "languages": len(per_lang),
+                "items_per_language": min(per_lang.values()) if len(set(per_lang.values())) == 1
+                else f"{min(per_lang.values())}-{max(per_lang.values())}",
+                "items_total": sum(per_lang.values()), "mean_question_chars": round(sum(chars[split]) / len(chars[split]), 1),
+            })
+    return pd.DataFrame(rows)
+
+
+def headline_numbers(paper: dict, summary: pd.DataFrame, win: pd.DataFrame, coef: pd.DataFrame, r2_test: float) -> pd.DataFrame:
+    """Each headline number of the paper next to this run's value (NaN where the run lacks it).
+
+    ``paper`` is resources/paper/headline_numbers.yaml; ``summary`` comes from
+    stats.summarise_changes, ``win`` from stats.win_rates, ``coef``/``r2_test`` from stats.regression."""
+    rows = []
+    med = summary.set_index(["task", "category"])["median"] if len(summary) else pd.Series(dtype=float)
+    for item in paper["median_change"]:
+        rows.append({"metric": f"median change, {item['category']} ({item['task']}), points", "paper": item["value"],
+                     "this_run": med.get((item["task"], item["category"]), float("nan"))})
+    for item in paper["win_rate"]:
+        value = win.loc[item["category"], "all"] if item["category"] in win.index and "all" in win.columns else float("nan")
+        rows.append({"metric": f"win rate, {item['category']} (both tasks)", "paper": item["value"], "this_run": value})
+    rows.append({"metric": "regression held-out R2", "paper": paper["regression"]["r2_test"], "this_run": r2_test})
+    for name, value in paper["regression"]["coefficients"].items():
+        rows.append({"metric": f"regression coefficient {name}", "paper": value,
+                     "this_run": coef["coef"].get(name, float("nan")) if "coef" in coef else float("nan")})
+    return pd.DataFrame(rows).round(3)
+
+
+def translation_qc(qc_files: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """One row per task × language × split: how the text was obtained and what QC counted."""
+    rows = []
+    for (task, lang), path in qc_files.items():
+        qc = io.read_json(path)
+        for split, info in qc["splits"].items():
+            rows.append({"task": task, "lang": lang, "split": split, **info})
+    return pd.DataFrame(rows)

@@ -104,6 +104,13 @@ def write_json(path: str | Path, obj) -> None:
         fh.write("\n")
 
 
+def read_yaml(path: str | Path):
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def read_json(path: str | Path):
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)

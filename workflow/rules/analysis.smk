@@ -5,7 +5,12 @@ rule collect_results:
     input:
         all_eval_files(),
     output:
-        out("accuracy"),
+        report(
+            out("accuracy"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "accuracy"},
+        ),
     log:
         log_path("collect_results"),
     benchmark:
@@ -22,7 +27,12 @@ rule collect_results:
 
 rule make_table1_languages:
     output:
-        csv=out("table1"),
+        csv=report(
+            out("table1"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "1 languages"},
+        ),
         tex=out("table1_tex"),
     log:
         log_path("make_table1_languages"),
@@ -40,7 +50,12 @@ rule plot_fig2_accuracy_vs_languages:
     input:
         out("accuracy"),
     output:
-        pdf=out("fig2"),
+        pdf=report(
+            out("fig2"),
+            caption="../report/fig2.rst",
+            category="Paper figures",
+            labels={"figure": "2"},
+        ),
         png=out("fig2_png"),
     log:
         log_path("plot_fig2_accuracy_vs_languages"),
@@ -54,3 +69,244 @@ rule plot_fig2_accuracy_vs_languages:
         run=RUN,
     script:
         "../scripts/plot_fig2_accuracy_vs_languages.py"
+
+
+rule fit_stats:
+    input:
+        accuracy=out("accuracy"),
+        headlines=f"{RESOURCES}/paper/headline_numbers.yaml",
+    output:
+        changes=out("bilingual_changes"),
+        summary=out("median_changes"),
+        table2=report(
+            out("table2"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "2 win rates"},
+        ),
+        table2_tex=out("table2_tex"),
+        table3=report(
+            out("table3"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "3 regression"},
+        ),
+        table3_tex=out("table3_tex"),
+        ttests=out("ttests"),
+        headlines=report(
+            out("headlines"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "headline numbers"},
+        ),
+        headlines_tex=out("headlines_tex"),
+    log:
+        log_path("fit_stats"),
+    benchmark:
+        bench_path("fit_stats")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        mixture_languages={name: list(m.languages) for name, m in MIXTURES.items()},
+        languages=config["languages"],
+        source_lang=SRC,
+        seed=config["seed"],
+        study_tasks=[t for t in TASKS if not config["tasks"][t]["positive_control"]],
+    script:
+        "../scripts/fit_stats.py"
+
+
+rule make_table4_datasets:
+    input:
+        [out("translated", task=t, lang=lang) for t in TASKS for lang in LANGS],
+    output:
+        csv=report(
+            out("table4"),
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "4 datasets"},
+        ),
+        tex=out("table4_tex"),
+    log:
+        log_path("make_table4_datasets"),
+    benchmark:
+        bench_path("make_table4_datasets")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        files={
+            t: {lang: out("translated", task=t, lang=lang) for lang in LANGS}
+            for t in TASKS
+        },
+        tasks=config["tasks"],
+    script:
+        "../scripts/make_table4_datasets.py"
+
+
+rule plot_fig3_median_change:
+    input:
+        out("median_changes"),
+    output:
+        pdf=report(
+            out("fig3"),
+            caption="../report/fig3.rst",
+            category="Paper figures",
+            labels={"figure": "3"},
+        ),
+        png=out("fig3_png"),
+    log:
+        log_path("plot_fig3_median_change"),
+    benchmark:
+        bench_path("plot_fig3_median_change")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig3",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule plot_fig4_zero_shot_vs_direct:
+    input:
+        out("accuracy"),
+    output:
+        pdf=report(
+            out("fig4"),
+            caption="../report/fig4.rst",
+            category="Paper figures",
+            labels={"figure": "4"},
+        ),
+        png=out("fig4_png"),
+    log:
+        log_path("plot_fig4_zero_shot_vs_direct"),
+    benchmark:
+        bench_path("plot_fig4_zero_shot_vs_direct")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig4",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule plot_fig7_heatmaps:
+    input:
+        out("accuracy"),
+    output:
+        pdf=report(
+            out("fig7"),
+            caption="../report/fig7.rst",
+            category="Paper figures",
+            labels={"figure": "7"},
+        ),
+        png=out("fig7_png"),
+    log:
+        log_path("plot_fig7_heatmaps"),
+    benchmark:
+        bench_path("plot_fig7_heatmaps")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig7",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule plot_fig8_scaling:
+    input:
+        out("accuracy"),
+    output:
+        pdf=report(
+            out("fig8"),
+            caption="../report/fig8.rst",
+            category="Paper figures",
+            labels={"figure": "8"},
+        ),
+        png=out("fig8_png"),
+    log:
+        log_path("plot_fig8_scaling"),
+    benchmark:
+        bench_path("plot_fig8_scaling")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig8",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule plot_fig9_zero_shot_other_models:
+    input:
+        out("accuracy"),
+    output:
+        pdf=report(
+            out("fig9"),
+            caption="../report/fig9.rst",
+            category="Paper figures",
+            labels={"figure": "9"},
+        ),
+        png=out("fig9_png"),
+    log:
+        log_path("plot_fig9_zero_shot_other_models"),
+    benchmark:
+        bench_path("plot_fig9_zero_shot_other_models")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig9",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule plot_training_curves:
+    input:
+        [
+            out("sft_log", model=m, task=t, mixture=x)
+            for m in MODELS
+            for t in TASKS
+            for x in MIXTURES
+        ],
+    output:
+        pdf=report(
+            out("training_curves"),
+            caption="../report/training_curves.rst",
+            category="Training",
+        ),
+        png=out("training_curves_png"),
+    log:
+        log_path("plot_training_curves"),
+    benchmark:
+        bench_path("plot_training_curves")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        runs=[(m, t, x) for m in MODELS for t in TASKS for x in MIXTURES],
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_training_curves.py"
+
+
+rule collect_translation_qc:
+    input:
+        [out("translation_qc", task=t, lang=lang) for t in TASKS for lang in LANGS],
+    output:
+        report(
+            out("translation_qc_table"),
+            caption="../report/translation_qc.rst",
+            category="Translation",
+        ),
+    log:
+        log_path("collect_translation_qc"),
+    benchmark:
+        bench_path("collect_translation_qc")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        pairs=[(t, lang) for t in TASKS for lang in LANGS],
+    script:
+        "../scripts/collect_translation_qc.py"

@@ -132,11 +132,38 @@ def all_eval_files():
     ]
 
 
+def plotting_params():
+    """What every figure needs to know of the study (never the whole config)."""
+    return {
+        "models": config["models"],
+        "tasks": {t: {"label": config["tasks"][t].get("label", t)} for t in TASKS},
+        "languages": config["languages"],
+        "mixtures": [PRETRAINED, *MIXTURES],
+        "mixture_languages": {name: list(m.languages) for name, m in MIXTURES.items()},
+        "source_lang": SRC,
+        "run": RUN,
+    }
+
+
+FINAL_TABLES = [
+    "accuracy",
+    "table1",
+    "table1_tex",
+    "table2",
+    "table2_tex",
+    "table3",
+    "table3_tex",
+    "ttests",
+    "headlines",
+    "headlines_tex",
+    "table4",
+    "table4_tex",
+    "translation_qc_table",
+]
+FINAL_FIGURES = ["fig2", "fig3", "fig4", "fig7", "fig8", "fig9", "training_curves"]
+
+
 def get_final_output():
-    return [
-        out("accuracy"),
-        out("table1"),
-        out("table1_tex"),
-        out("fig2"),
-        out("fig2_png"),
+    return [out(name) for name in FINAL_TABLES] + [
+        out(f) for name in FINAL_FIGURES for f in (name, f"{name}_png")
     ]

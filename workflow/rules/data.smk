@@ -16,7 +16,10 @@ rule prepare_data:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        spec=lambda wc: config["tasks"][wc.task],
+        spec=lambda wc: {
+            k: config["tasks"][wc.task][k]
+            for k in ("source", "n_train", "n_val", "n_test")
+        },
         languages=LANGS,
         source_lang=SRC,
         resources=RESOURCES,

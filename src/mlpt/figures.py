@@ -1,0 +1,222 @@
+"""The paper's figures (3, 4, 7, 8, 9) from the tidy accuracy table and :mod:`mlpt.stats`.
+
+Every function takes tables, never the config, and writes a PDF and a PNG. Models are ordered by
+family and size, languages in config order, colours from the colour-blind-safe seaborn palette.
+A partial results table draws what exists: a missing model, mixture or language is simply absent
+from the plot (or shown as an empty cell), never an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io, stats
+
+CATEGORIES = ["english", "direct", "transfer"]
+SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, pdf_path: str, png_path: str) -> None:
+    plt = _plt()
+    for path in (pdf_path, png_path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with io.atomic_path(path, "wb") as fh:
+            fig.savefig(fh, format=Path(path).suffix[1:], dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def model_order(models: dict) -> list[str]:
+    """Family by family (in config order), smaller models first."""
+    families = list(dict.fromkeys(spec["family"] for spec in models.values()))
+    return sorted(models, key=lambda m: (families.index(models[m]["family"]), models[m]["params_b"]))
+
+
+def _palette(n: int):
+    import seaborn as sns
+
+    return sns.color_palette("colorblind", max(n, 1))
+
+
+def _empty(ax, text: str = "no results") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.5")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def fig3_median_change(summary: pd.DataFrame, tasks: dict, pdf_path: str, png_path: str) -> None:
+    """Median change (points) of bilingual over English-only, by category, per task, with CIs."""
+    plt = _plt()
+    task_ids = [t for t in tasks if t in set(summary.get("task", []))]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    if not task_ids:
+        _empty(ax)
+    width = 0.8 / max(len(task_ids), 1)
+    colours = _palette(len(task_ids))
+    for i, task in enumerate(task_ids):
+        d = summary[summary.task == task].set_index("category").reindex(CATEGORIES)
+        x = np.arange(len(CATEGORIES)) + (i - (len(task_ids) - 1) / 2) * width
+        err = np.vstack([d["median"] - d["ci_low"], d["ci_high"] - d["median"]])
+        ax.bar(x, d["median"], width, yerr=np.nan_to_num(err), capsize=3, color=colours[i], label=tasks[task]["label"])
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xticks(range(len(CATEGORIES)), ["English", "direct exposure", "cross-lingual transfer"])
+    ax.set_ylabel("median change vs English-only (points)")
+    if task_ids:
+        ax.legend(frameon=False)
+    ax.set_title("Bilingual vs English-only SFT (95% bootstrap CI)", fontsize=10)
+    _save(fig, pdf_path, png_path)
+
+
+def fig4_zero_shot(rows: pd.DataFrame, models: dict, tasks: dict, selected: list[str], pdf_path: str, png_path: str,
+                   title: str) -> None:
+    """Zero-shot accuracy in a left-out core language (4, 6, 9 training languages) vs direct
+    inclusion in a bilingual mixture; one panel per model (rows) and task (columns)."""
+    plt = _plt()
+    model_ids = [m for m in model_order(models) if m in selected]
+    task_ids = list(tasks)
+    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids), figsize=(3.4 * len(task_ids), 2.6 * max(len(model_ids), 1)),
+                             squeeze=False, sharey=True)
+    langs = list(dict.fromkeys(rows["lang"])) if len(rows) else []
+    colours = _palette(len(SETTINGS))
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(task_ids):
+            ax = axes[r][c]
+            d = rows[(rows.model == model) & (rows.task == task)] if model else rows.iloc[0:0]
+            if d.empty:
+                _empty(ax)
+            else:
+                width = 0.8 / len(SETTINGS)
+                for i, setting in enumerate(SETTINGS):
+                    s = d[d.setting == setting].groupby("lang")["accuracy"].mean().reindex(langs)
+                    ax.bar(np.arange(len(langs)) + (i - 1.5) * width, 100 * s, width, color=colours[i], label=setting)
+                ax.set_xticks(range(len(langs)), langs)
+            ax.set_title(f"{models[model]['label'] if model else ''} — {tasks[task]['label']}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel("accuracy (%)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    _save(fig, pdf_path, png_path)
+
+
+def fig7_heatmaps(acc: pd.DataFrame, models: dict, tasks: dict, languages: list[str], mixtures: list[str],
+                  pdf_path: str, png_path: str) -> None:
+    """Change vs the base model (points) per evaluation language (columns) and mixture (rows),
+    one heatmap per model (rows of panels) and task (columns of panels)."""
+    plt = _plt()
+    import seaborn as sns
+
+    model_ids = [m for m in model_order(models) if m in set(acc["model"])]
+    task_ids = list(tasks)
+    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids),
+                             figsize=(0.45 * len(languages) * len(task_ids) + 2, 0.28 * len(mixtures) * max(len(model_ids), 1) + 1),
+                             squeeze=False)
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(task_ids):
+            ax = axes[r][c]
+            d = acc[(acc.model == model) & (acc.task == task)]
+            base = d[d.mixture == "pretrained"].set_index("lang")["accuracy"]
+            trained = d[d.mixture != "pretrained"]
+            if trained.empty or base.empty:
+                _empty(ax)
+                continue
+            grid = trained.pivot_table(index="mixture", columns="lang", values="accuracy").reindex(index=mixtures, columns=languages)
+            change = 100 * (grid - base.reindex(languages))
+            sns.heatmap(change, ax=ax, cmap="vlag", center=0, cbar=c == len(task_ids) - 1, linewidths=0.2,
+                        cbar_kws={"label": "change vs base (points)"})
+            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def fig8_scaling(acc: pd.DataFrame, models: dict, tasks: dict, languages: dict, pdf_path: str, png_path: str) -> None:
+    """Per-language accuracy vs number of training languages (mean over mixtures of that size;
+    0 = the base model); one panel per model (rows) and task (columns)."""
+    plt = _plt()
+    model_ids = [m for m in model_order(models) if m in set(acc["model"])]
+    task_ids = list(tasks)
+    lang_ids = list(languages)
+    colours = dict(zip(lang_ids, _palette(len(lang_ids))))
+    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids), figsize=(3.6 * len(task_ids), 2.5 * max(len(model_ids), 1)),
+                             squeeze=False, sharex=True)
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(task_ids):
+            ax = axes[r][c]
+            d = acc[(acc.model == model) & (acc.task == task)]
+            if d.empty:
+                _empty(ax)
+                continue
+            curve = d.groupby(["lang", "n_train_langs"], as_index=False)["accuracy"].mean()
+            for lang in lang_ids:
+                s = curve[curve.lang == lang].sort_values("n_train_langs")
+                if len(s):
+                    style = "-" if languages[lang]["resource"] == "high" else "--"
+                    ax.plot(s["n_train_langs"], 100 * s["accuracy"], style, marker=".", color=colours[lang], label=lang)
+            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if c == 0:
+                ax.set_ylabel("accuracy (%)")
+    for ax in axes[-1]:
+        ax.set_xlabel("training languages (0 = base)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.9, 0.5), frameon=False, title="solid: high\ndashed: low")
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
+    _save(fig, pdf_path, png_path)
+
+
+def largest_per_family(models: dict) -> list[str]:
+    """Fig 4's models: the largest of each family (Qwen3-8B and Gemma3-4B in the paper)."""
+    best: dict[str, str] = {}
+    for m, spec in models.items():
+        if spec["family"] not in best or spec["params_b"] > models[best[spec["family"]]]["params_b"]:
+            best[spec["family"]] = m
+    return list(best.values())
+
+
+def zero_shot_rows(acc: pd.DataFrame, mixture_languages: dict, languages: dict, source_lang: str) -> pd.DataFrame:
+    core = [code for code, spec in languages.items() if spec["role"] == "core"]
+    return stats.zero_shot_vs_direct(acc, mixture_languages, core, source_lang)
+
+
+def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks: dict, pdf_path: str, png_path: str) -> None:
+    """SFT loss per optimiser step, one panel per task, one line per model × mixture.
+
+    ``logs`` maps (model, task, mixture) to the sft rule's train_log.json."""
+    plt = _plt()
+    task_ids = [t for t in tasks if any(k[1] == t for k in logs)]
+    fig, axes = plt.subplots(1, max(len(task_ids), 1), figsize=(4 * max(len(task_ids), 1), 3), squeeze=False)
+    colours = dict(zip(model_order(models), _palette(len(models))))
+    for c, task in enumerate(task_ids or [None]):
+        ax = axes[0][c]
+        runs = {k: v for k, v in logs.items() if k[1] == task}
+        if not runs:
+            _empty(ax)
+            continue
+        for (model, _, mixture), log in sorted(runs.items()):
+            curve = log["loss_curve"]
+            ax.plot([p["step"] for p in curve], [p["loss"] for p in curve], color=colours[model], alpha=0.7, lw=1)
+        ax.set_title(tasks[task]["label"], fontsize=10)
+        ax.set_xlabel("optimiser step")
+        ax.set_ylabel("training loss")
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], color=colours[m], label=models[m]["label"]) for m in model_order(models)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle("SFT training loss (one line per mixture)", fontsize=10)
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)

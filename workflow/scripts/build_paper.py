@@ -1,0 +1,11 @@
+"""build_paper: paper/main.tex + this run's tables and figures -> results/<run>/paper/main.pdf."""
+
+import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+
+from pathlib import Path
+
+from mlpt import logs, paper
+
+logs.setup(snakemake)
+results = Path(snakemake.output[0]).parents[1]  # results/<run>
+paper.build(snakemake.input.tex, str(results), snakemake.output[0], run=results.name)

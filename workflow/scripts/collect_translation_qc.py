@@ -1,0 +1,10 @@
+"""collect_translation_qc: per task x language x split, how the text was made and what QC counted."""
+
+import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+
+from mlpt import analysis, io, logs
+
+logs.setup(snakemake)
+table = analysis.translation_qc({tuple(k): path for k, path in zip(snakemake.params.pairs, snakemake.input)})
+with io.atomic_path(snakemake.output[0]) as fh:
+    table.to_csv(fh, index=False)
