@@ -197,3 +197,21 @@ def translation_qc(qc_files: dict[tuple[str, str], str]) -> pd.DataFrame:
         for split, info in qc["splits"].items():
             rows.append({"task": task, "lang": lang, "split": split, **info})
     return pd.DataFrame(rows)
+
+
+def benchmark_summary(files: list[str], root: str) -> pd.DataFrame:
+    """Per-rule totals of Snakemake ``benchmark:`` files (wall seconds, peak RSS).
+
+    ``root`` is the run's benchmarks folder; a file's first folder below it (or its stem) is the rule."""
+    rows = []
+    for path in files:
+        rel = Path(path).relative_to(root)
+        rule = rel.parts[0].removesuffix(".tsv")
+        bench = pd.read_csv(path, sep="\t").iloc[-1]
+        rows.append({"rule": rule, "s": float(bench["s"]), "max_rss_mb": float(bench["max_rss"])})
+    if not rows:
+        return pd.DataFrame(columns=["rule", "jobs", "total_s", "mean_s", "max_s", "peak_rss_mb"])
+    df = pd.DataFrame(rows)
+    return (df.groupby("rule").agg(jobs=("s", "size"), total_s=("s", "sum"), mean_s=("s", "mean"), max_s=("s", "max"),
+                                    peak_rss_mb=("max_rss_mb", "max"))
+            .sort_values("total_s", ascending=False).round(1).reset_index())

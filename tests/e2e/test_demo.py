@@ -161,10 +161,11 @@ def test_control_check_fails_when_a_language_is_dropped(demo_run):
 def test_every_paper_table_and_figure_exists(demo_run):
     out, _ = demo_run
     for name in ("table1_languages.tex", "table2_win_rates.tex", "table3_regression.tex", "table4_datasets.tex",
-                 "headline_numbers.csv", "median_changes.csv", "ttest_zero_shot_vs_direct.csv"):
+                 "headline_numbers.csv", "median_changes.csv", "ttest_zero_shot_vs_direct.csv", "translation_qc.csv",
+                 "benchmarks.csv"):
         assert (out / "tables" / name).stat().st_size > 50, name
     for fig in ("fig2_accuracy_vs_languages", "fig3_median_change", "fig4_zero_shot_vs_direct", "fig7_heatmaps",
-                "fig8_scaling", "fig9_zero_shot_other_models"):
+                "fig8_scaling", "fig9_zero_shot_other_models", "training_curves"):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
     table4 = pd.read_csv(out / "tables/table4_datasets.csv")

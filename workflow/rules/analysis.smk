@@ -310,3 +310,22 @@ rule collect_translation_qc:
         pairs=[(t, lang) for t in TASKS for lang in LANGS],
     script:
         "../scripts/collect_translation_qc.py"
+
+
+rule summarise_benchmarks:
+    input:
+        compute_benchmarks(),
+    output:
+        report(
+            out("benchmark_table"),
+            caption="../report/benchmarks.rst",
+            category="Benchmarks",
+        ),
+    log:
+        log_path("summarise_benchmarks"),
+    benchmark:
+        bench_path("summarise_benchmarks")
+    conda:
+        "../../envs/pipeline.yaml"
+    script:
+        "../scripts/summarise_benchmarks.py"

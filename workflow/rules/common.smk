@@ -132,6 +132,28 @@ def all_eval_files():
     ]
 
 
+def compute_benchmarks():
+    """Benchmark files of the expensive jobs (translation, training, evaluation)."""
+    return (
+        [bench_path(f"translate/{t}/{lang}") for t in TASKS for lang in LANGS]
+        + [
+            bench_path(f"sft/{m}/{t}/{x}")
+            for m in MODELS
+            for t in TASKS
+            for x in MIXTURES
+        ]
+        + [
+            bench_path(f"evaluate/{e}")
+            for e in [
+                f"{m}/{t}/{x}"
+                for m in MODELS
+                for t in TASKS
+                for x in [PRETRAINED, *MIXTURES]
+            ]
+        ]
+    )
+
+
 def plotting_params():
     """What every figure needs to know of the study (never the whole config)."""
     return {
@@ -159,6 +181,7 @@ FINAL_TABLES = [
     "table4",
     "table4_tex",
     "translation_qc_table",
+    "benchmark_table",
 ]
 FINAL_FIGURES = ["fig2", "fig3", "fig4", "fig7", "fig8", "fig9", "training_curves"]
 
