@@ -40,8 +40,8 @@ lint: install  ## snakemake --lint and snakefmt --check
 format: install  ## format the workflow files with snakefmt
 	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakefmt Snakefile workflow/rules
 
-plan: install  ## what the paper config would run (job counts per rule)
-	$(SNAKEMAKE) -n --quiet rules --configfile config/paper.yaml
+plan: install  ## the paper's plan: jobs per rule, GPU-hour and disk estimate (PLAN_CONFIG=... for another)
+	$(PY) -m mlpt.plan_cli --configfile $(or $(PLAN_CONFIG),config/paper.yaml)
 
 paper: install  ## build results/<run>/paper/main.pdf for CONFIG (installs Debian texlive if no TeX is found)
 	@command -v latexmk >/dev/null || command -v pdflatex >/dev/null || \

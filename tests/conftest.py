@@ -50,16 +50,7 @@ def run_snakemake(*args: str, cwd: Path = ROOT, check: bool = True, timeout: int
 
 
 def job_counts(output: str) -> dict[str, int]:
-    """Parse the 'Job stats' table of `snakemake -n --quiet rules`."""
-    counts: dict[str, int] = {}
-    in_table = False
-    for line in output.splitlines():
-        if line.startswith("Job stats:"):
-            in_table, counts = True, {}
-            continue
-        parts = line.split()
-        if in_table and len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-        elif in_table and counts and not parts:
-            in_table = False
-    return counts
+    """Parse the 'Job stats' table of `snakemake -n --quiet rules` (the same parser `make plan` uses)."""
+    from mlpt.plan_cli import parse_job_stats
+
+    return parse_job_stats(output)

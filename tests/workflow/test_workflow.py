@@ -71,3 +71,9 @@ def test_snakefmt_check(root):
     proc = subprocess.run([os.path.join(venv_bin, "snakefmt"), "--check", "Snakefile", "workflow/rules"], cwd=root,
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_slurm_profile_plans_from_the_repo_root(fresh_demo_config):
+    """`snakemake --profile slurm` selects the slurm executor and plans without a cluster."""
+    proc = run_snakemake("-n", "--profile", "slurm", "--configfile", fresh_demo_config, "--quiet", "rules")
+    assert job_counts(proc.stdout)["sft"] == 24

@@ -4,6 +4,7 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
+from mlpt import cluster
 from mlpt import config as study_config
 from mlpt import data as study_data
 from mlpt import mixtures as study_mixtures
@@ -29,6 +30,12 @@ PRETRAINED = study_mixtures.PRETRAINED
 TRAIN_LANGS = study_mixtures.training_languages(config)
 RESOURCES = config["resources_dir"]
 PHRASES = f"{RESOURCES}/{PHRASES_FILE}"
+
+# SLURM resources per job, from config (scaled by model size) and the site's MLPT_SLURM_* variables.
+SITE = cluster.site_settings()
+SFT_RESOURCES = cluster.resource_callables(config, "sft", SITE)
+EVALUATE_RESOURCES = cluster.resource_callables(config, "evaluate", SITE)
+TRANSLATE_RESOURCES = cluster.resource_callables(config, "translate", SITE)
 
 
 def out(name, **wildcards):

@@ -35,6 +35,8 @@ rule evaluate:
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
+    resources:
+        **EVALUATE_RESOURCES,
     params:
         model_path=eval_model_path,
         languages=LANGS,

@@ -15,6 +15,8 @@ rule sft:
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
+    resources:
+        **SFT_RESOURCES,
     params:
         base=lambda wc: base_model_path(wc.model),
         hparams=lambda wc: {**config["sft"], **config["tasks"][wc.task]["sft"]},

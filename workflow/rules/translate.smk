@@ -16,6 +16,8 @@ rule translate:
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
+    resources:
+        **TRANSLATE_RESOURCES,
     params:
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         splits=lambda wc: splits_for(wc.lang),

@@ -1,0 +1,133 @@
+"""Cluster resources and the cost plan: per-rule SLURM resources from config, scaled by model size.
+
+The ``cluster`` section of a config states what each expensive rule asks for; ``sft`` and
+``evaluate`` give tiers by model size (the first tier whose ``max_params_b`` covers the model),
+so a 0.6B run does not hold 8 GPUs and an 8B run gets what it needs. Site specifics never live in
+the repository: the account, partitions, GPU model and QoS come from environment variables
+(``MLPT_SLURM_ACCOUNT``, ``MLPT_SLURM_PARTITION``, ``MLPT_SLURM_GPU_PARTITION``,
+``MLPT_SLURM_GPU_MODEL``, ``MLPT_SLURM_QOS``), read once when the workflow is parsed.
+
+:func:`plan` estimates what a config costs before anything is submitted: GPU-hours per model, per
+task and in total, from the mixture sizes and throughput numbers in the config (``cluster.plan``:
+assumed numbers, labelled as estimates until measured on the cluster), plus the disk needed for
+the fine-tuned checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from . import mixtures
+
+SITE_VARIABLES = {
+    "slurm_account": "MLPT_SLURM_ACCOUNT",
+    "slurm_partition": "MLPT_SLURM_PARTITION",
+    "gpu_partition": "MLPT_SLURM_GPU_PARTITION",
+    "gpu_model": "MLPT_SLURM_GPU_MODEL",
+    "qos": "MLPT_SLURM_QOS",
+}
+
+
+def site_settings(environ=None) -> dict[str, str]:
+    """The site's SLURM settings that are set in the environment (unset ones are left out)."""
+    environ = os.environ if environ is None else environ
+    return {key: environ[var] for key, var in SITE_VARIABLES.items() if environ.get(var)}
+
+
+def tier(tiers: list[dict], params_b: float, where: str) -> dict:
+    for entry in tiers:
+        if params_b <= entry["max_params_b"]:
+            return entry
+    raise ValueError(f"{where}: no resource tier covers a {params_b}B model (raise the last max_params_b)")
+
+
+def job_resources(spec: dict, site: dict) -> dict:
+    """Snakemake resources for one job from a tier/flat spec and the site settings.
+
+    GPU jobs get ``gpu`` (and ``gpu_model`` when the site names one), which the slurm executor
+    turns into ``--gpus``; CPU count is ``cpus_per_gpu × gpus`` (or ``cpus``)."""
+    gpus = spec.get("gpus", 0)
+    res = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"], "gpu": gpus,
+           "cpus_per_task": spec.get("cpus_per_gpu", 4) * gpus if gpus else spec.get("cpus", 1)}
+    cpu_part, gpu_part = site.get("slurm_partition"), site.get("gpu_partition")
+    partition = (gpu_part if gpus else cpu_part) or cpu_part or gpu_part
+    if partition:
+        res["slurm_partition"] = partition
+    for key in ("slurm_account", "qos", "gpu_model"):
+        if key in site:
+            res[key] = site[key]
+    return res
+
+
+def resource_callables(config: dict, rule: str, site: dict) -> dict:
+    """``resources:`` of a rule as one callable per key (the same keys for every job of the rule)."""
+    keys = job_resources({"mem_mb": 1, "runtime": "1h", "gpus": 1}, site)  # same keys for CPU-only tiers
+    return {key: (lambda wc, key=key: rule_resources(config, rule, getattr(wc, "model", None), site)[key]) for key in keys}
+
+
+def rule_resources(config: dict, rule: str, model: str | None = None, site: dict | None = None) -> dict:
+    spec = config["cluster"][rule]
+    if isinstance(spec, list):
+        params_b = config["models"][model]["params_b"]
+        spec = tier(spec, params_b, f"cluster/{rule}")
+    return job_resources(spec, site_settings() if site is None else site)
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+def runtime_hours(runtime: str | int) -> float:
+    """Snakemake runtime ("12h", "2d", minutes as int) in hours."""
+    if isinstance(runtime, (int, float)):
+        return runtime / 60
+    value, unit = float(runtime[:-1]), runtime[-1]
+    return value * {"m": 1 / 60, "h": 1, "d": 24}[unit]
+
+
+def plan(config: dict) -> dict:
+    """GPU-hour and disk estimates of a config's SFT and evaluation jobs (see module docstring)."""
+    assumptions = config["cluster"]["plan"]
+    mixes = mixtures.expand(config)
+    n_langs = len(config["languages"])
+    flops_per_second = assumptions["gpu_peak_tflops"] * 1e12 * assumptions["mfu"]
+    rows = []
+    for model, spec in config["models"].items():
+        params = spec["params_b"] * 1e9
+        for task, tspec in config["tasks"].items():
+            epochs = {**config["sft"], **tspec.get("sft", {})}["epochs"]
+            tokens_per_example = assumptions["tokens_per_example"].get(task, assumptions["tokens_per_example"]["default"])
+            train_tokens = sum(m.size for m in mixes) * tspec["n_train"] * tokens_per_example * epochs
+            sft_gpu_h = 6 * params * train_tokens / flops_per_second / 3600
+            # evaluation: every checkpoint (mixtures + pretrained) on every language, plus per-epoch validation
+            gen_tokens = (len(mixes) + 1) * n_langs * tspec["n_test"] * assumptions["generated_tokens"]
+            val_tokens = sum(m.size for m in mixes) * tspec["n_val"] * assumptions["generated_tokens"] * math.ceil(epochs)
+            decode = assumptions["decode_tokens_per_second_per_b"] / spec["params_b"]
+            eval_gpu_h = (gen_tokens + val_tokens) / decode / 3600
+            rows.append({"model": model, "task": task, "sft_runs": len(mixes), "train_tokens": train_tokens,
+                         "sft_gpu_hours": sft_gpu_h, "eval_gpu_hours": eval_gpu_h,
+                         "checkpoint_disk_gb": len(mixes) * params * assumptions["bytes_per_param"] / 1e9})
+    total = {k: sum(r[k] for r in rows) for k in ("sft_runs", "sft_gpu_hours", "eval_gpu_hours", "checkpoint_disk_gb")}
+    return {"rows": rows, "total": total, "assumptions": assumptions}
+
+
+def format_plan(result: dict, job_counts: dict[str, int] | None = None) -> str:
+    lines = []
+    if job_counts:
+        lines.append("Jobs per rule (snakemake dry-run):")
+        lines += [f"  {rule:<34}{n:>6}" for rule, n in job_counts.items()]
+        lines.append("")
+    a = result["assumptions"]
+    lines.append(f"GPU-hour ESTIMATE (assumed: {a['gpu_peak_tflops']} TFLOP/s peak per GPU, MFU {a['mfu']}, "
+                 f"{a['decode_tokens_per_second_per_b']:.0f} generated tokens/s per GPU for a 1B model; {a['source']}):")
+    lines.append(f"  {'model':<14}{'task':<10}{'runs':>5}{'train tokens':>15}{'SFT GPU-h':>11}{'eval GPU-h':>11}{'ckpt GB':>9}")
+    for r in result["rows"]:
+        lines.append(f"  {r['model']:<14}{r['task']:<10}{r['sft_runs']:>5}{r['train_tokens']:>15.3g}"
+                     f"{r['sft_gpu_hours']:>11.1f}{r['eval_gpu_hours']:>11.1f}{r['checkpoint_disk_gb']:>9.0f}")
+    t = result["total"]
+    lines.append(f"  {'total':<24}{t['sft_runs']:>5}{'':>15}{t['sft_gpu_hours']:>11.1f}{t['eval_gpu_hours']:>11.1f}"
+                 f"{t['checkpoint_disk_gb']:>9.0f}")
+    lines.append(f"  = {t['sft_gpu_hours'] + t['eval_gpu_hours']:.0f} GPU-hours, "
+                 f"{(t['sft_gpu_hours'] + t['eval_gpu_hours']) / 8:.0f} hours on one 8-GPU node; "
+                 f"{t['checkpoint_disk_gb']:.0f} GB of final checkpoints")
+    return "\n".join(lines)
