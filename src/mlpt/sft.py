@@ -102,6 +102,20 @@ def _resumable(checkpoint_dir: str, fingerprint: str) -> bool:
     return False
 
 
+def check_visible_gpus(expected: int, visible: int | None = None) -> None:
+    """Fail fast when a job sees fewer GPUs than it asked the scheduler for."""
+    if visible is None:
+        import torch
+
+        visible = torch.cuda.device_count()
+    if expected and visible < expected:
+        raise RuntimeError(
+            f"this job asked for {expected} GPU(s) but sees {visible} "
+            f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')}); "
+            "check the scheduler's GPU binding before training"
+        )
+
+
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed

@@ -48,3 +48,12 @@ def test_plan_counts_the_220_runs(paper_config):
 
 def test_runtime_hours():
     assert cluster.runtime_hours("90m") == 1.5 and cluster.runtime_hours("2d") == 48 and cluster.runtime_hours(120) == 2
+
+
+def test_sft_fails_fast_when_gpus_are_missing():
+    from mlpt import sft
+
+    sft.check_visible_gpus(0, visible=0)  # CPU job: nothing to check
+    sft.check_visible_gpus(2, visible=4)
+    with pytest.raises(RuntimeError, match="asked for 8 GPU\\(s\\) but sees 1"):
+        sft.check_visible_gpus(8, visible=1)
