@@ -15,7 +15,7 @@ from .mixtures import PRETRAINED
 from .stats import wilson_ci
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",
-                    "in_training", "n", "correct", "accuracy", "ci_low", "ci_high"]
+                    "in_training", "n", "correct", "accuracy", "ci_low", "ci_high", "fidelity"]
 
 
 def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def collect(eval_files: list[str], models: dict, languages: dict, mixture_langua
                 "model": model, "family": spec["family"], "params_b": spec["params_b"], "task": summary["task"],
                 "mixture": mixture, "n_train_langs": len(langs), "lang": lang,
                 "resource": languages[lang]["resource"], "in_training": lang in langs,
-                "n": res["n"], "correct": res["correct"],
+                "n": res["n"], "correct": res["correct"], "fidelity": res.get("fidelity"),
             })
     if not rows:
         raise ValueError("no evaluation results to collect")

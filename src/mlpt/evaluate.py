@@ -12,7 +12,9 @@ call (api_call) and ``exact_match`` compares it with the gold target.
 
 ``run`` evaluates one checkpoint on every language of one task in a single process (model loaded
 once) and writes a summary plus per-example records (prompt language, prediction, extracted
-answer, gold, correct).
+answer, gold, correct, the response's identified language). Language fidelity — the share of
+responses written in the prompt's language (:mod:`mlpt.language_id`) — is reported beside
+accuracy; it is meaningful for natural-language answers (math), less so for API calls.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from . import io, prompts
+from . import io, language_id, prompts
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +131,23 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
         gen_kwargs={"until": [stop], "max_gen_toks": max_gen_toks, "do_sample": False}, bootstrap_iters=0,
     )
 
+    identify = language_id.LanguageIdentifier(languages)
     per_lang, samples = {}, []
     for lang, name in zip(languages, wanted):
         rows = results["samples"][name]
-        correct = 0
+        correct = in_language = 0
         for s in rows:
             ok = bool(s["exact_match"])
+            response_lang = identify(s["resps"][0][0])
             correct += ok
+            in_language += response_lang == lang
             samples.append({
                 "lang": lang, "id": s["doc"]["id"], "prompt": s["arguments"][0][0] if s["arguments"] else None,
                 "prediction": s["resps"][0][0], "extracted": s["filtered_resps"][0], "gold": s["target"], "correct": ok,
+                "response_lang": response_lang,
             })
-        per_lang[lang] = {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else None}
+        per_lang[lang] = {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else None,
+                          "fidelity": in_language / len(rows) if rows else None}
     summary = dict(meta, task=task, model_path=str(model_path), languages=per_lang, stop=stop,
                    provenance=io.provenance({"batch_size": batch_size, "max_gen_toks": max_gen_toks, "limit": limit}))
     io.write_jsonl(samples_file, (json.loads(json.dumps(s, default=handle_non_serializable)) for s in samples))

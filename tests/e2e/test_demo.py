@@ -192,3 +192,17 @@ def test_html_report(demo_run, tmp_path):
     run_snakemake("--report", str(report), "--configfile", str(path))
     html = report.read_text(errors="replace")
     assert len(html) > 100_000 and "fig3_median_change" in html
+
+
+def test_language_fidelity_is_reported(demo_run):
+    """Next to accuracy: the share of responses written in the prompt's language."""
+    out, _ = demo_run
+    acc = pd.read_csv(out / "tables/accuracy.csv")
+    assert acc["fidelity"].between(0, 1).all()
+    control = acc[acc.task == "control"]
+    core = control[(control.mixture == "core") & control.in_training]
+    assert core.groupby("model")["fidelity"].mean().min() >= 0.7  # trained languages are answered in kind
+    english_only = control[(control.mixture == "en") & (control.lang == "en")]
+    assert (english_only["fidelity"] >= 0.8).all()
+    sample = json.loads((out / "eval/qwen3-tiny/control/en.samples.jsonl").open().readline())
+    assert "response_lang" in sample
