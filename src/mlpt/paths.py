@@ -63,6 +63,7 @@ PATTERNS = {
     "training_curves": "figures/training_curves.pdf",
     "training_curves_png": "figures/training_curves.png",
     "translation_qc_table": "tables/translation_qc.csv",
+    "mt_quality": "tables/mt_quality.csv",
     "benchmark_table": "tables/benchmarks.csv",
     # paper
     "paper_pdf": "paper/main.pdf",

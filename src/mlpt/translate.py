@@ -192,3 +192,54 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
     io.write_jsonl(out_file, out, schema="example")
     io.write_json(qc_file, qc)
     return qc
+
+
+# --- measured MT quality against human translations ---------------------------------------------
+
+#: BLEU tokenisation per script: character level where words are not space-separated.
+CHAR_BLEU = {"ja", "zh", "th"}
+
+
+def score_translations(hypotheses: list[str], references: list[str], lang: str) -> dict:
+    """Corpus chrF (the primary, tokenisation-free metric) and BLEU of one language (sacrebleu)."""
+    import sacrebleu
+
+    tokenize = "char" if lang in CHAR_BLEU else "13a"
+    return {
+        "chrf": round(sacrebleu.corpus_chrf(hypotheses, [references]).score, 2),
+        "bleu": round(sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score, 2),
+        "bleu_tokenize": tokenize,
+    }
+
+
+def measure_quality(sources: dict[str, tuple[str, str]], out_csv: str, *, src: str, backend: dict,
+                    codes: dict[str, str], mt_model: str | None, translator=None) -> list[dict]:
+    """Translate every source-language test item that has human translations (MGSM: the English
+    test questions) with the configured MT backend and score it against the human versions, per task
+    and language. This measures the backend only: these items never enter training.
+
+    ``sources`` maps task -> (source records file, references file)."""
+    import csv
+
+    from . import io
+
+    rows = []
+    for task, (source_file, references_file) in sources.items():
+        records = {r["id"]: r for r in io.read_jsonl(source_file, schema="example")
+                   if r["lang"] == src and r["split"] == "test"}
+        by_lang: dict[str, list[dict]] = {}
+        for ref in io.read_jsonl(references_file, schema="example"):
+            if ref["id"] in records:
+                by_lang.setdefault(ref["lang"], []).append(ref)
+        for lang, refs in by_lang.items():
+            if translator is None:
+                translator = Seq2SeqTranslator(mt_model, codes, batch_size=backend["batch_size"],
+                                               num_beams=backend["num_beams"], max_new_tokens=backend["max_new_tokens"])
+            hypotheses = translator([records[r["id"]]["question"] for r in refs], src, lang)
+            rows.append({"task": task, "lang": lang, "n": len(refs), "backend": backend["backend"],
+                         **score_translations(hypotheses, [r["question"] for r in refs], lang)})
+    with io.atomic_path(out_csv) as fh:
+        writer = csv.DictWriter(fh, fieldnames=["task", "lang", "n", "backend", "chrf", "bleu", "bleu_tokenize"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows

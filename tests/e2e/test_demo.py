@@ -168,6 +168,9 @@ def test_every_paper_table_and_figure_exists(demo_run):
                 "fig8_scaling", "fig9_zero_shot_other_models", "training_curves"):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
+    mt = pd.read_csv(out / "tables/mt_quality.csv")
+    assert set(mt.loc[mt.task == "math", "lang"]) == {"es", "ja", "bn", "sw", "te", "fr", "de", "ru", "zh", "th"}
+    assert (mt["n"] == 12).sum() == 10 and mt["chrf"].between(0, 100).all()
     table4 = pd.read_csv(out / "tables/table4_datasets.csv")
     assert set(table4["split"]) == {"train", "val", "test"} and (table4["languages"] <= 11).all()
 

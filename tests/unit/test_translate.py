@@ -59,3 +59,25 @@ def test_references_are_aligned_by_id_and_missing_ids_reported():
         assert "refs.jsonl" in str(err) and "'b'" in str(err)
     else:
         raise AssertionError("a missing reference must be reported")
+
+
+def test_mt_quality_scores_against_references(tmp_path):
+    from mlpt import io
+
+    src = [{"id": f"t{i}", "task": "math", "lang": "en", "split": "test", "question": f"How many apples {i}?",
+            "answer": "1"} for i in range(3)]
+    refs = [dict(r, lang="es", question=f"¿Cuántas manzanas {i}?") for i, r in enumerate(src)]
+    io.write_jsonl(tmp_path / "src.jsonl", src, schema="example")
+    io.write_jsonl(tmp_path / "refs.jsonl", refs, schema="example")
+    backend = {"backend": "seq2seq", "batch_size": 2, "num_beams": 1, "max_new_tokens": 8}
+    perfect = {r["id"]: r["question"] for r in refs}
+    by_source = {s["question"]: perfect[s["id"]] for s in src}
+    rows = translate.measure_quality({"math": (tmp_path / "src.jsonl", tmp_path / "refs.jsonl")}, tmp_path / "q.csv",
+                                     src="en", backend=backend, codes={}, mt_model=None,
+                                     translator=lambda texts, s, t: [by_source[x] for x in texts])
+    assert rows == [{"task": "math", "lang": "es", "n": 3, "backend": "seq2seq", "chrf": 100.0, "bleu": 100.0,
+                     "bleu_tokenize": "13a"}]
+    garbage = translate.measure_quality({"math": (tmp_path / "src.jsonl", tmp_path / "refs.jsonl")}, tmp_path / "g.csv",
+                                        src="en", backend=backend, codes={}, mt_model=None,
+                                        translator=lambda texts, s, t: ["xyz" for _ in texts])
+    assert garbage[0]["chrf"] < 10 and (tmp_path / "g.csv").read_text().startswith("task,lang,n")

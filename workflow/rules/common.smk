@@ -188,6 +188,7 @@ FINAL_TABLES = [
     "table4",
     "table4_tex",
     "translation_qc_table",
+    "mt_quality",
     "benchmark_table",
 ]
 FINAL_FIGURES = ["fig2", "fig3", "fig4", "fig7", "fig8", "fig9", "training_curves"]

@@ -29,3 +29,35 @@ rule translate:
         mt_model=mt_model_path(),
     script:
         "../scripts/translate.py"
+
+
+rule measure_mt_quality:
+    input:
+        data=expand(out("data"), task=TASKS),
+        references=expand(out("references"), task=TASKS),
+        mt=[out("mt_model")] if is_tiny(config["translation"]["model"]) else [],
+    output:
+        report(
+            out("mt_quality"),
+            caption="../report/mt_quality.rst",
+            category="Translation",
+        ),
+    log:
+        log_path("measure_mt_quality"),
+    benchmark:
+        bench_path("measure_mt_quality")
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        **TRANSLATE_RESOURCES,
+    params:
+        tasks=TASKS,
+        src=SRC,
+        backend=config["translation"],
+        codes={
+            code: spec.get("nllb", code) for code, spec in config["languages"].items()
+        },
+        mt_model=mt_model_path(),
+    script:
+        "../scripts/measure_mt_quality.py"
