@@ -121,22 +121,28 @@ def fig7_heatmaps(acc: pd.DataFrame, models: dict, tasks: dict, languages: list[
 
     model_ids = [m for m in model_order(models) if m in set(acc["model"])]
     task_ids = list(tasks)
+    panels = {}
+    for model in model_ids:
+        for task in task_ids:
+            d = acc[(acc.model == model) & (acc.task == task)]
+            base = d[d.mixture == "pretrained"].set_index("lang")["accuracy"]
+            trained = d[d.mixture != "pretrained"]
+            if len(trained) and len(base):
+                grid = trained.pivot_table(index="mixture", columns="lang", values="accuracy")
+                panels[(model, task)] = 100 * (grid.reindex(index=mixtures, columns=languages) - base.reindex(languages))
+    # one symmetric colour scale for every panel, so 0 is white and panels compare
+    limit = max([1.0] + [float(np.nanmax(np.abs(p.to_numpy()))) for p in panels.values() if p.notna().any().any()])
     fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids),
                              figsize=(0.45 * len(languages) * len(task_ids) + 2, 0.28 * len(mixtures) * max(len(model_ids), 1) + 1),
                              squeeze=False)
     for r, model in enumerate(model_ids or [None]):
         for c, task in enumerate(task_ids):
             ax = axes[r][c]
-            d = acc[(acc.model == model) & (acc.task == task)]
-            base = d[d.mixture == "pretrained"].set_index("lang")["accuracy"]
-            trained = d[d.mixture != "pretrained"]
-            if trained.empty or base.empty:
+            if (model, task) not in panels:
                 _empty(ax)
                 continue
-            grid = trained.pivot_table(index="mixture", columns="lang", values="accuracy").reindex(index=mixtures, columns=languages)
-            change = 100 * (grid - base.reindex(languages))
-            sns.heatmap(change, ax=ax, cmap="vlag", center=0, cbar=c == len(task_ids) - 1, linewidths=0.2,
-                        cbar_kws={"label": "change vs base (points)"})
+            sns.heatmap(panels[(model, task)], ax=ax, cmap="vlag", center=0, vmin=-limit, vmax=limit,
+                        cbar=c == len(task_ids) - 1, linewidths=0.2, cbar_kws={"label": "change vs base (points)"})
             ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
             ax.set_xlabel("")
             ax.set_ylabel("")
