@@ -263,7 +263,7 @@ rule plot_fig9_zero_shot_other_models:
         "../scripts/plot_figure.py"
 
 
-rule plot_training_curves:
+rule plot_loss_curves:
     input:
         [
             out("sft_log", model=m, task=t, mixture=x)
@@ -279,16 +279,16 @@ rule plot_training_curves:
         ),
         png=out("training_curves_png"),
     log:
-        log_path("plot_training_curves"),
+        log_path("plot_loss_curves"),
     benchmark:
-        bench_path("plot_training_curves")
+        bench_path("plot_loss_curves")
     conda:
         "../../envs/pipeline.yaml"
     params:
         runs=[(m, t, x) for m in MODELS for t in TASKS for x in MIXTURES],
         plotting=plotting_params(),
     script:
-        "../scripts/plot_training_curves.py"
+        "../scripts/plot_loss_curves.py"
 
 
 rule collect_translation_qc:

@@ -1,4 +1,4 @@
-"""plot_training_curves: the loss curve of every SFT run (see mlpt.figures.training_curves)."""
+"""plot_loss_curves: the loss curve of every SFT run (see mlpt.figures.training_curves)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
