@@ -1,4 +1,6 @@
-"""Analysis: the tidy accuracy table, statistics, and the paper's tables and figures.
+"""Analysis: the tidy accuracy table and the tables built from it and from the data files
+(Table 1, Table 4, headline numbers, translation QC, benchmarks, the positive-control check).
+Statistics are in :mod:`mlpt.stats`, figures in :mod:`mlpt.figures`.
 
 Everything downstream of evaluation reads only ``tables/accuracy.csv`` (one row per model × task
 × mixture × language), so any figure can be rebuilt from a results table alone.
@@ -62,56 +64,6 @@ def write_table(df: pd.DataFrame, csv_path: str, tex_path: str | None = None, ca
     if tex_path:
         with io.atomic_path(tex_path) as fh:
             fh.write(df.to_latex(index=False, caption=caption or None, label=label or None, escape=True, float_format="%.3f"))
-
-
-def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy per model × task × resource level × number of training languages.
-
-    For each mixture the accuracy is averaged over the evaluated languages of a resource level,
-    then mixtures with the same number of training languages are averaged (0 = pretrained)."""
-    per_mix = acc.groupby(["model", "task", "resource", "mixture", "n_train_langs"], as_index=False)["accuracy"].mean()
-    return per_mix.groupby(["model", "task", "resource", "n_train_langs"], as_index=False)["accuracy"].mean()
-
-
-def plot_fig2(acc: pd.DataFrame, models: dict, tasks: dict, run: str, pdf_path: str, png_path: str) -> None:
-    """Fig 2: one row per task (API, math, then others such as the synthetic control), columns
-    high- and low-resource evaluation languages, one line per model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    data = fig2_data(acc)
-    task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
-    resources = ["high", "low"]
-    labels = {m: spec["label"] for m, spec in models.items()}
-    models = [m for m in models if m in set(data["model"])]
-    palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
-    fig, axes = plt.subplots(len(task_order), 2, figsize=(8, 2.8 * len(task_order)), sharex=True, squeeze=False)
-    for r, task in enumerate(task_order):
-        for c, res in enumerate(resources):
-            ax = axes[r][c]
-            for model in models:
-                d = data[(data.task == task) & (data.resource == res) & (data.model == model)].sort_values("n_train_langs")
-                if len(d):
-                    ax.plot(d["n_train_langs"], 100 * d["accuracy"], marker="o", color=palette[model], label=labels[model])
-            ax.set_ylim(0, max(5.0, 105 * data["accuracy"].max()))
-            ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
-            ax.set_ylabel("accuracy (%)")
-            ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("number of training languages (0 = pretrained)")
-    handles, names = axes[0][0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 5), frameon=False)
-    fig.suptitle(f"Average accuracy vs number of training languages (run: {run})", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
-    for path in (pdf_path, png_path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with io.atomic_path(path, "wb") as fh:
-            fig.savefig(fh, format=Path(path).suffix[1:], dpi=150)
-    plt.close(fig)
 
 
 def positive_control_check(acc: pd.DataFrame, task: str, mixture_languages: dict, source_lang: str,

@@ -1,4 +1,4 @@
-"""The paper's figures (3, 4, 7, 8, 9) from the tidy accuracy table and :mod:`mlpt.stats`.
+"""The paper's figures (2, 3, 4, 7, 8, 9) from the tidy accuracy table and :mod:`mlpt.stats`.
 
 Every function takes tables, never the config, and writes a PDF and a PNG. Models are ordered by
 family and size, languages in config order, colours from the colour-blind-safe seaborn palette.
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io, stats
+from . import io
 
 CATEGORIES = ["english", "direct", "transfer"]
 SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
@@ -53,6 +53,47 @@ def _empty(ax, text: str = "no results") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.5")
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy per model × task × resource level × number of training languages.
+
+    For each mixture the accuracy is averaged over the evaluated languages of a resource level,
+    then mixtures with the same number of training languages are averaged (0 = pretrained)."""
+    per_mix = acc.groupby(["model", "task", "resource", "mixture", "n_train_langs"], as_index=False)["accuracy"].mean()
+    return per_mix.groupby(["model", "task", "resource", "n_train_langs"], as_index=False)["accuracy"].mean()
+
+
+def fig2_accuracy_vs_languages(acc: pd.DataFrame, models: dict, tasks: dict, run: str, pdf_path: str,
+                               png_path: str) -> None:
+    """Fig 2: one row per task (API, math, then others such as the synthetic control), columns
+    high- and low-resource evaluation languages, one line per model."""
+    plt = _plt()
+    data = fig2_data(acc)
+    task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
+    model_ids = [m for m in model_order(models) if m in set(data["model"])]
+    colours = dict(zip(model_ids, _palette(len(model_ids))))
+    fig, axes = plt.subplots(len(task_order), 2, figsize=(8, 2.8 * len(task_order)), sharex=True, squeeze=False)
+    for r, task in enumerate(task_order):
+        for c, res in enumerate(["high", "low"]):
+            ax = axes[r][c]
+            for model in model_ids:
+                d = data[(data.task == task) & (data.resource == res) & (data.model == model)].sort_values("n_train_langs")
+                if len(d):
+                    ax.plot(d["n_train_langs"], 100 * d["accuracy"], marker="o", color=colours[model],
+                            label=models[model]["label"])
+            ax.set_ylim(0, max(5.0, 105 * data["accuracy"].max()))
+            ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
+            ax.set_ylabel("accuracy (%)")
+            ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("number of training languages (0 = pretrained)")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 5), frameon=False)
+    fig.suptitle(f"Average accuracy vs number of training languages (run: {run})", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    _save(fig, pdf_path, png_path)
 
 
 def fig3_median_change(summary: pd.DataFrame, tasks: dict, pdf_path: str, png_path: str) -> None:
@@ -193,11 +234,6 @@ def largest_per_family(models: dict) -> list[str]:
         if spec["family"] not in best or spec["params_b"] > models[best[spec["family"]]]["params_b"]:
             best[spec["family"]] = m
     return list(best.values())
-
-
-def zero_shot_rows(acc: pd.DataFrame, mixture_languages: dict, languages: dict, source_lang: str) -> pd.DataFrame:
-    core = [code for code, spec in languages.items() if spec["role"] == "core"]
-    return stats.zero_shot_vs_direct(acc, mixture_languages, core, source_lang)
 
 
 def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks: dict, pdf_path: str, png_path: str) -> None:

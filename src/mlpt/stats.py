@@ -358,3 +358,9 @@ def regression(acc: pd.DataFrame, seed: int = 0, test_size: float = 0.3) -> tupl
         sst = float(np.sum((yte - yte.mean()) ** 2))
         r2_test = 1.0 - float(np.sum((yte - pred) ** 2)) / sst if sst > 0 else np.nan
     return table, r2_test, float(fit.rsquared)
+
+
+def zero_shot_rows(acc: pd.DataFrame, mixture_languages: dict, languages: dict, source_lang: str = "en") -> pd.DataFrame:
+    """:func:`zero_shot_vs_direct` with the core languages taken from the config's ``languages``."""
+    core = [code for code, spec in languages.items() if spec["role"] == "core"]
+    return zero_shot_vs_direct(acc, mixture_languages, core, source_lang)

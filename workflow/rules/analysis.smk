@@ -20,7 +20,7 @@ rule collect_results:
     params:
         models=config["models"],
         languages=config["languages"],
-        mixture_languages={name: list(m.languages) for name, m in MIXTURES.items()},
+        mixture_languages=MIXTURE_LANGUAGES,
     script:
         "../scripts/collect_results.py"
 
@@ -64,11 +64,10 @@ rule plot_fig2_accuracy_vs_languages:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        models={m: config["models"][m] for m in MODELS},
-        tasks={t: {"label": config["tasks"][t].get("label", t)} for t in TASKS},
-        run=RUN,
+        figure="fig2",
+        plotting=plotting_params(),
     script:
-        "../scripts/plot_fig2_accuracy_vs_languages.py"
+        "../scripts/plot_figure.py"
 
 
 rule fit_stats:
@@ -107,7 +106,7 @@ rule fit_stats:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        mixture_languages={name: list(m.languages) for name, m in MIXTURES.items()},
+        mixture_languages=MIXTURE_LANGUAGES,
         languages=config["languages"],
         source_lang=SRC,
         seed=config["seed"],

@@ -30,6 +30,9 @@ PRETRAINED = study_mixtures.PRETRAINED
 TRAIN_LANGS = study_mixtures.training_languages(config)
 RESOURCES = config["resources_dir"]
 PHRASES = f"{RESOURCES}/{PHRASES_FILE}"
+MIXTURE_LANGUAGES = {name: list(m.languages) for name, m in MIXTURES.items()}
+TASK_LABELS = {t: {"label": config["tasks"][t].get("label", t)} for t in TASKS}
+MT_CODES = {code: spec.get("nllb", code) for code, spec in config["languages"].items()}
 
 # SLURM resources per job, from config (scaled by model size) and the site's MLPT_SLURM_* variables.
 SITE = cluster.site_settings()
@@ -165,10 +168,10 @@ def plotting_params():
     """What every figure needs to know of the study (never the whole config)."""
     return {
         "models": config["models"],
-        "tasks": {t: {"label": config["tasks"][t].get("label", t)} for t in TASKS},
+        "tasks": TASK_LABELS,
         "languages": config["languages"],
         "mixtures": [PRETRAINED, *MIXTURES],
-        "mixture_languages": {name: list(m.languages) for name, m in MIXTURES.items()},
+        "mixture_languages": MIXTURE_LANGUAGES,
         "source_lang": SRC,
         "run": RUN,
     }

@@ -23,9 +23,7 @@ rule translate:
         splits=lambda wc: splits_for(wc.lang),
         src=SRC,
         backend=config["translation"],
-        codes={
-            code: spec.get("nllb", code) for code, spec in config["languages"].items()
-        },
+        codes=MT_CODES,
         mt_model=mt_model_path(),
     script:
         "../scripts/translate.py"
@@ -55,9 +53,7 @@ rule measure_mt_quality:
         tasks=TASKS,
         src=SRC,
         backend=config["translation"],
-        codes={
-            code: spec.get("nllb", code) for code, spec in config["languages"].items()
-        },
+        codes=MT_CODES,
         mt_model=mt_model_path(),
     script:
         "../scripts/measure_mt_quality.py"

@@ -14,7 +14,6 @@ logs.setup(snakemake)
 p, o = snakemake.params, snakemake.output
 acc = pd.read_csv(snakemake.input.accuracy)
 acc = acc[acc["task"].isin(p.study_tasks)]  # positive-control tasks are not part of the paper's statistics
-core = [code for code, spec in p.languages.items() if spec["role"] == "core"]
 
 changes = stats.bilingual_changes(acc, p.mixture_languages, p.source_lang)
 summary = stats.summarise_changes(changes, seed=p.seed)
@@ -32,6 +31,6 @@ analysis.write_table(coef.rename_axis("predictor").reset_index().assign(r2_test=
 analysis.write_table(analysis.headline_numbers(io.read_yaml(snakemake.input.headlines), summary, win, coef, r2_test),
                      o.headlines, o.headlines_tex, caption="The paper's headline numbers and this run's values.",
                      label="tab:headlines")
-rows = stats.zero_shot_vs_direct(acc, p.mixture_languages, core, p.source_lang)
+rows = stats.zero_shot_rows(acc, p.mixture_languages, p.languages, p.source_lang)
 with io.atomic_path(o.ttests) as fh:
     stats.ttest_zero_shot_vs_direct(rows).to_csv(fh, index=False)
