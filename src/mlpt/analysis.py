@@ -142,13 +142,27 @@ def headline_numbers(paper: dict, summary: pd.DataFrame, win: pd.DataFrame, coef
 
 
 def translation_qc(qc_files: dict[tuple[str, str], str]) -> pd.DataFrame:
-    """One row per task × language × split: how the text was obtained and what QC counted."""
+    """One row per task × language × split: how the text was obtained and what QC counted.
+
+    Columns: ``method`` (source / reference / mt:<backend>), ``records``, ``segments`` (distinct MT
+    inputs), ``flagged``, ``dropped`` (under ``policy``), one ``qc_<check>`` count per check of
+    :mod:`mlpt.translation_qc` (records failing it), ``truncated_inputs``, ``hit_max_new_tokens``,
+    ``shards`` and ``shards_resumed``. Splits that were not machine-translated have no QC counts."""
+    from .translation_qc import CHECKS
+
     rows = []
     for (task, lang), path in qc_files.items():
         qc = io.read_json(path)
         for split, info in qc["splits"].items():
-            rows.append({"task": task, "lang": lang, "split": split, **info})
-    return pd.DataFrame(rows)
+            info = dict(info)
+            checks = info.pop("checks", {})
+            info.pop("dropped_ids", None)  # the ids are in the qc json; the table counts them
+            rows.append({"task": task, "lang": lang, "split": split, **info,
+                         **{f"qc_{c}": checks.get(c) for c in CHECKS}})
+    first = ["task", "lang", "split", "method", "records", "segments", "flagged", "dropped", "policy",
+             *(f"qc_{c}" for c in CHECKS)]
+    table = pd.DataFrame(rows)
+    return table[[c for c in first if c in table] + [c for c in table if c not in first]]
 
 
 def benchmark_summary(files: list[str], root: str) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Mixture stage: parallel per-language records → one SFT data file with a manifest.
 
-Each language contributes the same items (the ids kept in *every* language of the mixture, so all
-languages stay parallel); prompts and responses are rendered by :mod:`mlpt.prompts` exactly as
-evaluation renders them. The contamination guard stops the run if any item of a test split — by
+Each language contributes the same items: the ids present in *every* language of the mixture, so
+all languages stay parallel (an item the translation QC dropped in one language is removed from all
+languages of the mixture, and the manifest lists it under ``dropped_ids``). QC flags on kept records
+are informational: the translation policy has already decided which records to keep. Prompts and
+responses are rendered by :mod:`mlpt.prompts` exactly as evaluation renders them. The contamination guard stops the run if any item of a test split — by
 id, or by normalised question text — would enter training or validation data.
 """
 
@@ -41,11 +43,14 @@ def build(language_files: dict[str, str], guard_file: str, phrases_file: str, ou
     for lang, path in language_files.items():
         recs = [r for r in io.read_jsonl(path, schema="example") if r["split"] in ("train", "val")]
         check_contamination(recs, guard, path)
-        per_lang[lang] = {(r["split"], r["id"]): r for r in recs if not r.get("flags")}
+        per_lang[lang] = {(r["split"], r["id"]): r for r in recs}
     keys = set.intersection(*(set(d) for d in per_lang.values()))
     dropped = {lang: len(d) - len(keys) for lang, d in per_lang.items()}
-    if any(dropped.values()):
-        log.warning("items not usable in every language (flagged by QC) dropped to keep the mixture parallel: %s", dropped)
+    not_parallel = sorted(set.union(*(set(d) for d in per_lang.values())) - keys)
+    if not_parallel:
+        log.warning("%d item(s) missing in some language of the mixture (dropped there by translation QC) are "
+                    "removed from every language to keep the mixture parallel: per language %s; items %s",
+                    len(not_parallel), dropped, [f"{split}:{rid}" for split, rid in not_parallel])
 
     out = []
     for lang, by_key in per_lang.items():
@@ -60,7 +65,8 @@ def build(language_files: dict[str, str], guard_file: str, phrases_file: str, ou
     manifest = {
         "mixture": mixture, "languages": list(language_files), "seed": seed,
         "counts": {lang: {s: counts[(lang, s)] for s in ("train", "val")} for lang in language_files},
-        "dropped_not_parallel": dropped, "content_sha256": io.file_sha256(out_file),
+        "dropped_not_parallel": dropped, "dropped_ids": [rid for _, rid in not_parallel],
+        "content_sha256": io.file_sha256(out_file),
     }
     io.write_json(manifest_file, manifest)
     log.info("mixture %s: %s", mixture, manifest["counts"])

@@ -22,6 +22,7 @@ PATTERNS = {
     # translate
     "translated": "translated/{task}/{lang}.jsonl",
     "translation_qc": "translated/{task}/{lang}.qc.json",
+    "translate_work": "work/translate/{task}/{lang}",  # finished MT shards for resuming (not a declared output)
     # build_mixture
     "mixture": "mixtures/{task}/{mixture}.jsonl",
     "mixture_manifest": "mixtures/{task}/{mixture}.manifest.json",
@@ -63,6 +64,8 @@ PATTERNS = {
     "training_curves": "figures/training_curves.pdf",
     "training_curves_png": "figures/training_curves.png",
     "translation_qc_table": "tables/translation_qc.csv",
+    "translation_qc_fig": "figures/translation_qc_flags.pdf",
+    "translation_qc_fig_png": "figures/translation_qc_flags.png",
     "mt_quality": "tables/mt_quality.csv",
     "benchmark_table": "tables/benchmarks.csv",
     # paper

@@ -16,7 +16,8 @@ def files(tmp_path):
     for lang in ("en", "es"):
         recs = [_rec(i, lang) for i in range(6)] + [_rec(9, lang, "val")]
         if lang == "es":
-            recs[2]["flags"] = ["empty_question"]
+            del recs[2]  # dropped by translation QC in es only
+            recs[0]["flags"] = ["language"]  # flagged but kept (policy flag): still used
         out[lang] = str(tmp_path / f"{lang}.jsonl")
         io.write_jsonl(out[lang], recs, schema="example")
     guard = tmp_path / "guard.json"
@@ -30,6 +31,8 @@ def test_mixture_is_parallel_and_rendered(files, tmp_path, root):
                              str(tmp_path / "m.json"), kind="math", mixture="en-es", seed=1)
     recs = list(io.read_jsonl(tmp_path / "m.jsonl", schema="train_record"))
     assert manifest["counts"] == {"en": {"train": 5, "val": 1}, "es": {"train": 5, "val": 1}}
+    assert manifest["dropped_ids"] == ["it-2"] and manifest["dropped_not_parallel"] == {"en": 1, "es": 0}
+    assert "it-2" not in {r["id"] for r in recs} and "it-0" in {r["id"] for r in recs if r["lang"] == "es"}
     assert {r["id"] for r in recs if r["lang"] == "en"} == {r["id"] for r in recs if r["lang"] == "es"}
     es = next(r for r in recs if r["lang"] == "es")
     assert es["prompt"].endswith("Pensemos paso a paso.") and "La respuesta es" in es["response"]

@@ -294,11 +294,17 @@ rule collect_translation_qc:
     input:
         [out("translation_qc", task=t, lang=lang) for t in TASKS for lang in LANGS],
     output:
-        report(
+        table=report(
             out("translation_qc_table"),
             caption="../report/translation_qc.rst",
             category="Translation",
         ),
+        pdf=report(
+            out("translation_qc_fig"),
+            caption="../report/translation_qc_flags.rst",
+            category="Translation",
+        ),
+        png=out("translation_qc_fig_png"),
     log:
         log_path("collect_translation_qc"),
     benchmark:
@@ -307,6 +313,7 @@ rule collect_translation_qc:
         "../../envs/pipeline.yaml"
     params:
         pairs=[(t, lang) for t in TASKS for lang in LANGS],
+        languages=LANGS,
     script:
         "../scripts/collect_translation_qc.py"
 

@@ -1,4 +1,5 @@
-# English records -> every study language (MT for what has no human reference).
+# English records -> every study language (MT for what has no human reference), with per-example
+# QC; finished MT shards are kept under results/<run>/work/translate/ so a killed job resumes.
 
 
 rule translate:
@@ -25,6 +26,8 @@ rule translate:
         backend=config["translation"],
         codes=MT_CODES,
         mt_model=mt_model_path(),
+        languages=config["languages"],
+        work_dir=lambda wc: out("translate_work", task=wc.task, lang=wc.lang),
     script:
         "../scripts/translate.py"
 

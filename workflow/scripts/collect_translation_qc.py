@@ -1,10 +1,12 @@
-"""collect_translation_qc: per task x language x split, how the text was made and what QC counted."""
+"""collect_translation_qc: per task x language x split, how the text was made and what QC counted (table),
+and the per-language bar chart of QC flags."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import analysis, io, logs
+from mlpt import analysis, figures, io, logs
 
 logs.setup(snakemake)
 table = analysis.translation_qc({tuple(k): path for k, path in zip(snakemake.params.pairs, snakemake.input)})
-with io.atomic_path(snakemake.output[0]) as fh:
+with io.atomic_path(snakemake.output.table) as fh:
     table.to_csv(fh, index=False)
+figures.translation_qc_flags(table, snakemake.params.languages, snakemake.output.pdf, snakemake.output.png)
