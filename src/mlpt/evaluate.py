@@ -15,13 +15,25 @@ once) and writes a summary plus per-example records (prompt language, prediction
 answer, gold, correct, the response's identified language). Language fidelity — the share of
 responses written in the prompt's language (:mod:`mlpt.language_id`) — is reported beside
 accuracy; it is meaningful for natural-language answers (math), less so for API calls.
+
+Few-shot baseline: with ``num_fewshot > 0`` ``build_tasks`` also writes each language's
+validation records as the task's ``validation`` split (``fewshot_split``; never the test split),
+each with the response training teaches, and ``run`` passes ``num_fewshot`` to lm-eval, which
+prepends the first k of them (sampler ``first_n``: the same k items, parallel across languages)
+as user/assistant turns. The workflow does this for the ``pretrained`` checkpoint only
+(``evaluation.baseline_num_fewshot``); the paper evaluates every model zero-shot.
+
+Backends: ``hf`` (transformers, CPU or GPU) or ``vllm`` (GPU, the optional ``vllm`` extra); both get
+the same task definitions, chat template, stop string and greedy generation.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 
 import yaml
@@ -33,6 +45,8 @@ log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).parent / "lm_eval_tasks"
 FILTERS = {"math": "extract_math", "api_call": "extract_call"}
 TASK_VERSION = 1.0  # bump when a prompt or target changes
+BACKENDS = ("hf", "vllm")
+FEWSHOT_SPLIT = "validation"  # the lm-eval split holding a language's few-shot exemplars (val records)
 
 
 def task_name(task: str, lang: str | None = None) -> str:
@@ -46,14 +60,27 @@ class _Function(str):
 yaml.SafeDumper.add_representer(_Function, lambda d, v: d.represent_scalar("!function", str(v)))
 
 
-def task_yaml(task: str, lang: str, docs_path: Path, kind: str, max_gen_toks: int) -> dict:
+def task_yaml(task: str, lang: str, docs_path: Path, kind: str, max_gen_toks: int,
+              fewshot_path: Path | None = None) -> dict:
+    """One language's lm-eval task; with ``fewshot_path``, its docs are the few-shot split.
+
+    ``num_fewshot`` is deliberately not set: a task-level 0 would make lm-eval ignore the
+    caller's ``num_fewshot``; unset means 0 unless the caller asks for shots.
+    """
+    data_files = {"test": str(docs_path.resolve())}
+    fewshot = {}
+    if fewshot_path is not None:
+        data_files[FEWSHOT_SPLIT] = str(fewshot_path.resolve())
+        fewshot = {"fewshot_split": FEWSHOT_SPLIT,
+                   "fewshot_config": {"sampler": "first_n", "doc_to_target": "{{response}}"}}
     return {
         "task": task_name(task, lang),
         "tag": [task_name(task)],
         "dataset_path": "json",
         "dataset_name": None,
-        "dataset_kwargs": {"data_files": {"test": str(docs_path.resolve())}},
+        "dataset_kwargs": {"data_files": data_files},
         "test_split": "test",
+        **fewshot,
         "output_type": "generate_until",
         "doc_to_text": "{{prompt}}",
         "doc_to_target": "{{answer}}",
@@ -69,24 +96,47 @@ def task_yaml(task: str, lang: str, docs_path: Path, kind: str, max_gen_toks: in
     }
 
 
+def _docs(records: list[dict], lang: str, kind: str, phrases: dict, fewshot: bool) -> list[dict]:
+    """lm-eval documents; with ``fewshot`` each carries ``response`` (an exemplar's answer turn;
+    empty for test docs, which only share the field because lm-eval's splits need one schema)."""
+    docs = []
+    for r in records:
+        doc = {"id": r["id"], "lang": lang, "prompt": prompts.render_prompt(kind, r, phrases), "answer": r["answer"]}
+        if fewshot:
+            doc["response"] = prompts.render_response(kind, r, phrases) if r["split"] == "val" else ""
+        docs.append(doc)
+    return docs
+
+
 def build_tasks(language_files: dict[str, str], phrases_file: str, out_dir: str, *, task: str, kind: str,
-                max_gen_toks: int) -> list[str]:
-    """Write the lm-eval tasks of one study task into ``out_dir`` (one per language + a group)."""
+                max_gen_toks: int, num_fewshot: int = 0) -> list[str]:
+    """Write the lm-eval tasks of one study task into ``out_dir`` (one per language + a group).
+
+    ``num_fewshot`` > 0 adds each language's val records as the few-shot split
+    (``<lang>.fewshot.jsonl``); every language must then have at least that many.
+    """
     phrases = prompts.load_phrases(phrases_file)
     out = Path(out_dir)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     names = []
+    fewshot = num_fewshot > 0
     for lang, path in language_files.items():
-        docs = [
-            {"id": r["id"], "lang": lang, "prompt": prompts.render_prompt(kind, r, phrases), "answer": r["answer"]}
-            for r in io.read_jsonl(path, schema="example") if r["split"] == "test"
-        ]
+        records = list(io.read_jsonl(path, schema="example"))
+        docs = _docs([r for r in records if r["split"] == "test"], lang, kind, phrases, fewshot)
         if not docs:
             raise ValueError(f"{path}: no test records for '{lang}'")
         io.write_jsonl(tmp / f"{lang}.jsonl", docs, schema="eval_doc")
-        spec = task_yaml(task, lang, out / f"{lang}.jsonl", kind, max_gen_toks)
+        fewshot_path = None
+        if fewshot:
+            shots = _docs([r for r in records if r["split"] == "val"], lang, kind, phrases, fewshot)
+            if len(shots) < num_fewshot:
+                raise ValueError(f"evaluation.baseline_num_fewshot is {num_fewshot} but {path} has {len(shots)} "
+                                 f"validation records for '{lang}' (tasks.{task}.n_val must be at least {num_fewshot})")
+            io.write_jsonl(tmp / f"{lang}.fewshot.jsonl", shots, schema="eval_doc")
+            fewshot_path = out / f"{lang}.fewshot.jsonl"
+        spec = task_yaml(task, lang, out / f"{lang}.jsonl", kind, max_gen_toks, fewshot_path)
         (tmp / f"{task_name(task, lang)}.yaml").write_text(
             "# Generated by the build_eval_tasks rule (mlpt.evaluate); do not edit.\n"
             + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -102,34 +152,113 @@ def build_tasks(language_files: dict[str, str], phrases_file: str, out_dir: str,
     return names
 
 
-def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, task: str, languages: list[str],
-        batch_size: int, max_gen_toks: int, limit: int | None, meta: dict) -> dict:
-    import torch
-    from lm_eval import simple_evaluate
-    from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
-    from lm_eval.utils import handle_non_serializable
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def check_backend(backend: str) -> None:
+    """Fail fast, before anything is loaded, when ``backend`` cannot run here."""
+    if backend not in BACKENDS:
+        raise ValueError(f"evaluation.backend: unknown backend '{backend}' (one of {', '.join(BACKENDS)})")
+    if backend == "vllm":
+        if importlib.util.find_spec("vllm") is None:
+            raise RuntimeError("evaluation.backend is 'vllm' but the vllm package is not installed here: "
+                               "install the optional extra (pip install -e '.[vllm]') on a CUDA machine, "
+                               "or set evaluation.backend: hf")
+        import torch
 
-    wanted = [task_name(task, lang) for lang in languages]
-    manager = TaskManager(include_path=str(tasks_dir), include_defaults=False)
+        if not torch.cuda.is_available():
+            raise RuntimeError("evaluation.backend is 'vllm' but no CUDA GPU is visible: vLLM needs one; "
+                               "set evaluation.backend: hf to evaluate on CPU")
+
+
+def _check_tasks(manager, wanted: list[str], tasks_dir: str, num_fewshot: int) -> None:
     missing = sorted(set(wanted) - set(manager.all_tasks))
     if missing:  # lm-eval skips a broken YAML silently
         raise RuntimeError(f"{tasks_dir}: lm-eval did not register tasks {missing}")
+    if num_fewshot:  # without a few-shot split lm-eval would draw exemplars from the test split
+        bare = [n for n in wanted if manager.task_index[n].cfg.get("fewshot_split") != FEWSHOT_SPLIT]
+        if bare:
+            raise RuntimeError(f"{tasks_dir}: {num_fewshot}-shot evaluation asked for, but tasks {bare} have no "
+                               f"'{FEWSHOT_SPLIT}' few-shot split (build them with num_fewshot > 0, i.e. "
+                               "evaluation.baseline_num_fewshot > 0)")
+
+
+def _load_lm(backend: str, model_path: str, tokenizer, batch_size: int):
+    """The lm-eval model object of ``backend``, using ``tokenizer``'s chat template."""
+    import torch
+
+    if backend == "vllm":
+        from lm_eval.models.vllm_causallms import VLLM
+
+        lm = VLLM(pretrained=str(model_path), dtype="bfloat16", batch_size=batch_size, add_bos_token=False)
+        lm.hf_chat_template = tokenizer.chat_template  # the template `prompts` ensured (fallback included)
+        return lm
+    from lm_eval.models.huggingface import HFLM
+    from transformers import AutoModelForCausalLM
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
+    model.to(device).eval()
+    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
+
+
+class _Phases:
+    """Wall time of the phases of one evaluation process (see benchmarks/eval_startup.py)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def timed(self, name: str, fn):
+        """``fn`` wrapped so that the time spent in it is also summed under ``name``."""
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+
+def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, task: str, languages: list[str],
+        batch_size: int, max_gen_toks: int, limit: int | None, meta: dict, num_fewshot: int = 0,
+        backend: str = "hf", timings: dict | None = None) -> dict:
+    """Evaluate one checkpoint on every language of ``task``; write the summary and per-example records.
+
+    ``timings``, when given, receives the wall seconds of each phase: ``imports``, ``load_model``
+    (tokenizer, weights, lm-eval wrapper), ``index_tasks``, ``lm_eval`` (simple_evaluate: task and
+    request building, generation, filters, metrics), ``generate`` (the part of ``lm_eval`` spent in
+    the model's generate_until) and ``records`` (language ID, writing the outputs).
+    """
+    check_backend(backend)
+    phases = _Phases()
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+    from lm_eval.utils import handle_non_serializable
+    from transformers import AutoTokenizer
+
+    phases.lap("imports")
+    wanted = [task_name(task, lang) for lang in languages]
+    manager = TaskManager(include_path=str(tasks_dir), include_defaults=False)
+    _check_tasks(manager, wanted, tasks_dir, num_fewshot)
+    phases.lap("index_tasks")
+
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     prompts.ensure_chat_template(tokenizer)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
-    model.to(device).eval()
-    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
+    lm = _load_lm(backend, model_path, tokenizer, batch_size)
+    lm.generate_until = phases.timed("generate", lm.generate_until)
     stop = prompts.end_of_turn(tokenizer)
+    phases.lap("load_model")
     results = simple_evaluate(
-        model=lm, tasks=wanted, task_manager=manager, apply_chat_template=True, log_samples=True, limit=limit,
+        model=lm, tasks=wanted, task_manager=manager, apply_chat_template=True, fewshot_as_multiturn=True,
+        num_fewshot=num_fewshot or None, log_samples=True, limit=limit,
         gen_kwargs={"until": [stop], "max_gen_toks": max_gen_toks, "do_sample": False}, bootstrap_iters=0,
     )
+    phases.lap("lm_eval")
 
     identify = language_id.LanguageIdentifier(languages)
     per_lang, samples = {}, []
@@ -148,8 +277,14 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
             })
         per_lang[lang] = {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else None,
                           "fidelity": in_language / len(rows) if rows else None}
-    summary = dict(meta, task=task, model_path=str(model_path), languages=per_lang, stop=stop,
-                   provenance=io.provenance({"batch_size": batch_size, "max_gen_toks": max_gen_toks, "limit": limit}))
+    settings = {"batch_size": batch_size, "max_gen_toks": max_gen_toks, "limit": limit, "num_fewshot": num_fewshot,
+                "backend": backend}
+    summary = dict(meta, task=task, model_path=str(model_path), languages=per_lang, stop=stop, num_fewshot=num_fewshot,
+                   backend=backend, provenance=io.provenance(settings))
     io.write_jsonl(samples_file, (json.loads(json.dumps(s, default=handle_non_serializable)) for s in samples))
     io.write_json(out_file, summary)
+    phases.lap("records")
+    log.info("evaluation phases (s): %s", ", ".join(f"{k} {v:.2f}" for k, v in phases.seconds.items()))
+    if timings is not None:
+        timings.update(phases.seconds)
     return summary

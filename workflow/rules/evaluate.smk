@@ -17,6 +17,7 @@ rule build_eval_tasks:
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         languages=LANGS,
         max_gen_toks=config["evaluation"]["max_gen_toks"],
+        num_fewshot=config["evaluation"]["baseline_num_fewshot"],
     script:
         "../scripts/build_eval_tasks.py"
 
@@ -41,5 +42,6 @@ rule evaluate:
         model_path=eval_model_path,
         languages=LANGS,
         evaluation=config["evaluation"],
+        num_fewshot=eval_num_fewshot,
     script:
         "../scripts/evaluate.py"

@@ -10,5 +10,5 @@ evaluate.run(
     p.model_path, snakemake.input.tasks, snakemake.output.summary, snakemake.output.samples,
     task=wc.task, languages=p.languages, batch_size=p.evaluation["batch_size"],
     max_gen_toks=p.evaluation["max_gen_toks"], limit=p.evaluation["limit_per_language"],
-    meta={"model": wc.model, "mixture": wc.mixture},
+    meta={"model": wc.model, "mixture": wc.mixture}, num_fewshot=p.num_fewshot, backend=p.evaluation["backend"],
 )
