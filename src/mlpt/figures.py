@@ -237,28 +237,77 @@ def largest_per_family(models: dict) -> list[str]:
 
 
 def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks: dict, pdf_path: str, png_path: str) -> None:
-    """SFT loss per optimiser step, one panel per task, one line per model × mixture.
+    """Per task (columns): SFT loss per optimiser step (top) and validation accuracy averaged over the
+    mixture's languages after each epoch (bottom; a ring marks the selected checkpoint), one line per
+    model × mixture.
 
     ``logs`` maps (model, task, mixture) to the sft rule's train_log.json."""
     plt = _plt()
     task_ids = [t for t in tasks if any(k[1] == t for k in logs)]
-    fig, axes = plt.subplots(1, max(len(task_ids), 1), figsize=(4 * max(len(task_ids), 1), 3), squeeze=False)
+    n = max(len(task_ids), 1)
+    fig, axes = plt.subplots(2, n, figsize=(4 * n, 5.5), squeeze=False)
     colours = dict(zip(model_order(models), _palette(len(models))))
     for c, task in enumerate(task_ids or [None]):
-        ax = axes[0][c]
         runs = {k: v for k, v in logs.items() if k[1] == task}
         if not runs:
-            _empty(ax)
+            _empty(axes[0][c])
+            _empty(axes[1][c])
             continue
         for (model, _, mixture), log in sorted(runs.items()):
             curve = log["loss_curve"]
-            ax.plot([p["step"] for p in curve], [p["loss"] for p in curve], color=colours[model], alpha=0.7, lw=1)
-        ax.set_title(tasks[task]["label"], fontsize=10)
-        ax.set_xlabel("optimiser step")
-        ax.set_ylabel("training loss")
-        ax.grid(alpha=0.3)
+            axes[0][c].plot([p["step"] for p in curve], [p["loss"] for p in curve], color=colours[model], alpha=0.7, lw=1)
+            val = log.get("val_curve") or []
+            axes[1][c].plot([p["epoch"] for p in val], [p["val_accuracy"] for p in val], color=colours[model],
+                            alpha=0.7, lw=1, marker=".")
+            chosen = [p for p in val if p["step"] == (log.get("selected") or {}).get("global_step")]
+            axes[1][c].plot([p["epoch"] for p in chosen], [p["val_accuracy"] for p in chosen], "o", mfc="none",
+                            color=colours[model])
+        axes[0][c].set_title(tasks[task]["label"], fontsize=10)
+        axes[0][c].set_xlabel("optimiser step")
+        axes[0][c].set_ylabel("training loss")
+        axes[1][c].set_xlabel("epoch")
+        axes[1][c].set_ylabel("validation accuracy")
+        axes[1][c].set_ylim(-0.02, 1.02)
+        for ax in axes[:, c]:
+            ax.grid(alpha=0.3)
     handles = [plt.Line2D([], [], color=colours[m], label=models[m]["label"]) for m in model_order(models)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.08))
-    fig.suptitle("SFT training loss (one line per mixture)", fontsize=10)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
+    fig.suptitle("SFT: training loss and validation accuracy (one line per mixture; ring = selected checkpoint)",
+                 fontsize=10)
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def translation_qc_flags(qc: pd.DataFrame, languages: list[str], pdf_path: str, png_path: str) -> None:
+    """Per task, records flagged by each translation-QC check per language (all splits summed;
+    ``n`` = machine-translated records).
+
+    ``qc`` is ``tables/translation_qc.csv`` (:func:`mlpt.analysis.translation_qc`); languages
+    without machine translation (source, human references) have no bars."""
+    plt = _plt()
+    checks = [c for c in qc.columns if c.startswith("qc_")]
+    tasks = list(dict.fromkeys(qc["task"])) if len(qc) else []
+    fig, axes = plt.subplots(len(tasks) or 1, 1, figsize=(max(6, 0.6 * len(languages) + 2), 2.6 * max(len(tasks), 1)),
+                             squeeze=False)
+    colours = _palette(len(checks))
+    for ax, task in zip(axes[:, 0], tasks or [None]):
+        sub = qc[qc["task"] == task] if task else qc.iloc[0:0]
+        counts = sub.groupby("lang")[checks].sum(min_count=1).reindex(languages) if checks else pd.DataFrame()
+        if counts.empty or counts.isna().all().all():
+            _empty(ax, "no machine-translated records")
+            ax.set_title(task or "")
+            continue
+        width = 0.8 / len(checks)
+        x = np.arange(len(languages))
+        for k, check in enumerate(checks):
+            ax.bar(x + (k - (len(checks) - 1) / 2) * width, counts[check].fillna(0), width,
+                   color=colours[k], label=check.removeprefix("qc_"))
+        records = sub[sub["method"].str.startswith("mt:")].groupby("lang")["records"].sum().reindex(languages)
+        ax.set_xticks(x, [f"{lang}\n(n={int(n)})" if pd.notna(n) else lang for lang, n in records.items()], fontsize=8)
+        ax.set_ylabel("flagged records")
+        ax.set_title(task)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.05), fontsize=8)
     fig.tight_layout()
     _save(fig, pdf_path, png_path)

@@ -1,19 +1,27 @@
-"""Supervised fine-tuning of one base model on one mixture (full fine-tuning, study A).
+"""Supervised fine-tuning of one base model on one mixture: full fine-tuning (study A) or LoRA.
 
-Single process:   called by the ``sft`` rule (workflow/scripts/sft.py).
-Several GPUs:     ``accelerate launch`` runs the same entry point; the world size is read from the
-                  launcher and the gradient accumulation is derived from it.
+One process:      the ``sft`` rule calls :func:`train` (workflow/scripts/sft.py).
+Several GPUs:     the rule starts ``accelerate launch -m mlpt.sft --spec <json>`` (:func:`launch`), one
+                  process per visible GPU, with the FSDP configuration of ``config/accelerate/`` for
+                  models above ``sft.fsdp_min_params_b``; the world size comes from the launcher and
+                  the gradient accumulation is derived from it.
 
 Recipe (PAPER.md): AdamW, cosine schedule with warmup, weight decay, a fixed *global* batch
 (per-device batch × gradient accumulation × world size, computed here, never hand-set), loss on
 the response tokens only (the prompt, chat-template markup included, is masked with -100), the
-chat template's end-of-turn marker trained as part of the response. Training is seeded;
-checkpoints for resuming live in ``checkpoint_dir``, outside the rule's declared output, so a
-killed job that is rerun continues where it stopped.
+chat template's end-of-turn marker trained as part of the response. After every epoch the model
+answers the mixture's validation prompts (:mod:`mlpt.validation`) and the checkpoint with the best
+accuracy averaged over the mixture's languages becomes the rule's output (ties: the earlier
+epoch); the curve of loss and validation accuracy is written to the training log.
+
+Checkpoints for resuming live in ``checkpoint_dir``, outside the rule's declared output, so a
+killed job that is rerun continues where it stopped; only the best and the last epoch's
+checkpoints are kept while training, and both are removed once the model is saved.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -40,7 +48,17 @@ class TrainConfig:
     max_length: int = 1024  # tokens; longer examples are truncated (and counted)
     bf16: bool = True  # mixed precision on GPU; ignored on CPU
     gradient_checkpointing: bool = True  # trade compute for activation memory
+    group_by_length: bool = False  # batch examples of similar length (less padding; other batches)
     seed: int = 1234  # data order and initialisation of anything random
+    method: str = "full"  # "full" fine-tuning (study A) or "lora" (study B; merged after training)
+    lora_r: int = 8  # LoRA rank
+    lora_alpha: int = 16  # LoRA scaling numerator
+    lora_dropout: float = 0.05  # dropout on the LoRA branch
+    lora_target_modules: tuple[str, ...] = ("q_proj", "v_proj")  # modules that get adapters
+    selection: str = "val_accuracy"  # checkpoint kept: best "val_accuracy" after an epoch, or the "last"
+    val_batch_size: int = 32  # prompts per generation batch during validation
+    val_max_new_tokens: int = 512  # generation budget of one validation answer (the rule: evaluation.max_gen_toks)
+    val_limit_per_language: int | None = None  # validate on the first N items per language (None = all)
 
 
 def grad_accumulation(cfg: TrainConfig, world_size: int) -> int:
@@ -102,6 +120,21 @@ def _resumable(checkpoint_dir: str, fingerprint: str) -> bool:
     return False
 
 
+def processes_for(requested_gpus: int, visible: int | None = None) -> int:
+    """Training processes for a job that asked for ``requested_gpus``: one per visible GPU (one on CPU).
+
+    Fails fast when the job sees fewer GPUs than it asked the scheduler for."""
+    if visible is None:
+        import torch
+
+        visible = torch.cuda.device_count()
+    check_visible_gpus(requested_gpus, visible)
+    if requested_gpus and visible > requested_gpus:
+        log.warning("%d GPUs visible but %d requested: the scheduler did not restrict CUDA_VISIBLE_DEVICES; "
+                    "training on all visible GPUs", visible, requested_gpus)
+    return max(visible, 1) if requested_gpus else 1
+
+
 def check_visible_gpus(expected: int, visible: int | None = None) -> None:
     """Fail fast when a job sees fewer GPUs than it asked the scheduler for."""
     if visible is None:
@@ -116,10 +149,65 @@ def check_visible_gpus(expected: int, visible: int | None = None) -> None:
         )
 
 
-def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig) -> dict:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
+def _validating_trainer_class():
+    from transformers import Trainer
 
+    from . import validation
+
+    class ValidatingTrainer(Trainer):
+        """A Trainer whose evaluation is validation *accuracy* (generation + the task's scorer)."""
+
+        def __init__(self, *args, val_records: list[dict], kind: str, answer_phrases: list[str], cfg: TrainConfig,
+                     **kwargs):
+            super().__init__(*args, **kwargs)
+            self.val_records, self.kind, self.answer_phrases, self.cfg = val_records, kind, answer_phrases, cfg
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
+            result = validation.accuracy(self.model, self.processing_class, self.val_records, kind=self.kind,
+                                         answer_phrases=self.answer_phrases, batch_size=self.cfg.val_batch_size,
+                                         max_new_tokens=self.cfg.val_max_new_tokens)
+            metrics = {f"{metric_key_prefix}_val_accuracy": result["accuracy"]}
+            metrics.update({f"{metric_key_prefix}_val_accuracy_{lang}": acc for lang, acc in result["by_language"].items()})
+            log.info("epoch %.2f: validation accuracy %.3f %s", self.state.epoch or 0, result["accuracy"],
+                     {k: round(v, 3) for k, v in result["by_language"].items()})
+            self.log(metrics)
+            return metrics
+
+    return ValidatingTrainer
+
+
+def _wrap_lora(model, cfg: TrainConfig):
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=list(cfg.lora_target_modules), task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    trainable, total = model.get_nb_trainable_parameters()
+    log.info("LoRA on %s: %d of %d parameters trainable", list(cfg.lora_target_modules), trainable, total)
+    return model
+
+
+def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(loss per optimiser step, validation accuracy per epoch) from a Trainer's log history."""
+    losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"]} for h in log_history if "loss" in h]
+    val = [{"step": h["step"], "epoch": h.get("epoch"), "val_accuracy": h["eval_val_accuracy"],
+            "by_language": {k.removeprefix("eval_val_accuracy_"): v for k, v in h.items()
+                            if k.startswith("eval_val_accuracy_")}}
+           for h in log_history if "eval_val_accuracy" in h]
+    return losses, val
+
+
+def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
+          kind: str, answer_phrases: list[str]) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments, set_seed
+
+    from . import validation
+
+    if cfg.method not in ("full", "lora"):
+        raise ValueError(f"sft.method must be 'full' or 'lora', not {cfg.method!r}")
+    if cfg.selection not in ("val_accuracy", "last"):
+        raise ValueError(f"sft.selection must be 'val_accuracy' or 'last', not {cfg.selection!r}")
     set_seed(cfg.seed)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     accum = grad_accumulation(cfg, world_size)
@@ -131,8 +219,12 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         tokenizer.pad_token = tokenizer.eos_token
     records = list(io.read_jsonl(mixture_file, schema="train_record"))
     train_recs = [r for r in records if r["split"] == "train"]
+    val_recs = validation.select_records(records, cfg.val_limit_per_language)
     if not train_recs:
         raise ValueError(f"{mixture_file}: no training records")
+    by_val = cfg.selection == "val_accuracy"
+    if by_val and not val_recs:
+        raise ValueError(f"{mixture_file}: no validation records, but sft.selection is 'val_accuracy'")
     features, truncated = [], 0
     for rec in train_recs:
         feat, cut = tokenize_example(tokenizer, rec["prompt"], rec["response"], cfg.max_length)
@@ -146,12 +238,15 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         "examples": len(features), "tokens": n_tokens, "truncated_examples": truncated, "world_size": world_size,
         "gradient_accumulation_steps": accum, "steps_per_epoch": steps_per_epoch,
         "total_steps": max(total_steps, max_steps), "device": "cuda" if cuda else "cpu",
+        "validation_items": len(val_recs),
     }
-    log.info("SFT %s on %s: %s", base_model, mixture_file, derived)
+    log.info("SFT (%s) %s on %s: %s", cfg.method, base_model, mixture_file, derived)
 
-    dtype = torch.bfloat16 if (cuda and cfg.bf16) else torch.float32
+    dtype = torch.bfloat16 if (cuda and cfg.bf16 and cfg.method == "full") else torch.float32
     model = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
     model.config.use_cache = False
+    if cfg.method == "lora":
+        model = _wrap_lora(model, cfg)
     args = TrainingArguments(
         output_dir=checkpoint_dir,
         num_train_epochs=cfg.epochs,
@@ -164,36 +259,119 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         weight_decay=cfg.weight_decay,
         optim="adamw_torch",
         bf16=cuda and cfg.bf16,
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        activation_checkpointing=cfg.gradient_checkpointing,
         use_cpu=not cuda,
         seed=cfg.seed,
         data_seed=cfg.seed,
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         logging_steps=1,
+        eval_strategy="epoch" if by_val else "no",
         save_strategy="epoch",
-        save_total_limit=1,
+        save_total_limit=1,  # with load_best_model_at_end: the best and the last checkpoint
+        load_best_model_at_end=by_val,
+        metric_for_best_model="val_accuracy" if by_val else None,
+        greater_is_better=True if by_val else None,
         report_to=[],
         remove_unused_columns=False,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=features,  # a list is a map-style dataset
-                      data_collator=CompletionCollator(tokenizer.pad_token_id))
+    trainer = _validating_trainer_class()(
+        model=model, args=args, train_dataset=features,  # a list is a map-style dataset
+        eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
+        data_collator=CompletionCollator(tokenizer.pad_token_id), processing_class=tokenizer,
+        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
+    )
     resume = _resumable(checkpoint_dir, fingerprint := io.content_hash(
         {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size}))
     start = time.time()
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.time() - start
 
-    model.config.use_cache = True
-    trainer.save_model(out_dir)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
-    tokenizer.save_pretrained(out_dir)
-    losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
+    final = trainer.model
+    if cfg.method == "lora":  # merge in fp32: merging into bf16 weights loses precision
+        final = final.float().merge_and_unload()
+    final.config.use_cache = True
+    losses, val_curve = curve(trainer.state.log_history)
+    selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
+                "val_accuracy": trainer.state.best_metric if by_val else None, "criterion": cfg.selection}
+    if trainer.is_world_process_zero():
+        final.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
     summary = {
         "base_model": base_model, "mixture_file": mixture_file, "config": asdict(cfg), "derived": derived,
         "resumed": resume, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
-        "tokens_per_second": round(n_tokens * trainer.state.epoch / max(seconds, 1e-9), 1), "loss_curve": losses,
+        "tokens_per_second": round(n_tokens * trainer.state.epoch / max(seconds, 1e-9), 1), "selected": selected,
+        "loss_curve": losses, "val_curve": val_curve,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }
-    io.write_json(log_file, summary)
+    if trainer.is_world_process_zero():
+        io.write_json(log_file, summary)
+        log.info("selected checkpoint: %s", selected)
     return summary
+
+
+# --- one process per GPU: accelerate launch ------------------------------------------------------
+
+
+def launch_command(spec_file: str, num_processes: int, accelerate_config: str | None = None,
+                   port: int | None = None) -> list[str]:
+    """The ``accelerate launch`` command that runs :func:`main` on ``num_processes`` processes."""
+    import sys
+
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
+           "--num_machines", "1", "--dynamo_backend", "no"]
+    if accelerate_config:
+        cmd += ["--config_file", accelerate_config]
+    else:
+        cmd += ["--multi_gpu", "--mixed_precision", "no"]  # bf16 is set by the Trainer from the recipe
+    if port:
+        cmd += ["--main_process_port", str(port)]
+    return cmd + ["-m", "mlpt.sft", "--spec", spec_file]
+
+
+def run_job(spec: dict, num_processes: int, accelerate_config: str | None = None) -> None:
+    """Train in this process (one device) or through ``accelerate launch`` (several)."""
+    import subprocess
+    import tempfile
+
+    if num_processes <= 1:
+        train_from_spec(spec)
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+    cmd = launch_command(fh.name, num_processes, accelerate_config, port=29500 + os.getpid() % 1000)
+    log.info("launching %d processes: %s", num_processes, " ".join(cmd))
+    try:
+        subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])))
+    except subprocess.CalledProcessError as err:
+        raise RuntimeError(f"distributed SFT failed (exit {err.returncode}); see the log above") from None
+    finally:
+        os.unlink(fh.name)
+
+
+def train_from_spec(spec: dict) -> dict:
+    cfg = TrainConfig(**spec["config"])
+    return train(spec["base_model"], spec["mixture_file"], spec["out_dir"], spec["log_file"], spec["checkpoint_dir"],
+                 cfg, kind=spec["kind"], answer_phrases=spec["answer_phrases"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of one training process (``python -m mlpt.sft --spec job.json``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlpt.sft", description=(
+        "Fine-tune one base model on one mixture. The job file holds base_model, mixture_file, out_dir, "
+        "log_file, checkpoint_dir, kind, answer_phrases and config (the fields of mlpt.sft.TrainConfig). "
+        "The sft rule writes it; start several processes with accelerate launch."))
+    parser.add_argument("--spec", required=True, help="JSON job file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with open(args.spec, encoding="utf-8") as fh:
+        train_from_spec(json.load(fh))
+
+
+if __name__ == "__main__":
+    main()

@@ -52,8 +52,25 @@ def test_sft_really_trains(demo_run):
     logs = list(out.glob("sft/*/*/*/train_log.json"))
     assert len(logs) == 24
     for path in logs:
-        curve = [p["loss"] for p in json.loads(path.read_text())["loss_curve"]]
+        log = json.loads(path.read_text())
+        curve = [p["loss"] for p in log["loss_curve"]]
         assert len(curve) >= 4 and curve[-1] < curve[0], (path, curve)
+        # validated after every epoch; the kept checkpoint is the best one (the earliest on ties)
+        val = log["val_curve"]
+        assert len(val) >= int(log["config"]["epochs"]), (path, val)
+        best = max(p["val_accuracy"] for p in val)
+        first_best = next(p for p in val if p["val_accuracy"] == best)
+        assert log["selected"] == {"global_step": first_best["step"], "val_accuracy": best, "criterion": "val_accuracy"}
+
+
+def test_control_checkpoints_are_selected_by_validation_accuracy(demo_run):
+    """On the control task validation accuracy rises during training, so selection has something to choose."""
+    out, _ = demo_run
+    for model in ("qwen3-tiny", "gemma3-tiny"):
+        log = json.loads((out / f"sft/{model}/control/core/train_log.json").read_text())
+        assert set(log["val_curve"][-1]["by_language"]) == {"en", "es", "ja", "bn", "sw"}
+        assert log["selected"]["val_accuracy"] >= 0.7
+        assert log["selected"]["val_accuracy"] > log["val_curve"][0]["val_accuracy"]
 
 
 def test_translation_ran_the_mt_model(demo_run):

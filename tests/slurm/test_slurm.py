@@ -46,15 +46,20 @@ def test_demo_chain_runs_through_sbatch_and_matches_local(cluster, root, tmp_pat
     run = "test-slurm"
     shutil.rmtree(root / "results" / run, ignore_errors=True)
     monkeypatch.setenv("MLPT_SLURM_PARTITION", "debug")
-    proc = run_snakemake(f"results/{run}/{TARGET}", "--profile", "slurm", "--configfile", _config(root, tmp_path, run),
-                         *NO_ACCOUNTING, timeout=1200)
+    # the chain to one evaluation, plus two more mixtures: the three build_mixture jobs (rule group
+    # "mixtures") must go out as one bundled submission; --cores 2 = the width of this node
+    mixtures = [f"results/{run}/mixtures/control/{m}.jsonl" for m in ("en-es", "core-minus-ja")]
+    proc = run_snakemake(f"results/{run}/{TARGET}", *mixtures, "--profile", "slurm", "--cores", "2",
+                         "--configfile", _config(root, tmp_path, run), *NO_ACCOUNTING, timeout=1200)
     log = proc.stdout + proc.stderr
     submitted = log.count("has been submitted with SLURM jobid")
     finished = log.count("Finished jobid")
-    assert submitted >= 15 and submitted == finished, log[-3000:]
+    bundles = log.count("slurm_logs/group_mixtures")
+    assert bundles == 1, log[-3000:]
+    assert log.count("(Rule: build_mixture)") == 3
+    assert submitted >= 15 and submitted == finished - 2, log[-3000:]  # 3 mixture jobs, 1 submission
     ctl_log = open(os.environ.get("MLPT_SLURM_STATE", "/tmp/mlpt-slurm") + "/slurmctld.log").read()
     assert ctl_log.count("Allocate JobId=") >= submitted  # the controller really scheduled them
-
     # the same target, run locally, gives the same numbers (e2e's run if present, else a fresh one)
     local = root / "results/test-e2e" / TARGET
     if not local.exists():

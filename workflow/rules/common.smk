@@ -64,6 +64,15 @@ def is_tiny(model_entry):
     return "tiny" in model_entry
 
 
+def accelerate_config(wildcards):
+    """FSDP launcher settings for models above sft.fsdp_min_params_b (None: DDP / one process)."""
+    big = (
+        config["models"][wildcards.model]["params_b"]
+        > config["sft"]["fsdp_min_params_b"]
+    )
+    return f"{workflow.basedir}/config/accelerate/fsdp.yaml" if big else None
+
+
 def base_model_path(model):
     """Where the base weights come from: a locally built tiny model, or a hub id / path."""
     spec = config["models"][model]
@@ -81,8 +90,13 @@ def mt_model_path():
 
 
 def splits_for(lang):
-    """Training languages need train+val data; every language is evaluated (test)."""
-    return (["train", "val"] if lang in TRAIN_LANGS else []) + ["test"]
+    """Training languages need train+val data; every language is evaluated (test), and needs
+    val for the base model's few-shot exemplars when evaluation.baseline_num_fewshot > 0.
+    """
+    if lang in TRAIN_LANGS:
+        return ["train", "val", "test"]
+    fewshot = config["evaluation"]["baseline_num_fewshot"] > 0
+    return (["val"] if fewshot else []) + ["test"]
 
 
 def get_translate_mt_input(wildcards):
@@ -131,6 +145,13 @@ def eval_model_path(wildcards):
         task=wildcards.task,
         mixture=wildcards.mixture,
     )
+
+
+def eval_num_fewshot(wildcards):
+    """In-language exemplars for this evaluation: only the untouched base model gets them."""
+    if wildcards.mixture == PRETRAINED:
+        return config["evaluation"]["baseline_num_fewshot"]
+    return 0
 
 
 def all_eval_files():

@@ -13,8 +13,14 @@ rule build_mixture:
         log_path("build_mixture/{task}/{mixture}"),
     benchmark:
         bench_path("build_mixture/{task}/{mixture}")
+    # Small CPU jobs: the slurm profile bundles them into a few submissions (group-components).
+    group:
+        "mixtures"
     conda:
         "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         languages=lambda wc: list(MIXTURES[wc.mixture].languages),

@@ -1,11 +1,20 @@
-"""sft: full fine-tuning of one base model on one mixture (see mlpt.sft)."""
+"""sft: fine-tune one base model on one mixture (see mlpt.sft); one process per visible GPU."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, sft
+from mlpt import logs, prompts, sft
 
 logs.setup(snakemake)
 p = snakemake.params
-sft.check_visible_gpus(snakemake.resources.get("gpu", 0))
-cfg = sft.TrainConfig(**{k: v for k, v in p.hparams.items() if k in sft.TrainConfig.__dataclass_fields__}, seed=p.seed)
-sft.train(p.base, snakemake.input.mixture, snakemake.output.model, snakemake.output.train_log, p.checkpoints, cfg)
+processes = sft.processes_for(snakemake.resources.get("gpu", 0))
+spec = {
+    "base_model": p.base,
+    "mixture_file": snakemake.input.mixture,
+    "out_dir": snakemake.output.model,
+    "log_file": snakemake.output.train_log,
+    "checkpoint_dir": p.checkpoints,
+    "kind": p.kind,
+    "answer_phrases": prompts.answer_phrases(prompts.load_phrases(snakemake.input.phrases)),
+    "config": {k: v for k, v in {**p.hparams, "seed": p.seed}.items() if k in sft.TrainConfig.__dataclass_fields__},
+}
+sft.run_job(spec, processes, accelerate_config=p.accelerate_config)

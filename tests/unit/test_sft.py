@@ -1,0 +1,193 @@
+"""SFT on a tiny model: checkpoint selection by validation accuracy, resume after a kill, LoRA,
+several processes, and the launcher arithmetic (world size, gradient accumulation)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from mlpt import io, prompts, sft, tiny, validation
+
+ROOT = Path(__file__).resolve().parents[2]
+PHRASES = prompts.load_phrases(ROOT / "resources/prompts/phrases.yaml")
+
+
+def _record(i: int, split: str, lang: str) -> dict:
+    a, b = 3 + i % 7, 10 + i
+    rec = {"id": f"sum-{i}", "lang": lang, "split": split, "question": f"Add {a} and {b}.",
+           "reasoning": f"{a} + {b} = {a + b}.", "answer": str(a + b)}
+    return {"id": rec["id"], "lang": lang, "split": split, "prompt": prompts.render_prompt("math", rec, PHRASES),
+            "response": prompts.render_response("math", rec, PHRASES), "answer": rec["answer"]}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory) -> dict:
+    """A tiny Qwen3 and a two-language mixture of 16 training + 4 validation items per language."""
+    d = tmp_path_factory.mktemp("sft")
+    recs = [_record(i, "train", lang) for lang in ("en", "es") for i in range(16)]
+    recs += [_record(100 + i, "val", lang) for lang in ("en", "es") for i in range(4)]
+    io.write_jsonl(d / "mixture.jsonl", recs, schema="train_record")
+    tiny.build_lm_tokenizer([r["prompt"] + r["response"] for r in recs], 400, d / "tok")
+    tiny.build_causal_lm("qwen3", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1}, d / "tok",
+                         d / "base", seed=0)
+    return {"dir": d, "mixture": str(d / "mixture.jsonl"), "base": str(d / "base")}
+
+
+def _cfg(**kw) -> sft.TrainConfig:
+    base = dict(epochs=3, learning_rate=3e-3, per_device_batch_size=8, global_batch_size=8, max_length=128,
+                bf16=False, gradient_checkpointing=False, val_max_new_tokens=8, seed=7)
+    return sft.TrainConfig(**{**base, **kw})
+
+
+def _spec(setup: dict, out: Path, **cfg) -> dict:
+    return {"base_model": setup["base"], "mixture_file": setup["mixture"], "out_dir": str(out / "model"),
+            "log_file": str(out / "train_log.json"), "checkpoint_dir": str(out / "ckpt"), "kind": "math",
+            "answer_phrases": prompts.answer_phrases(PHRASES), "config": {**vars(_cfg()), **cfg}}
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    return AutoModelForCausalLM.from_pretrained(path).state_dict()
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+
+
+# --- arithmetic of the launcher ------------------------------------------------------------------
+
+
+def test_gradient_accumulation_is_derived_from_the_world_size():
+    cfg = sft.TrainConfig(global_batch_size=512, per_device_batch_size=8)
+    assert [sft.grad_accumulation(cfg, n) for n in (1, 4, 8)] == [64, 16, 8]
+    with pytest.raises(ValueError, match="not a multiple"):
+        sft.grad_accumulation(cfg, 3)
+
+
+def test_one_process_per_visible_gpu_and_fail_fast_on_missing_gpus():
+    assert sft.processes_for(0, visible=0) == 1  # CPU job
+    assert sft.processes_for(8, visible=8) == 8
+    assert sft.processes_for(1, visible=1) == 1
+    with pytest.raises(RuntimeError, match="asked for 8 GPU.*sees 2"):
+        sft.processes_for(8, visible=2)
+
+
+def test_launch_command_uses_accelerate_and_the_fsdp_config():
+    cmd = sft.launch_command("job.json", 8, "config/accelerate/fsdp.yaml")
+    assert cmd[1:3] == ["-m", "accelerate.commands.launch"]
+    assert cmd[cmd.index("--num_processes") + 1] == "8"
+    assert cmd[cmd.index("--config_file") + 1] == "config/accelerate/fsdp.yaml"
+    assert cmd[-4:] == ["-m", "mlpt.sft", "--spec", "job.json"]
+    assert "--multi_gpu" in sft.launch_command("job.json", 4)  # DDP for models below the FSDP threshold
+
+
+def test_validation_records_are_limited_per_language():
+    recs = [_record(i, split, lang) for lang in ("en", "es") for i in range(5) for split in ("train", "val")]
+    chosen = validation.select_records(recs, 2)
+    assert [(r["lang"], r["split"]) for r in chosen] == [("en", "val")] * 2 + [("es", "val")] * 2
+
+
+# --- training on the tiny model -------------------------------------------------------------------
+
+
+def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, tmp_path, monkeypatch):
+    """Validation scores 0.2, 0.9, 0.5 after epochs 1-3: the epoch-2 weights must be the output."""
+    scores, snapshots = iter([0.2, 0.9, 0.5]), []
+
+    def fake_accuracy(model, tokenizer, records, **kw):
+        snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        acc = next(scores)
+        return {"accuracy": acc, "by_language": {"en": acc, "es": acc}, "n": len(records)}
+
+    monkeypatch.setattr(validation, "accuracy", fake_accuracy)
+    summary = sft.train_from_spec(_spec(setup, tmp_path))
+    assert [p["val_accuracy"] for p in summary["val_curve"]] == [0.2, 0.9, 0.5]
+    assert summary["selected"]["val_accuracy"] == 0.9
+    assert summary["selected"]["global_step"] == summary["val_curve"][1]["step"]
+    saved = _weights(tmp_path / "model")
+    assert _max_diff(saved, snapshots[1]) == 0.0
+    assert _max_diff(saved, snapshots[2]) > 0  # not the last epoch
+    assert not (tmp_path / "ckpt").exists()  # checkpoints are only for resuming killed runs
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["val_curve"][1]["by_language"] == {"en": 0.9, "es": 0.9}
+
+
+def test_real_validation_generates_and_scores(setup):
+    model = AutoModelForCausalLM.from_pretrained(setup["base"])
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(setup["base"])
+    recs = validation.select_records(list(io.read_jsonl(setup["mixture"])), 2)
+    answers = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=5)
+    assert len(answers) == 4 and all(isinstance(a, str) for a in answers)
+    # a record whose gold is the model's own extracted answer scores 1, so scoring is really applied
+    first = validation.generate(model, tok, [recs[0]["prompt"]], batch_size=1, max_new_tokens=5)[0]
+    assert first == answers[0]  # batching and left padding do not change greedy answers
+    result = validation.accuracy(model, tok, recs, kind="math", answer_phrases=[], batch_size=4, max_new_tokens=5)
+    assert set(result["by_language"]) == {"en", "es"} and result["n"] == 4
+
+
+KILLER = textwrap.dedent("""
+    import json, os, signal, sys
+    from transformers import TrainerCallback, Trainer
+    from mlpt import sft
+
+    class Kill(TrainerCallback):  # SIGKILL one step after the first epoch's checkpoint is written
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == int(sys.argv[2]):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    init = Trainer.__init__
+    def patched(self, *a, **kw):
+        init(self, *a, **kw)
+        self.add_callback(Kill())
+    Trainer.__init__ = patched
+    sft.train_from_spec(json.load(open(sys.argv[1])))
+""")
+
+
+def test_a_killed_run_resumes_and_ends_with_the_same_model(setup, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    straight = sft.train_from_spec(_spec(setup, tmp_path / "straight", selection="last"))
+    spec = _spec(setup, tmp_path / "killed", selection="last")
+    (tmp_path / "job.json").write_text(json.dumps(spec))
+    (tmp_path / "killer.py").write_text(KILLER)
+    kill_at = straight["derived"]["steps_per_epoch"] + 1
+    proc = subprocess.run([sys.executable, str(tmp_path / "killer.py"), str(tmp_path / "job.json"), str(kill_at)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert not (tmp_path / "killed/model").exists()  # no partial output looks complete
+    assert any((tmp_path / "killed/ckpt").glob("checkpoint-*"))
+
+    resumed = sft.train_from_spec(spec)
+    assert resumed["resumed"] is True
+    assert _max_diff(_weights(tmp_path / "killed/model"), _weights(tmp_path / "straight/model")) == 0.0
+    late = [p["loss"] for p in straight["loss_curve"] if p["step"] > kill_at - 1]
+    assert [p["loss"] for p in resumed["loss_curve"] if p["step"] > kill_at - 1] == late
+
+
+def test_lora_trains_adapters_on_q_and_v_and_saves_a_merged_model(setup, tmp_path):
+    sft.train_from_spec(_spec(setup, tmp_path, method="lora", lora_r=4, epochs=1, learning_rate=1e-2,
+                              selection="last"))
+    assert not (tmp_path / "model/adapter_config.json").exists()  # merged: loads like any model
+    base, tuned = _weights(setup["base"]), _weights(tmp_path / "model")
+    changed = {k for k in base if (base[k] - tuned[k]).abs().max() > 0}
+    assert changed and all(k.endswith(("q_proj.weight", "v_proj.weight")) for k in changed)
+
+
+def test_two_processes_share_the_global_batch(setup, tmp_path):
+    """The multi-process path (accelerate launch, gloo on CPU): world size 2 halves the accumulation."""
+    spec = _spec(setup, tmp_path, epochs=1, global_batch_size=16, selection="last")
+    sft.run_job(spec, 2)
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["derived"]["world_size"] == 2
+    assert log["derived"]["gradient_accumulation_steps"] == 1
+    assert (tmp_path / "model/config.json").exists()
