@@ -49,6 +49,7 @@ class TrainConfig:
     bf16: bool = True  # mixed precision on GPU; ignored on CPU
     gradient_checkpointing: bool = True  # trade compute for activation memory
     group_by_length: bool = False  # batch examples of similar length (less padding; other batches)
+    padding_free: bool = False  # concatenate a batch into one row, attention kept within each example
     seed: int = 1234  # data order and initialisation of anything random
     method: str = "full"  # "full" fine-tuning (study A) or "lora" (study B; merged after training)
     lora_r: int = 8  # LoRA rank
@@ -81,6 +82,19 @@ def tokenize_example(tokenizer, prompt: str, response: str, max_length: int) -> 
     ids = (p_ids + c_ids)[:max_length]
     labels = ([-100] * len(p_ids) + c_ids)[:max_length]
     return {"input_ids": ids, "labels": labels}, len(p_ids) + len(c_ids) > max_length
+
+
+def make_collator(cfg: TrainConfig, pad_id: int):
+    """Padded batches, or padding-free ones: a batch's examples concatenated into one row with
+    ``position_ids`` restarting at 0 per example and no attention mask, from which transformers
+    builds a per-example (block-diagonal) causal mask; the first token of each example is not a
+    label. Exact (tested); fast with flash-attention varlen kernels on GPU, slower on CPU where the
+    mask over the flattened row costs (sum of lengths)^2."""
+    if cfg.padding_free:
+        from transformers import DataCollatorWithFlattening
+
+        return DataCollatorWithFlattening(return_position_ids=True, separator_id=-100)
+    return CompletionCollator(pad_id)
 
 
 class CompletionCollator:
@@ -279,7 +293,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     trainer = _validating_trainer_class()(
         model=model, args=args, train_dataset=features,  # a list is a map-style dataset
         eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
-        data_collator=CompletionCollator(tokenizer.pad_token_id), processing_class=tokenizer,
+        data_collator=make_collator(cfg, tokenizer.pad_token_id), processing_class=tokenizer,
         val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
     )
     resume = _resumable(checkpoint_dir, fingerprint := io.content_hash(
