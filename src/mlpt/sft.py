@@ -302,15 +302,19 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.time() - start
 
-    final = trainer.model
+    main_process = trainer.is_world_process_zero()
     if cfg.method == "lora":  # merge in fp32: merging into bf16 weights loses precision
-        final = final.float().merge_and_unload()
-    final.config.use_cache = True
+        merged = trainer.model.float().merge_and_unload()
+        merged.config.use_cache = True
+        if main_process:
+            merged.save_pretrained(out_dir)
+    else:
+        trainer.model.config.use_cache = True
+        trainer.save_model(out_dir)  # every rank calls it: under FSDP the shards are gathered first
     losses, val_curve = curve(trainer.state.log_history)
     selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
                 "val_accuracy": trainer.state.best_metric if by_val else None, "criterion": cfg.selection}
-    if trainer.is_world_process_zero():
-        final.save_pretrained(out_dir)
+    if main_process:
         tokenizer.save_pretrained(out_dir)
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
     summary = {
