@@ -237,7 +237,6 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
     from lm_eval.utils import handle_non_serializable
-    from transformers import AutoTokenizer
 
     phases.lap("imports")
     wanted = [task_name(task, lang) for lang in languages]
@@ -245,10 +244,7 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
     _check_tasks(manager, wanted, tasks_dir, num_fewshot)
     phases.lap("index_tasks")
 
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    prompts.ensure_chat_template(tokenizer)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = prompts.load_tokenizer(model_path)
     lm = _load_lm(backend, model_path, tokenizer, batch_size)
     lm.generate_until = phases.timed("generate", lm.generate_until)
     stop = prompts.end_of_turn(tokenizer)

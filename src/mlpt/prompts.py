@@ -89,6 +89,18 @@ def ensure_chat_template(tokenizer) -> None:
         tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
 
 
+def load_tokenizer(model_path: str):
+    """A model's tokenizer as training and evaluation use it: chat template ensured, and the EOS
+    token as padding where the tokenizer has none."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    ensure_chat_template(tokenizer)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
 def chat_prompt(tokenizer, user_text: str) -> str:
     """The exact text a model sees before its answer (what lm-eval renders with apply_chat_template)."""
     ensure_chat_template(tokenizer)

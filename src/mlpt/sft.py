@@ -149,12 +149,8 @@ def processes_for(requested_gpus: int, visible: int | None = None) -> int:
     return max(visible, 1) if requested_gpus else 1
 
 
-def check_visible_gpus(expected: int, visible: int | None = None) -> None:
+def check_visible_gpus(expected: int, visible: int) -> None:
     """Fail fast when a job sees fewer GPUs than it asked the scheduler for."""
-    if visible is None:
-        import torch
-
-        visible = torch.cuda.device_count()
     if expected and visible < expected:
         raise RuntimeError(
             f"this job asked for {expected} GPU(s) but sees {visible} "
@@ -214,7 +210,7 @@ def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
           kind: str, answer_phrases: list[str]) -> dict:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments, set_seed
+    from transformers import AutoModelForCausalLM, TrainingArguments, set_seed
 
     from . import validation
 
@@ -227,10 +223,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     accum = grad_accumulation(cfg, world_size)
     cuda = torch.cuda.is_available()
 
-    tokenizer = AutoTokenizer.from_pretrained(base_model)
-    prompts.ensure_chat_template(tokenizer)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = prompts.load_tokenizer(base_model)
     records = list(io.read_jsonl(mixture_file, schema="train_record"))
     train_recs = [r for r in records if r["split"] == "train"]
     val_recs = validation.select_records(records, cfg.val_limit_per_language)

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .data import CALC_ANNOTATION
+from .scoring import to_ascii_digits
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +61,13 @@ class Settings:
         return settings
 
 
-def _ascii_digits(text: str) -> str:
-    return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
-
-
 def normalise_number(token: str) -> str:
     """One canonical form per number: ``1,500`` = ``1.500`` = ``1 500`` → ``1500``; ``2,5`` → ``2.5``.
 
     A number whose separators all group three digits is read as thousands (the same reading on the
     source and the translation side, so comparisons agree); otherwise the last separator is the
     decimal point."""
-    token = _ascii_digits(token)
+    token = to_ascii_digits(token)
     if THOUSANDS.fullmatch(token):
         return token.translate({ord(c): None for c in ".,\u00a0\u202f"}).lstrip("0") or "0"
     parts = re.split(r"[.,\u00a0\u202f]", token)
