@@ -118,19 +118,22 @@ class CompletionCollator:
         return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-def _resumable(checkpoint_dir: str, fingerprint: str) -> bool:
+def _resumable(checkpoint_dir: str, fingerprint: str, prepare: bool = True) -> bool:
     """True if ``checkpoint_dir`` holds checkpoints of *this* run (same base model, data, recipe).
 
-    Checkpoints left by a run with other inputs are removed, never resumed."""
+    With ``prepare`` (one process only), checkpoints left by a run with other inputs are removed,
+    never resumed, and the directory is stamped for this run; without it, nothing is changed."""
     stamp = Path(checkpoint_dir) / "fingerprint.txt"
     if any(Path(checkpoint_dir).glob("checkpoint-*")):
         if stamp.exists() and stamp.read_text().strip() == fingerprint:
             log.info("resuming from the last checkpoint in %s", checkpoint_dir)
             return True
-        log.warning("removing checkpoints in %s: they belong to a run with other inputs or settings", checkpoint_dir)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    Path(checkpoint_dir).mkdir(parents=True)
-    stamp.write_text(fingerprint + "\n")
+        if prepare:
+            log.warning("removing checkpoints in %s: they belong to a run with other inputs or settings", checkpoint_dir)
+    if prepare:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        Path(checkpoint_dir).mkdir(parents=True)
+        stamp.write_text(fingerprint + "\n")
     return False
 
 
@@ -289,8 +292,10 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         data_collator=make_collator(cfg, tokenizer.pad_token_id), processing_class=tokenizer,
         val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
     )
-    resume = _resumable(checkpoint_dir, fingerprint := io.content_hash(
-        {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size}))
+    fingerprint = io.content_hash(
+        {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
+    with args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others then only read
+        resume = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
     start = time.time()
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.time() - start
