@@ -206,10 +206,13 @@ class _Phases:
         self.seconds: dict[str, float] = {}
         self._last = time.perf_counter()
 
-    def lap(self, name: str) -> None:
+    def _add(self, name: str, since: float) -> float:
         now = time.perf_counter()
-        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
-        self._last = now
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - since
+        return now
+
+    def lap(self, name: str) -> None:
+        self._last = self._add(name, self._last)
 
     def timed(self, name: str, fn):
         """``fn`` wrapped so that the time spent in it is also summed under ``name``."""
@@ -218,7 +221,7 @@ class _Phases:
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+                self._add(name, start)
         return wrapper
 
 

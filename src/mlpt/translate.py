@@ -335,6 +335,11 @@ class LLMTranslator(_BatchedTranslator):
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
 
 
+def language_names(languages: dict[str, dict]) -> dict[str, str]:
+    """Display names of the config's languages (the llm backend's prompt names them)."""
+    return {code: spec.get("name", code) for code, spec in languages.items()}
+
+
 def make_translator(backend: dict, codes: dict[str, str], mt_model: str | None, names: dict[str, str] | None = None):
     """The configured MT backend as a callable; None for ``reference`` (no model)."""
     kind = backend["backend"]
@@ -510,8 +515,7 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
             qc["splits"][split] = {"records": len(part), "method": "reference"}
         else:
             if translator is None:
-                names = {code: spec.get("name", code) for code, spec in languages.items()}
-                translator = make_translator(backend, codes, mt_model, names)
+                translator = make_translator(backend, codes, mt_model, language_names(languages))
             done, counts = translate_records(part, task_kind, src, tgt, translator, checker=checker,
                                              max_segment_chars=backend.get("max_segment_chars", DEFAULT_MAX_SEGMENT_CHARS),
                                              shards=shards)
@@ -551,7 +555,7 @@ def score_translations(hypotheses: list[str], references: list[str], lang: str) 
 
 def measure_quality(sources: dict[str, tuple[str, str]], out_csv: str, *, src: str, backend: dict,
                     codes: dict[str, str], mt_model: str | None, translator=None,
-                    names: dict[str, str] | None = None) -> list[dict]:
+                    languages: dict[str, dict] | None = None) -> list[dict]:
     """Translate every source-language test item that has human translations (MGSM: the English
     test questions) with the configured MT backend and score it against the human versions, per task
     and language. This measures the backend only: these items never enter training. With the
@@ -563,10 +567,10 @@ def measure_quality(sources: dict[str, tuple[str, str]], out_csv: str, *, src: s
     from . import io
 
     rows = []
+    if backend["backend"] == "reference" and translator is None:
+        log.info("backend 'reference': no machine translation to measure")
+        sources = {}
     for task, (source_file, references_file) in sources.items():
-        if backend["backend"] == "reference" and translator is None:
-            log.info("backend 'reference': no machine translation to measure")
-            break
         records = {r["id"]: r for r in io.read_jsonl(source_file, schema="example")
                    if r["lang"] == src and r["split"] == "test"}
         by_lang: dict[str, list[dict]] = {}
@@ -575,7 +579,7 @@ def measure_quality(sources: dict[str, tuple[str, str]], out_csv: str, *, src: s
                 by_lang.setdefault(ref["lang"], []).append(ref)
         for lang, refs in by_lang.items():
             if translator is None:
-                translator = make_translator(backend, codes, mt_model, names)
+                translator = make_translator(backend, codes, mt_model, language_names(languages or {}))
             hypotheses = translator([records[r["id"]]["question"] for r in refs], src, lang)
             rows.append({"task": task, "lang": lang, "n": len(refs), "backend": backend["backend"],
                          **score_translations(hypotheses, [r["question"] for r in refs], lang)})

@@ -57,7 +57,7 @@ rule measure_mt_quality:
         src=SRC,
         backend=config["translation"],
         codes=MT_CODES,
-        names={code: spec["name"] for code, spec in config["languages"].items()},
+        languages=config["languages"],
         mt_model=mt_model_path(),
     script:
         "../scripts/measure_mt_quality.py"

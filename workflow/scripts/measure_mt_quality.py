@@ -8,5 +8,5 @@ logs.setup(snakemake)
 p = snakemake.params
 translate.measure_quality(
     dict(zip(p.tasks, zip(snakemake.input.data, snakemake.input.references))), snakemake.output[0],
-    src=p.src, backend=p.backend, codes=p.codes, mt_model=p.mt_model, names=p.names,
+    src=p.src, backend=p.backend, codes=p.codes, mt_model=p.mt_model, languages=p.languages,
 )
