@@ -7,12 +7,19 @@ in two passes before any job runs, and every error names the offending key and f
    unknown keys (``additionalProperties: false``); defaults from the schema are filled in;
 2. study rules the schema cannot express: the source language is a configured, trainable
    language; every mixture names configured, trainable languages (an eval-only language such as
-   ``te`` may never be trained on); every language has prompt phrases; mixture names are unique.
+   ``te`` may never be trained on); every language has prompt phrases; mixture names are unique;
+   every model has an SFT resource tier, and each task's global batch divides into per-device
+   batches over that tier's GPUs; the base model's few-shot exemplars fit in every task's
+   validation split; the ``llm`` translation backend is given a causal LM (``hub_id``).
+
+``python -m mlpt.config FILE`` checks a config file and prints its run name (the Makefile reads
+the run name this way, so an invalid config stops before any command uses it).
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -129,5 +136,59 @@ def _check_study_rules(config: dict, source: str) -> None:
     mt = config["translation"]["model"]
     if ("hub_id" in mt) == ("tiny" in mt):
         raise ConfigError(f"{source}: key 'translation/model': give exactly one of hub_id or tiny")
+    if config["translation"]["backend"] == "llm" and "tiny" in mt:
+        raise ConfigError(f"{source}: key 'translation/model/tiny': the llm backend needs hub_id (an instruction-tuned "
+                          "causal LM); tiny builds a seq2seq MT model")
+    _check_batch_sizes(config, source)
+    k = config["evaluation"]["baseline_num_fewshot"]
+    for task, spec in config["tasks"].items():
+        if k > spec["n_val"]:
+            raise ConfigError(f"{source}: key 'evaluation/baseline_num_fewshot': {k} exemplars, but task '{task}' has "
+                              f"only n_val={spec['n_val']} validation items (tasks/{task}/n_val)")
     # Expanding the mixtures checks every language they name (raises ConfigError with the key).
     mixtures.expand(config, source=source)
+
+
+def _check_batch_sizes(config: dict, source: str) -> None:
+    """Every (model, task) SFT job: global batch = per-device batch × accumulation × processes, where
+    the processes are the GPUs of the model's ``cluster/sft`` tier (one process without GPUs)."""
+    from . import cluster  # local import: cluster imports mixtures, which imports this module
+
+    for model, spec in config["models"].items():
+        try:
+            gpus = cluster.tier(config["cluster"]["sft"], spec["params_b"], f"{source}: key 'cluster/sft'")["gpus"]
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        processes = max(gpus, 1)
+        for task, tspec in config["tasks"].items():
+            override = tspec["sft"]
+            sft = {**config["sft"], **override}
+            per_step = sft["per_device_batch_size"] * processes
+            if sft["global_batch_size"] % per_step:
+                key = f"tasks/{task}/sft" if {"global_batch_size", "per_device_batch_size"} & set(override) else "sft"
+                raise ConfigError(
+                    f"{source}: key '{key}': global_batch_size {sft['global_batch_size']} is not a multiple of "
+                    f"per_device_batch_size ({sft['per_device_batch_size']}) × {processes} training process(es), the GPUs "
+                    f"of model '{model}' in its cluster/sft tier (task '{task}')")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check a config file; print its run name (stdout) or the error (stderr, exit status 1)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlpt.config", description=main.__doc__)
+    parser.add_argument("config", help="a study config file, e.g. config/demo.yaml")
+    args = parser.parse_args(argv)
+    try:
+        print(load(args.config)["run"])
+    except ConfigError as err:
+        print(f"Invalid configuration: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # Through the imported module, so ConfigError is the class the other modules raise.
+    from mlpt.config import main as _main
+
+    sys.exit(_main())

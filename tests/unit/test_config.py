@@ -95,3 +95,81 @@ def test_duplicate_mixture_name(paper_config):
 def test_load_reports_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         study_config.load(tmp_path / "nope.yaml")
+
+
+# --- rules checked before any job (batch geometry, few-shot exemplars, backends, safe strings) ---
+
+
+def test_global_batch_must_divide_over_the_tier_gpus(paper_config):
+    paper_config["cluster"]["sft"][2]["gpus"] = 3  # qwen3-8b: 512 is not a multiple of 8 x 3
+    _fails(paper_config, "test.yaml", "key 'sft'", "global_batch_size 512", "qwen3-8b")
+
+
+def test_task_override_batch_is_checked(demo_config):
+    demo_config["tasks"]["control"]["sft"]["global_batch_size"] = 24  # per-device 16, one CPU process
+    _fails(demo_config, "key 'tasks/control/sft'", "global_batch_size 24", "per_device_batch_size (16)")
+
+
+def test_no_gpus_counts_as_one_process(demo_config):
+    assert demo_config["cluster"]["sft"][0]["gpus"] == 0
+    demo_config["sft"].update(global_batch_size=48, per_device_batch_size=16)
+    study_config.validate(demo_config, source="test.yaml")
+
+
+def test_model_without_an_sft_tier(paper_config):
+    paper_config["cluster"]["sft"] = paper_config["cluster"]["sft"][:2]  # tiers up to 5B; qwen3-8b has none
+    _fails(paper_config, "key 'cluster/sft'", "8.0B")
+
+
+def test_fewshot_needs_enough_validation_items(demo_config):
+    demo_config["evaluation"]["baseline_num_fewshot"] = 9  # demo n_val is 8
+    _fails(demo_config, "key 'evaluation/baseline_num_fewshot'", "task 'math'", "n_val=8")
+
+
+@pytest.mark.parametrize("family", ["explicit", "en_plus_one", "leave_one_out"])
+def test_mixture_with_no_languages(demo_config, family):
+    demo_config["mixtures"].append({"family": family, "languages": []} | ({"name": "none"} if family == "explicit" else {}))
+    _fails(demo_config, "key 'mixtures/4/languages'")
+
+
+def test_llm_backend_needs_a_causal_lm(demo_config):
+    demo_config["translation"]["backend"] = "llm"  # the demo's model is tiny: an M2M100 seq2seq model
+    _fails(demo_config, "key 'translation/model/tiny'", "llm backend needs hub_id")
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1.5])
+def test_warmup_ratio_is_below_one(paper_config, ratio):
+    paper_config["sft"]["warmup_ratio"] = ratio
+    _fails(paper_config, "key 'sft/warmup_ratio'")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("run", "x; touch pwned; echo"),
+    ("resources_dir", "../elsewhere"),
+    ("resources_dir", "/etc"),
+])
+def test_strings_that_reach_paths_are_restricted(paper_config, key, value):
+    paper_config[key] = value
+    _fails(paper_config, f"key '{key}'")
+
+
+def test_hub_id_is_restricted(paper_config):
+    paper_config["models"]["qwen3-8b"]["hub_id"] = "Qwen/Qwen3-8B-Base $(touch pwned)"
+    _fails(paper_config, "models/qwen3-8b")
+
+
+def test_checksums_are_verified_by_default(paper_config):
+    assert paper_config["data"]["verify_checksums"] is True
+
+
+def test_cli_prints_the_run_name(root, capsys):
+    assert study_config.main([str(root / "config/demo.yaml")]) == 0
+    assert capsys.readouterr().out == "demo\n"
+
+
+def test_cli_rejects_a_bad_config(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: 'x; touch pwned; echo'\n")
+    assert study_config.main([str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Invalid configuration" in captured.err and str(bad) in captured.err
