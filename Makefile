@@ -8,7 +8,9 @@ PYTHON    ?= python3
 
 .PHONY: install demo test test-fast lint format plan paper report clean help
 CONFIG    ?= config/demo.yaml
-RUN       = $(shell $(PY) -c "import yaml,sys; print(yaml.safe_load(open('$(CONFIG)'))['run'])" 2>/dev/null)
+# The run name of CONFIG, printed only once the whole config has passed validation (a shell
+# command line, used inside a recipe: an invalid config stops the recipe before anything runs).
+RUN_NAME  = $(PY) -m mlpt.config '$(CONFIG)'
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,13 +46,14 @@ plan: install  ## the paper's plan: jobs per rule, GPU-hour and disk estimate (P
 	$(PY) -m mlpt.plan_cli --configfile $(or $(PLAN_CONFIG),config/paper.yaml)
 
 paper: install  ## build results/<run>/paper/main.pdf for CONFIG (installs Debian texlive if no TeX is found)
+	@$(RUN_NAME) >/dev/null
 	@command -v latexmk >/dev/null || command -v pdflatex >/dev/null || \
 	  (echo "No TeX engine: installing Debian texlive (needs root)"; \
 	   apt-get update -qq && apt-get install -y -qq texlive-latex-recommended texlive-latex-extra latexmk)
-	$(SNAKEMAKE) --configfile $(CONFIG) --cores $(CORES) results/$(RUN)/paper/main.pdf
+	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile '$(CONFIG)' --cores $(CORES) "results/$$run/paper/main.pdf"
 
 report: install  ## HTML report of CONFIG's run with every figure and table: results/<run>/report.html
-	$(SNAKEMAKE) --configfile $(CONFIG) --report results/$(RUN)/report.html
+	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile '$(CONFIG)' --report "results/$$run/report.html"
 
 clean:  ## remove the demo's results (never the paper run's)
 	rm -rf results/demo
