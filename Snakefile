@@ -34,6 +34,7 @@ wildcard_constraints:
     mixture=alternatives([PRETRAINED, *MIXTURES]),
 
 
+include: "workflow/rules/models.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/translate.smk"
 include: "workflow/rules/mixtures.smk"

@@ -17,7 +17,8 @@ from .mixtures import PRETRAINED
 from .stats import wilson_ci
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",
-                    "in_training", "n", "correct", "accuracy", "ci_low", "ci_high", "fidelity"]
+                    "in_training", "n", "correct", "accuracy", "ci_low", "ci_high", "fidelity",
+                    "hit_max_gen_toks"]
 
 
 def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict) -> pd.DataFrame:
@@ -37,6 +38,7 @@ def collect(eval_files: list[str], models: dict, languages: dict, mixture_langua
                 "mixture": mixture, "n_train_langs": len(langs), "lang": lang,
                 "resource": languages[lang]["resource"], "in_training": lang in langs,
                 "n": res["n"], "correct": res["correct"], "fidelity": res.get("fidelity"),
+                "hit_max_gen_toks": res.get("hit_max_gen_toks"),
             })
     if not rows:
         raise ValueError("no evaluation results to collect")

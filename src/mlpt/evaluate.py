@@ -12,7 +12,8 @@ call (api_call) and ``exact_match`` compares it with the gold target.
 
 ``run`` evaluates one checkpoint on every language of one task in a single process (model loaded
 once) and writes a summary plus per-example records (prompt language, prediction, extracted
-answer, gold, correct, the response's identified language). Language fidelity — the share of
+answer, gold, correct, the response's identified language, whether the answer ended before
+``max_gen_toks``; per language the count of those that did not, ``hit_max_gen_toks``). Language fidelity — the share of
 responses written in the prompt's language (:mod:`mlpt.language_id`) — is reported beside
 accuracy; it is meaningful for natural-language answers (math), less so for API calls.
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import yaml
 
-from . import io, language_id, prompts
+from . import io, language_id, models, prompts
 
 log = logging.getLogger(__name__)
 
@@ -180,23 +181,63 @@ def _check_tasks(manager, wanted: list[str], tasks_dir: str, num_fewshot: int) -
                                "evaluation.baseline_num_fewshot > 0)")
 
 
+def _chat_lm(base: type) -> type:
+    """``base`` (an lm-eval model class) with the study's chat rendering and answer ends.
+
+    * Chats (the prompt, and few-shot exemplars as earlier turns) are rendered by
+      :func:`mlpt.prompts.render_conversation`, the functions training uses.
+    * HF backend: a generated answer is cut at the first end-of-turn or EOS *token* before it is
+      decoded (lm-eval decodes with special tokens skipped, which would erase the marker and keep
+      what a row generated after it), and whether the answer ended before ``max_gen_toks`` is
+      recorded per prompt in ``answer_ended``.
+    """
+
+    class ChatLM(base):
+        answer_ended: dict[str, bool]
+
+        def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str:
+            return prompts.render_conversation(self.chat_tokenizer, chat_history)
+
+        def tok_decode(self, tokens, skip_special_tokens: bool = True):
+            if isinstance(tokens, list) and skip_special_tokens:  # a generated continuation
+                tokens, self._ended = prompts.cut_at_stop(tokens, self.stop_ids)
+            return super().tok_decode(tokens, skip_special_tokens=skip_special_tokens)
+
+    return ChatLM
+
+
+class _AnswerEnds:
+    """lm-eval's cache hook, which HFLM calls once per answer with its prompt right after decoding
+    it: records whether that answer ended (see :func:`_chat_lm`)."""
+
+    def __init__(self, lm):
+        self.lm = lm
+
+    def add_partial(self, attr, req, res) -> None:
+        if attr == "generate_until":
+            self.lm.answer_ended[req[0]] = self.lm._ended
+
+
 def _load_lm(backend: str, model_path: str, tokenizer, batch_size: int):
-    """The lm-eval model object of ``backend``, using ``tokenizer``'s chat template."""
+    """The lm-eval model object of ``backend``, rendering chats as training does."""
     import torch
 
     if backend == "vllm":
         from lm_eval.models.vllm_causallms import VLLM
 
-        lm = VLLM(pretrained=str(model_path), dtype="bfloat16", batch_size=batch_size, add_bos_token=False)
+        lm = _chat_lm(VLLM)(pretrained=str(model_path), dtype="bfloat16", batch_size=batch_size, add_bos_token=False)
         lm.hf_chat_template = tokenizer.chat_template  # the template `prompts` ensured (fallback included)
+        lm.chat_tokenizer, lm.answer_ended = tokenizer, {}  # vLLM stops at the checkpoint's EOS ids; whether an answer ended is not reported
         return lm
     from lm_eval.models.huggingface import HFLM
-    from transformers import AutoModelForCausalLM
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
+    model = models.load_causal_lm(model_path, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
     model.to(device).eval()
-    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
+    lm = _chat_lm(HFLM)(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
+    lm.chat_tokenizer, lm.stop_ids, lm.answer_ended, lm._ended = tokenizer, prompts.stop_token_ids(tokenizer), {}, None
+    lm.cache_hook = _AnswerEnds(lm)
+    return lm
 
 
 class _Phases:
@@ -263,19 +304,23 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
     per_lang, samples = {}, []
     for lang, name in zip(languages, wanted):
         rows = results["samples"][name]
-        correct = in_language = 0
+        correct = in_language = unfinished = 0
         for s in rows:
             ok = bool(s["exact_match"])
             response_lang = identify(s["resps"][0][0])
+            prompt = s["arguments"][0][0] if s["arguments"] else None
+            ended = lm.answer_ended.get(prompt)
             correct += ok
             in_language += response_lang == lang
+            unfinished += ended is False
             samples.append({
-                "lang": lang, "id": s["doc"]["id"], "prompt": s["arguments"][0][0] if s["arguments"] else None,
+                "lang": lang, "id": s["doc"]["id"], "prompt": prompt,
                 "prediction": s["resps"][0][0], "extracted": s["filtered_resps"][0], "gold": s["target"], "correct": ok,
-                "response_lang": response_lang,
+                "response_lang": response_lang, "ended": ended,
             })
         per_lang[lang] = {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else None,
-                          "fidelity": in_language / len(rows) if rows else None}
+                          "fidelity": in_language / len(rows) if rows else None,
+                          "hit_max_gen_toks": unfinished if lm.answer_ended else None}
     settings = {"batch_size": batch_size, "max_gen_toks": max_gen_toks, "limit": limit, "num_fewshot": num_fewshot,
                 "backend": backend}
     summary = dict(meta, task=task, model_path=str(model_path), languages=per_lang, stop=stop, num_fewshot=num_fewshot,

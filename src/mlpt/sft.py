@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import io, prompts
+from . import io, models, prompts
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TrainConfig:
     global_batch_size: int = 512  # examples per optimiser step, over all devices
     per_device_batch_size: int = 8  # examples per forward pass on one device
     max_length: int = 1024  # tokens; longer examples are truncated (and counted)
-    bf16: bool = True  # mixed precision on GPU; ignored on CPU
+    bf16: bool = True  # bf16 mixed precision: fp32 master weights and optimiser state, bf16 compute (autocast)
     gradient_checkpointing: bool = True  # trade compute for activation memory
     group_by_length: bool = False  # batch examples of similar length (less padding; other batches)
     padding_free: bool = False  # concatenate a batch into one row, attention kept within each example
@@ -70,6 +70,11 @@ def grad_accumulation(cfg: TrainConfig, world_size: int) -> int:
             f"({cfg.per_device_batch_size}) × world size ({world_size})"
         )
     return cfg.global_batch_size // per_step
+
+
+def warmup_steps(cfg: TrainConfig, total_steps: int) -> int:
+    """Optimiser steps of linear warmup: ``warmup_ratio`` of all steps, rounded up."""
+    return math.ceil(cfg.warmup_ratio * total_steps)
 
 
 def tokenize_example(tokenizer, prompt: str, response: str, max_length: int) -> tuple[dict, bool]:
@@ -213,7 +218,7 @@ def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
           kind: str, answer_phrases: list[str]) -> dict:
     import torch
-    from transformers import AutoModelForCausalLM, TrainingArguments, set_seed
+    from transformers import TrainingArguments, set_seed
 
     from . import validation
 
@@ -252,8 +257,11 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     }
     log.info("SFT (%s) %s on %s: %s", cfg.method, base_model, mixture_file, derived)
 
-    dtype = torch.bfloat16 if (cuda and cfg.bf16 and cfg.method == "full") else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
+    # Weights are always loaded in fp32: they are the master copy the optimiser updates, so an
+    # lr-1e-5 update is not rounded away as it would be in bf16. With bf16 the Trainer computes the
+    # forward and backward passes under bf16 autocast (FSDP2: MixedPrecisionPolicy with bf16
+    # parameters for compute, fp32 shards).
+    model = models.load_causal_lm(base_model, dtype=torch.float32)
     model.config.use_cache = False
     if cfg.method == "lora":
         model = _wrap_lora(model, cfg)
@@ -265,10 +273,10 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         gradient_accumulation_steps=accum,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type=cfg.lr_scheduler,
-        warmup_steps=cfg.warmup_ratio,
+        warmup_steps=warmup_steps(cfg, max(total_steps, max_steps)),
         weight_decay=cfg.weight_decay,
         optim="adamw_torch",
-        bf16=cuda and cfg.bf16,
+        bf16=cfg.bf16,  # autocast (GPU or CPU); the fp32 weights above stay the master copy
         activation_checkpointing=cfg.gradient_checkpointing,
         use_cpu=not cuda,
         seed=cfg.seed,
@@ -301,13 +309,18 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     seconds = time.time() - start
 
     main_process = trainer.is_world_process_zero()
+    # the fine-tuned model ends its answers with the template's end-of-turn token: generation
+    # (HF and vLLM) stops there as well as at EOS
+    stop_ids = prompts.stop_token_ids(tokenizer)
     if cfg.method == "lora":  # merge in fp32: merging into bf16 weights loses precision
         merged = trainer.model.float().merge_and_unload()
         merged.config.use_cache = True
+        merged.generation_config.eos_token_id = stop_ids
         if main_process:
             merged.save_pretrained(out_dir)
     else:
         trainer.model.config.use_cache = True
+        trainer.model.generation_config.eos_token_id = stop_ids
         trainer.save_model(out_dir)  # every rank calls it: under FSDP the shards are gathered first
     losses, val_curve = curve(trainer.state.log_history)
     selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,

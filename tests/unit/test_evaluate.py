@@ -154,14 +154,17 @@ def test_tiny_model_end_to_end(task, language_files, model_dir, tmp_path):
     assert summary["num_fewshot"] == 0 and summary["backend"] == "hf" and summary["stop"] == "<|im_end|>"
     assert set(summary["languages"]) == set(langs)
     for lang, res in summary["languages"].items():
-        assert set(res) == {"n", "correct", "accuracy", "fidelity"}
+        assert set(res) == {"n", "correct", "accuracy", "fidelity", "hit_max_gen_toks"}
         assert res["n"] == SPEC["n_test"] and 0 <= res["accuracy"] <= 1 and 0 <= res["fidelity"] <= 1
         rows = [s for s in samples if s["lang"] == lang]
         assert len(rows) == res["n"] and sum(s["correct"] for s in rows) == res["correct"]
+        assert res["hit_max_gen_toks"] == sum(s["ended"] is False for s in rows)
+        assert all(isinstance(s["ended"], bool) for s in rows)  # recorded for every answer
 
     docs = {(d["lang"], d["id"]): d for lang in langs for d in io.read_jsonl(tasks / f"{lang}.jsonl")}
     for s in samples:
-        assert set(s) == {"lang", "id", "prompt", "prediction", "extracted", "gold", "correct", "response_lang"}
+        assert set(s) == {"lang", "id", "prompt", "prediction", "extracted", "gold", "correct", "response_lang",
+                          "ended"}
         doc = docs[(s["lang"], s["id"])]
         assert s["gold"] == doc["answer"] and doc["prompt"] in s["prompt"]
         assert s["prompt"].startswith("<|im_start|>user\n") and s["prompt"].endswith("<|im_start|>assistant\n")

@@ -184,13 +184,17 @@ def test_lora_trains_adapters_on_q_and_v_and_saves_a_merged_model(setup, tmp_pat
 
 
 def test_two_processes_share_the_global_batch(setup, tmp_path):
-    """The multi-process path (accelerate launch, gloo on CPU): world size 2 halves the accumulation."""
-    spec = _spec(setup, tmp_path, epochs=1, global_batch_size=16, selection="last")
+    """The multi-process path (accelerate launch, gloo on CPU): world size 2 halves the accumulation,
+    validation is sharded over the ranks, and the selected epoch is the one a single process selects."""
+    one = sft.train_from_spec(_spec(setup, tmp_path / "one", epochs=2, global_batch_size=16))
+    spec = _spec(setup, tmp_path / "two", epochs=2, global_batch_size=16)
     sft.run_job(spec, 2)
-    log = json.loads((tmp_path / "train_log.json").read_text())
+    log = json.loads((tmp_path / "two/train_log.json").read_text())
     assert log["derived"]["world_size"] == 2
     assert log["derived"]["gradient_accumulation_steps"] == 1
-    assert (tmp_path / "model/config.json").exists()
+    assert (tmp_path / "two/model/config.json").exists()
+    assert log["selected"]["global_step"] == one["selected"]["global_step"]
+    assert [p["by_language"] for p in log["val_curve"]] == [p["by_language"] for p in one["val_curve"]]
 
 
 def test_padding_free_batches_give_the_loss_of_padded_ones(setup):
@@ -216,3 +220,85 @@ def test_padding_free_training_runs_through_the_trainer(setup, tmp_path):
     summary = sft.train_from_spec(_spec(setup, tmp_path, padding_free=True, epochs=1, selection="last"))
     assert summary["config"]["padding_free"] and (tmp_path / "model/config.json").exists()
     assert summary["loss_curve"][-1]["loss"] < summary["loss_curve"][0]["loss"]
+
+
+# --- mixed precision: fp32 master weights ---------------------------------------------------------
+
+
+def _changed_share(before: dict, after: dict) -> float:
+    changed = sum((before[k] != after[k]).sum().item() for k in before)
+    return changed / sum(v.numel() for v in before.values())
+
+
+def test_bf16_training_keeps_fp32_master_weights(setup, tmp_path):
+    """At lr 1e-5 an update is far below bf16's resolution: with fp32 master weights (bf16 only in
+    the autocast compute) every weight moves; pure bf16 weights would round most updates away."""
+    summary = sft.train_from_spec(_spec(setup, tmp_path, bf16=True, learning_rate=1e-5, warmup_ratio=0.0,
+                                        epochs=1, selection="last"))
+    assert summary["derived"]["total_steps"] >= 3
+    base, tuned = _weights(setup["base"]), _weights(tmp_path / "model")
+    assert all(v.dtype == torch.float32 for v in tuned.values())
+    assert _changed_share(base, tuned) >= 0.99
+
+    # the check can fail: the same kind of steps on weights held in bf16 leave most of them unchanged
+    model = AutoModelForCausalLM.from_pretrained(setup["base"], dtype=torch.bfloat16)
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01)
+    ids = torch.randint(3, model.config.vocab_size, (4, 16))
+    for _ in range(3):
+        model(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    assert _changed_share(before, model.state_dict()) < 0.5
+
+
+def test_warmup_is_a_share_of_all_steps():
+    assert sft.warmup_steps(_cfg(warmup_ratio=0.03), 1000) == 30
+    assert sft.warmup_steps(_cfg(warmup_ratio=0.5), 7) == 4
+    assert sft.warmup_steps(_cfg(warmup_ratio=0.0), 7) == 0
+
+
+# --- validation sharded over ranks --------------------------------------------------------------
+
+SHARDED_VALIDATION = textwrap.dedent("""
+    import json, sys
+    import torch.distributed as dist
+    from transformers import AutoModelForCausalLM
+    from mlpt import io, prompts, validation
+
+    dist.init_process_group("gloo")
+    base, mixture, out = sys.argv[1:4]
+    model = AutoModelForCausalLM.from_pretrained(base)
+    tok = prompts.load_tokenizer(base)
+    recs = validation.select_records(list(io.read_jsonl(mixture)), None)
+    seen = []
+    real = validation._generate_local
+    def counting(model, tok, user_prompts, **kw):
+        seen.extend(user_prompts)
+        return real(model, tok, user_prompts, **kw)
+    validation._generate_local = counting
+    answers = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
+    json.dump({"answers": answers, "generated": len(seen)}, open(f"{out}.{dist.get_rank()}.json", "w"))
+    dist.destroy_process_group()
+""")
+
+
+def test_validation_is_sharded_over_ranks_and_gathered(setup, tmp_path):
+    """Two processes each answer half of the prompts; both get every answer, equal to one process."""
+    from transformers import AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(setup["base"])
+    tok = AutoTokenizer.from_pretrained(setup["base"])
+    recs = validation.select_records(list(io.read_jsonl(setup["mixture"])), None)
+    alone = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
+
+    (tmp_path / "job.py").write_text(SHARDED_VALIDATION)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", str(29400 + os.getpid() % 500), str(tmp_path / "job.py"), setup["base"],
+                           setup["mixture"], str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"out.{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["answers"] == ranks[1]["answers"] == alone
+    assert [r["generated"] for r in ranks] == [len(recs) // 2] * 2  # each rank its own half

@@ -1,6 +1,7 @@
 # Validate the config, expand the study's dimensions, and define the path helpers and input
 # functions the rules use (validate, then derive, then input functions).
 import re
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
@@ -73,20 +74,39 @@ def accelerate_config(wildcards):
     return f"{workflow.basedir}/config/accelerate/fsdp.yaml" if big else None
 
 
+def hub_dir(hub_id):
+    """Where a model named by hub_id is read from: a local directory as it is, else where
+    download_model puts the hub model, <hub.download_dir>/<owner>--<name>."""
+    if Path(hub_id).is_dir():
+        return hub_id
+    return f"{config['hub']['download_dir']}/{hub_id.replace('/', '--')}"
+
+
+def hub_dir_of(repo):
+    return f"{config['hub']['download_dir']}/{repo}"
+
+
+# Every model a job loads by hub id is downloaded once, before the jobs (rule download_model).
+HUB_MODELS = {
+    hub_dir(spec["hub_id"]): spec["hub_id"]
+    for spec in [*config["models"].values(), config["translation"]["model"]]
+    if "hub_id" in spec and not Path(spec["hub_id"]).is_dir()
+}
+
+
 def base_model_path(model):
-    """Where the base weights come from: a locally built tiny model, or a hub id / path."""
+    """Where the base weights come from: a locally built tiny model, or the downloaded hub model."""
     spec = config["models"][model]
-    return out("base_model", model=model) if is_tiny(spec) else spec["hub_id"]
+    return out("base_model", model=model) if is_tiny(spec) else hub_dir(spec["hub_id"])
 
 
 def get_base_model_input(wildcards):
-    spec = config["models"][wildcards.model]
-    return out("base_model", model=wildcards.model) if is_tiny(spec) else []
+    return base_model_path(wildcards.model)
 
 
 def mt_model_path():
     spec = config["translation"]["model"]
-    return out("mt_model") if is_tiny(spec) else spec["hub_id"]
+    return out("mt_model") if is_tiny(spec) else hub_dir(spec["hub_id"])
 
 
 def splits_for(lang):
@@ -100,9 +120,7 @@ def splits_for(lang):
 
 
 def get_translate_mt_input(wildcards):
-    if wildcards.lang == SRC or not is_tiny(config["translation"]["model"]):
-        return []
-    return out("mt_model")
+    return [] if wildcards.lang == SRC else mt_model_path()
 
 
 def get_source_files(wildcards):

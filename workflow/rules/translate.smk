@@ -36,7 +36,7 @@ rule measure_mt_quality:
     input:
         data=expand(out("data"), task=TASKS),
         references=expand(out("references"), task=TASKS),
-        mt=[out("mt_model")] if is_tiny(config["translation"]["model"]) else [],
+        mt=mt_model_path(),
     output:
         report(
             out("mt_quality"),

@@ -1,0 +1,83 @@
+"""Loading a base model or a fine-tuned checkpoint as a text-only causal LM.
+
+Training, validation and evaluation all load models through :func:`load_causal_lm`, so a
+checkpoint is read the same way everywhere. Two kinds of checkpoint exist among the study's
+models:
+
+* text-only causal LMs (Qwen3 ``qwen3``, Gemma3-1B ``gemma3_text``): loaded with
+  ``AutoModelForCausalLM`` as they are;
+* image-text models whose config nests a ``text_config`` (Gemma3-4B and larger: ``gemma3``,
+  ``Gemma3ForConditionalGeneration`` with a SigLIP vision tower). The study is text-only, so only
+  the language model is loaded, as the text model's own causal-LM class (``Gemma3ForCausalLM``),
+  from the checkpoint's language-model weights. The vision tower is never built: under DDP its
+  parameters would receive no gradient ("Expected to have finished reduction ... parameters that
+  were not used") and it would cost memory for nothing. Logits on text are identical to the full
+  model's (tested), and a fine-tuned checkpoint is saved as the text model (``gemma3_text``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Where the language model's weights sit inside an image-text checkpoint: the released
+#: checkpoints' layout (``language_model.model.*``) and transformers 5's (``model.language_model.*``).
+TEXT_MODEL_KEY_MAPPING = {
+    r"^language_model\.model\.": "model.",
+    r"^model\.language_model\.": "model.",
+    r"^language_model\.lm_head\.": "lm_head.",
+}
+
+
+def text_config(config):
+    """The text model's config: ``config.text_config`` for an image-text model, else ``config``."""
+    nested = getattr(config, "text_config", None)
+    return nested if nested is not None and getattr(config, "vision_config", None) is not None else config
+
+
+def is_image_text(config) -> bool:
+    """True for a checkpoint whose language model sits inside an image-text model."""
+    return text_config(config) is not config
+
+
+def load_causal_lm(path: str | Path, dtype=None, **kwargs):
+    """The causal LM of ``path`` (a local directory or a hub id), text-only, in ``dtype``.
+
+    Args:
+        path: model directory or hub id.
+        dtype: torch dtype of the loaded weights (default float32: full fine-tuning keeps fp32
+            master weights and computes in bf16 under autocast; see :mod:`mlpt.sft`).
+        kwargs: passed on to ``from_pretrained``.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    dtype = torch.float32 if dtype is None else dtype
+    config = AutoConfig.from_pretrained(path)
+    if not is_image_text(config):
+        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
+    text = text_config(config)
+    try:
+        model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(text)]
+    except KeyError:
+        raise ValueError(f"{path}: image-text model '{config.model_type}' has a text model "
+                         f"('{text.model_type}') without a causal-LM class in transformers") from None
+    log.info("%s is an image-text model (%s); loading its language model only as %s",
+             path, config.model_type, model_class.__name__)
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the skipped vision weights would be listed one by one
+    try:
+        model, info = model_class.from_pretrained(path, config=text, dtype=dtype, key_mapping=TEXT_MODEL_KEY_MAPPING,
+                                                  output_loading_info=True, **kwargs)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    if info["missing_keys"]:  # never train a language model that was silently initialised at random
+        raise ValueError(f"{path}: the language model's weights were not found in the checkpoint "
+                         f"(missing {sorted(info['missing_keys'])[:5]} ...); its layout is not one of "
+                         f"{list(TEXT_MODEL_KEY_MAPPING)}")
+    return model

@@ -1,0 +1,12 @@
+"""download_model: one Hugging Face model into hub.download_dir (see mlpt.hub); runs where Snakemake runs."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "0"  # the one job that may reach the Hub (set before huggingface_hub is imported)
+
+import _bootstrap  # noqa: E402,F401  (makes src/mlpt importable without an install)
+
+from mlpt import hub, logs  # noqa: E402
+
+logs.setup(snakemake)
+hub.download(snakemake.params.hub_id, snakemake.output[0], revision=snakemake.params.revision)
