@@ -10,7 +10,8 @@ the repository: the account, partitions, GPU model and QoS come from environment
 :func:`plan` estimates what a config costs before anything is submitted: GPU-hours per model, per
 task and in total, from the mixture sizes and throughput numbers in the config (``cluster.plan``:
 assumed numbers, labelled as estimates until measured on the cluster), plus the disk needed for
-the fine-tuned checkpoints.
+the fine-tuned checkpoints and the GPU memory each SFT job needs for its model states
+(:func:`sft_memory_per_gpu`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,25 @@ def rule_resources(config: dict, rule: str, model: str | None = None, site: dict
 
 # --- the plan --------------------------------------------------------------------------------
 
+#: Bytes per parameter of full fine-tuning with AdamW in bf16 mixed precision: fp32 master weights
+#: (4), fp32 gradients (4), AdamW's two fp32 moments (8). Activations come on top (with gradient
+#: checkpointing, the layer inputs of one micro-batch).
+TRAINING_BYTES_PER_PARAM = 16
+
+
+def sft_memory_per_gpu(config: dict, model: str) -> dict:
+    """GPUs, sharding and the GB per GPU of model states for one SFT job of ``model``.
+
+    DDP keeps a full copy of the model states on every GPU; FSDP (models above
+    ``sft.fsdp_min_params_b`` on several GPUs) shards them over the GPUs."""
+    params_b = config["models"][model]["params_b"]
+    gpus = max(tier(config["cluster"]["sft"], params_b, "cluster/sft").get("gpus", 0), 1)
+    fsdp = gpus > 1 and params_b > config["sft"]["fsdp_min_params_b"]
+    states_gb = params_b * TRAINING_BYTES_PER_PARAM
+    return {"gpus": gpus, "sharding": "FSDP" if fsdp else ("DDP" if gpus > 1 else "-"),
+            "states_gb_per_gpu": states_gb / gpus if fsdp else states_gb}
+
+
 
 def runtime_hours(runtime: str | int) -> float:
     """Snakemake runtime ("12h", "2d", minutes as int) in hours."""
@@ -105,7 +125,7 @@ def plan(config: dict) -> dict:
             decode = assumptions["decode_tokens_per_second_per_b"] / spec["params_b"]
             eval_gpu_h = (gen_tokens + val_tokens) / decode / 3600
             rows.append({"model": model, "task": task, "sft_runs": len(mixes), "train_tokens": train_tokens,
-                         "sft_gpu_hours": sft_gpu_h, "eval_gpu_hours": eval_gpu_h,
+                         "sft_gpu_hours": sft_gpu_h, "eval_gpu_hours": eval_gpu_h, **sft_memory_per_gpu(config, model),
                          "checkpoint_disk_gb": len(mixes) * params * assumptions["bytes_per_param"] / 1e9})
     total = {k: sum(r[k] for r in rows) for k in ("sft_runs", "sft_gpu_hours", "eval_gpu_hours", "checkpoint_disk_gb")}
     return {"rows": rows, "total": total, "assumptions": assumptions}
@@ -120,14 +140,18 @@ def format_plan(result: dict, job_counts: dict[str, int] | None = None) -> str:
     a = result["assumptions"]
     lines.append(f"GPU-hour ESTIMATE (assumed: {a['gpu_peak_tflops']} TFLOP/s peak per GPU, MFU {a['mfu']}, "
                  f"{a['decode_tokens_per_second_per_b']:.0f} generated tokens/s per GPU for a 1B model; {a['source']}):")
-    lines.append(f"  {'model':<14}{'task':<10}{'runs':>5}{'train tokens':>15}{'SFT GPU-h':>11}{'eval GPU-h':>11}{'ckpt GB':>9}")
+    lines.append(f"  {'model':<14}{'task':<10}{'runs':>5}{'train tokens':>15}{'SFT GPU-h':>11}{'eval GPU-h':>11}{'ckpt GB':>9}"
+                 f"{'GPUs':>6}{'':>2}{'sharding':<9}{'GB/GPU':>7}")
     for r in result["rows"]:
         lines.append(f"  {r['model']:<14}{r['task']:<10}{r['sft_runs']:>5}{r['train_tokens']:>15.3g}"
-                     f"{r['sft_gpu_hours']:>11.1f}{r['eval_gpu_hours']:>11.1f}{r['checkpoint_disk_gb']:>9.0f}")
+                     f"{r['sft_gpu_hours']:>11.1f}{r['eval_gpu_hours']:>11.1f}{r['checkpoint_disk_gb']:>9.0f}"
+                     f"{r['gpus']:>6}{'':>2}{r['sharding']:<9}{r['states_gb_per_gpu']:>7.1f}")
     t = result["total"]
     lines.append(f"  {'total':<24}{t['sft_runs']:>5}{'':>15}{t['sft_gpu_hours']:>11.1f}{t['eval_gpu_hours']:>11.1f}"
                  f"{t['checkpoint_disk_gb']:>9.0f}")
     lines.append(f"  = {t['sft_gpu_hours'] + t['eval_gpu_hours']:.0f} GPU-hours, "
                  f"{(t['sft_gpu_hours'] + t['eval_gpu_hours']) / 8:.0f} hours on one 8-GPU node; "
                  f"{t['checkpoint_disk_gb']:.0f} GB of final checkpoints")
+    lines.append(f"  GB/GPU: model states of one SFT job per GPU ({TRAINING_BYTES_PER_PARAM} bytes per parameter: "
+                 "fp32 master weights, gradients and AdamW moments; bf16 compute), before activations")
     return "\n".join(lines)

@@ -57,3 +57,13 @@ def test_sft_fails_fast_when_gpus_are_missing():
     sft.check_visible_gpus(2, visible=4)
     with pytest.raises(RuntimeError, match="asked for 8 GPU\\(s\\) but sees 1"):
         sft.check_visible_gpus(8, visible=1)
+
+
+def test_plan_states_the_memory_per_gpu_of_each_sft_tier(paper_config):
+    """16 bytes per parameter (fp32 master weights, gradients, AdamW moments), sharded under FSDP."""
+    rows = {r["model"]: r for r in cluster.plan(paper_config)["rows"]}
+    assert rows["qwen3-1700m"]["states_gb_per_gpu"] == pytest.approx(1.7 * 16)
+    assert (rows["qwen3-8b"]["gpus"], rows["qwen3-8b"]["sharding"]) == (8, "FSDP")
+    assert rows["qwen3-8b"]["states_gb_per_gpu"] == pytest.approx(8 * 16 / 8)
+    assert rows["gemma3-4b"]["sharding"] == "FSDP"  # DDP would hold 64 GB of states per GPU
+    assert "GB/GPU" in cluster.format_plan(cluster.plan(paper_config))
