@@ -218,3 +218,44 @@ def test_task_folder_registers_with_lm_eval_alone(language_files, tmp_path):
     manager = TaskManager(include_path=str(tasks), include_defaults=False)
     assert {"mlpt_api_en", "mlpt_api_all"} <= set(manager.all_tasks)
     assert json.loads((tasks / "answer_phrases.json").read_text(encoding="utf-8"))
+
+
+# --- answers end at the end-of-turn token; answers that never end are counted ------------------
+
+
+@pytest.mark.parametrize("ends", [True, False])
+def test_answers_are_cut_at_the_end_of_turn_token_and_unfinished_ones_counted(ends, language_files, model_dir,
+                                                                               tmp_path, monkeypatch):
+    """The model is made to answer '12', then the end-of-turn token, then '99' (or '12 34 ...' that
+    never ends): the answer scored is '12', and an answer without an end is counted as such."""
+    import torch
+
+    from mlpt import models
+
+    tok = prompts.load_tokenizer(str(model_dir))
+    end = tok.convert_tokens_to_ids(prompts.end_of_turn(tok))
+    answer = tok("12", add_special_tokens=False)["input_ids"]
+    tail = tok(" 99", add_special_tokens=False)["input_ids"]
+    real_load = models.load_causal_lm
+
+    def load(path, dtype=None, **kw):
+        model = real_load(path, dtype, **kw)
+
+        def generate(input_ids, max_length, **kwargs):
+            n_new = max_length - input_ids.shape[1]
+            cont = (answer + [end] + tail) if ends else (answer * n_new)
+            cont = (cont + [tok.pad_token_id] * n_new)[:n_new]
+            return torch.cat([input_ids, torch.tensor([cont] * input_ids.shape[0])], dim=1)
+
+        model.generate = generate
+        return model
+
+    monkeypatch.setattr(models, "load_causal_lm", load)
+    tasks = _build(language_files, tmp_path / "tasks", "math", ["en"])
+    summary, samples = _run(model_dir, tasks, tmp_path, "math", ["en"])
+    if ends:
+        assert {s["prediction"] for s in samples} == {"12"} and all(s["ended"] for s in samples)
+        assert summary["languages"]["en"]["hit_max_gen_toks"] == 0
+    else:
+        assert not any(s["ended"] for s in samples)
+        assert summary["languages"]["en"]["hit_max_gen_toks"] == len(samples) == SPEC["n_test"]
