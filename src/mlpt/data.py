@@ -11,12 +11,19 @@ Each adapter reads its files under ``resources/`` and returns a :class:`Prepared
 
 Train and validation items are drawn with a seeded shuffle from the training pool, disjoint, and
 never contain an item whose normalised text equals a test item's.
+
+Before an adapter runs, every file it reads that ``resources/SHA256SUMS`` lists is checked
+against its checksum (``verify_checksums=False`` for a deliberate edit of the shipped data). Bad
+input is a :class:`SourceError` naming the file, the line (or item) and the field: text that is
+not UTF-8, malformed JSON or YAML, a missing or empty field, a non-numeric gold answer, an empty
+test set, a duplicate item, or an MGSM gold answer that differs between languages.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io as _stringio
 import json
 import random
 import re
@@ -24,9 +31,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import scoring
+from . import io, scoring
 
 CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
+CHECKSUMS_FILE = "SHA256SUMS"  # in the resources folder: "<sha256>  <path relative to the folder>" per line
 
 
 @dataclass
@@ -52,23 +60,103 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode()).hexdigest()[:16]
 
 
-def _read_jsonl_raw(path: Path) -> list[dict]:
+# --- reading shipped files: every error names the file, the line or item, and the field ------
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 are an error naming the line and column."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = raw.count(b"\n", 0, err.start) + 1, err.start - raw.rfind(b"\n", 0, err.start)
+        raise SourceError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[err.start]:02x} at column {column})") from None
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split at line feeds only (JSON text may hold other Unicode line separators)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _read_jsonl_raw(path: Path) -> list[tuple[str, dict]]:
+    """(``file:line``, object) for every line of a JSON Lines file."""
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise SourceError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
+    for lineno, line in enumerate(_lines(_read_text(path)), start=1):
+        where = f"{path}:{lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise SourceError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
+        if not isinstance(row, dict):
+            raise SourceError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        rows.append((where, row))
     return rows
 
 
-def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: dict) -> list[dict]:
+def _read_json_items(path: Path) -> list[tuple[str, dict]]:
+    """(``file: item i``, object) for every item of a JSON file holding a list of objects."""
+    try:
+        items = json.loads(_read_text(path))
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{path}:{err.lineno}: not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(items, list):
+        raise SourceError(f"{path}: expected a JSON list of items, got {type(items).__name__}")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise SourceError(f"{path}: item {i}: expected a JSON object, got {type(item).__name__}")
+    return [(f"{path}: item {i}", item) for i, item in enumerate(items)]
+
+
+def _text_field(row: dict, key: str, where: str) -> str:
+    """``row[key]``, which must be a non-empty string."""
+    if key not in row:
+        raise SourceError(f"{where}: field '{key}': missing")
+    value = row[key]
+    if not isinstance(value, str) or not value.strip():
+        raise SourceError(f"{where}: field '{key}': expected non-empty text, got {value!r:.80}")
+    return value
+
+
+def _check_unique(keyed: list[tuple[str, object]], field: str) -> None:
+    """``keyed``: (where, key) pairs; two equal keys are an error naming both places."""
+    first: dict = {}
+    for where, key in keyed:
+        if key in first:
+            raise SourceError(f"{where}: field '{field}': duplicate of {first[key]}")
+        first[key] = where
+
+
+def _check_not_empty(rows: list, path: Path) -> None:
+    if not rows:
+        raise SourceError(f"{path}: no items (empty file)")
+
+
+def _verify_checksums(resources: Path, files: list[Path]) -> None:
+    """Every file of ``files`` listed in ``resources/SHA256SUMS`` must have the listed SHA-256."""
+    sums = resources / CHECKSUMS_FILE
+    if not sums.exists():
+        raise SourceError(f"{sums}: not found; it lists the checksums of the shipped data "
+                          "(set data.verify_checksums: false to read unverified data)")
+    expected = {}
+    for lineno, line in enumerate(_lines(_read_text(sums)), start=1):
+        digest, _, name = line.partition(" ")
+        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name.strip():
+            raise SourceError(f"{sums}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
+        expected[name.strip().lstrip("*")] = digest
+    for path in files:
+        digest = expected.get(path.relative_to(resources).as_posix())
+        if digest is not None and io.file_sha256(path) != digest:
+            raise SourceError(f"{path}: SHA-256 differs from {sums}: the shipped data was changed (restore it, or set "
+                              "data.verify_checksums: false for a deliberate edit)")
+
+
+def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: dict, source: Path) -> list[dict]:
     rng = random.Random(seed)
     pool = list(pool)
     rng.shuffle(pool)
     if len(pool) < n_val + 1:
-        raise SourceError(f"training pool has {len(pool)} items, fewer than n_val={n_val} + 1")
+        raise SourceError(f"{source}: the training pool has {len(pool)} usable items, fewer than n_val={n_val} + 1")
     val, train = pool[:n_val], pool[n_val : n_val + n_train]
     report.update(pool=len(pool), train=len(train), val=len(val), n_train_requested=n_train)
     if len(train) < n_train:
@@ -85,66 +173,96 @@ def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: d
 
 def files_gsm8k_mgsm(resources: Path, languages: list[str]) -> list[Path]:
     return [resources / "gsm8k/train.jsonl", resources / "gsm8k/test.jsonl"] + [
-        resources / f"mgsm/mgsm_{lang}.tsv" for lang in languages
+        _mgsm_path(resources, lang) for lang in languages
     ]
 
 
-def _read_mgsm(path: Path) -> list[tuple[str, str]]:
+def _read_mgsm(path: Path) -> list[tuple[str, str, str]]:
+    """(``file:line``, question, canonical answer) per row of an MGSM ``question<TAB>answer`` file."""
     rows = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-            if len(row) != 2:
-                raise SourceError(f"{path}:{lineno}: expected 2 tab-separated columns, got {len(row)}")
-            rows.append((row[0], row[1]))
+    lines = csv.reader(_stringio.StringIO(_read_text(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for lineno, row in enumerate(lines, start=1):
+        where = f"{path}:{lineno}"
+        if len(row) != 2:
+            raise SourceError(f"{where}: expected 2 tab-separated columns (question, answer), got {len(row)}")
+        question, answer = row
+        if not question.strip():
+            raise SourceError(f"{where}: field 'question' (column 1): empty")
+        gold = scoring.normalize_number(answer)
+        if gold is None:
+            raise SourceError(f"{where}: field 'answer' (column 2): {answer!r:.40} is not a number")
+        rows.append((where, question.strip(), gold))
+    _check_not_empty(rows, path)
+    _check_unique([(where, text_hash(q)) for where, q, _ in rows], "question")
     return rows
 
 
-def _gsm8k_record(row: dict, rid: str, path: Path, lineno: int, task: str) -> dict:
+def _mgsm_path(resources: Path, lang: str) -> Path:
+    return resources / f"mgsm/mgsm_{lang}.tsv"
+
+
+def _check_mgsm_parallel(resources: Path, mgsm: dict[str, list[tuple[str, str, str]]]) -> None:
+    """Every language file has the same items (row-aligned) with the same gold answers."""
+    (first_lang, first), *others = mgsm.items()
+    for lang, rows in others:
+        if len(rows) != len(first):
+            raise SourceError(f"{_mgsm_path(resources, lang)}: {len(rows)} items, but {_mgsm_path(resources, first_lang)} "
+                              f"has {len(first)} (the language files must be row-aligned)")
+        for i, ((where_a, _, gold_a), (where_b, _, gold_b)) in enumerate(zip(first, rows)):
+            if gold_a != gold_b:
+                raise SourceError(f"MGSM item mgsm-{i:03d}: field 'answer' differs between languages: "
+                                  f"{first_lang}={gold_a} ({where_a}), {lang}={gold_b} ({where_b})")
+
+
+def _gsm8k_record(row: dict, rid: str, where: str, task: str) -> dict:
+    question = _text_field(row, "question", where)
     try:
-        reasoning, final = row["answer"].rsplit("####", 1)
-    except (KeyError, ValueError):
-        raise SourceError(f"{path}:{lineno}: GSM8K answer has no '#### N' final line") from None
+        reasoning, final = _text_field(row, "answer", where).rsplit("####", 1)
+    except ValueError:
+        raise SourceError(f"{where}: field 'answer': no '#### N' final line") from None
     answer = scoring.normalize_number(final.strip())
     if answer is None:
-        raise SourceError(f"{path}:{lineno}: final answer '{final.strip()}' is not a number")
+        raise SourceError(f"{where}: field 'answer': final answer '{final.strip()}' is not a number")
     return {
-        "id": rid, "task": task, "lang": "en", "split": "train", "question": row["question"].strip(),
+        "id": rid, "task": task, "lang": "en", "split": "train", "question": question.strip(),
         "reasoning": reasoning.strip(), "answer": answer, "source": "gsm8k",
     }
+
+
+def _read_gsm8k(path: Path) -> list[tuple[str, dict]]:
+    rows = _read_jsonl_raw(path)
+    _check_not_empty(rows, path)
+    _check_unique([(where, text_hash(_text_field(row, "question", where))) for where, row in rows], "question")
+    return rows
 
 
 def prepare_gsm8k_mgsm(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
     if source_lang != "en":
         raise SourceError(f"source gsm8k_mgsm provides English training data; source_language is '{source_lang}'")
     report: dict = {}
-    test_path = resources / "gsm8k/test.jsonl"
-    forbidden = {text_hash(r["question"]) for r in _read_jsonl_raw(test_path)}
+    forbidden = {text_hash(row["question"]) for _, row in _read_gsm8k(resources / "gsm8k/test.jsonl")}
 
-    mgsm = {lang: _read_mgsm(resources / f"mgsm/mgsm_{lang}.tsv") for lang in languages}
-    n_items = {len(rows) for rows in mgsm.values()}
-    if len(n_items) != 1:
-        raise SourceError(f"MGSM files are not row-aligned: row counts {n_items}")
-    forbidden |= {text_hash(q) for rows in mgsm.values() for q, _ in rows}
+    mgsm = {lang: _read_mgsm(_mgsm_path(resources, lang)) for lang in languages}
+    _check_mgsm_parallel(resources, mgsm)
+    forbidden |= {text_hash(q) for rows in mgsm.values() for _, q, _ in rows}
 
     train_path = resources / "gsm8k/train.jsonl"
     pool, dropped = [], 0
-    for lineno, row in enumerate(_read_jsonl_raw(train_path), start=1):
-        rec = _gsm8k_record(row, f"gsm8k-train-{lineno - 1:05d}", train_path, lineno, task)
+    for i, (where, row) in enumerate(_read_gsm8k(train_path)):
+        rec = _gsm8k_record(row, f"gsm8k-train-{i:05d}", where, task)
         if text_hash(rec["question"]) in forbidden:
             dropped += 1
             continue
         pool.append(rec)
     report["dropped_overlapping_test"] = dropped
-    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report)
+    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, train_path)
 
     references = []
-    n_test = min(spec["n_test"], next(iter(n_items)))
+    n_test = min(spec["n_test"], len(mgsm[languages[0]]))
     for lang, rows in mgsm.items():
-        for i, (question, answer) in enumerate(rows[:n_test]):
-            rec = {
-                "id": f"mgsm-{i:03d}", "task": task, "lang": lang, "split": "test", "question": question.strip(),
-                "answer": scoring.normalize_number(answer), "source": "mgsm",
-            }
+        for i, (_, question, answer) in enumerate(rows[:n_test]):
+            rec = {"id": f"mgsm-{i:03d}", "task": task, "lang": lang, "split": "test", "question": question,
+                   "answer": answer, "source": "mgsm"}
             (records if lang == source_lang else references).append(rec)
     report["test"] = n_test
     return Prepared(records, references, forbidden, report)
@@ -168,14 +286,16 @@ def _split_descriptions(text: str) -> tuple[str, str]:
 
 
 def _api_record(rid: str, task: str, split: str, apis: str, dialogue: str, output: str, where: str) -> dict | None:
+    """The record of one API-Bank item; None if its gold call does not parse. ``apis`` and
+    ``dialogue`` come from the item's fields, checked non-empty by the caller."""
     match = API_REQUEST.search(output.strip())
     call_text = match.group(1) if match else output
     canonical = scoring.canonical_call(call_text)
     if canonical is None:
         return None
     dialogue = re.sub(r"\s*Generate API Request:\s*$", "", dialogue.strip())
-    if not dialogue or not apis:
-        raise SourceError(f"{where}: item has no dialogue or no API descriptions")
+    if not dialogue:
+        raise SourceError(f"{where}: field 'input': no dialogue before 'Generate API Request:'")
     return {"id": rid, "task": task, "lang": "en", "split": split, "question": dialogue, "apis": apis,
             "call": call_text.strip(), "answer": canonical, "source": "api-bank"}
 
@@ -185,37 +305,43 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
         raise SourceError(f"source api_bank provides English data; source_language is '{source_lang}'")
     report: dict = {}
     test_path = resources / "api_bank/test-data/level-1-api.json"
-    test_items = json.loads(test_path.read_text(encoding="utf-8"))
+    test_items = _read_json_items(test_path)
+    _check_not_empty(test_items, test_path)
+    # Items are identified by their source dialogue file and turn; the same content may recur.
+    _check_unique([(where, (item.get("file"), str(item["id"]))) for where, item in test_items if "id" in item], "file+id")
     test = []
-    for i, item in enumerate(test_items):
-        where = f"{test_path}: item {i}"
-        try:
-            apis = item["instruction"].split("API descriptions:", 1)[1]
-        except (KeyError, IndexError):
-            raise SourceError(f"{where}: no 'API descriptions:' block in instruction") from None
-        rec = _api_record(f"apibank-l1-{i:03d}", task, "test", apis.strip(), item["input"], item["expected_output"], where)
+    for i, (where, item) in enumerate(test_items):
+        _, block, apis = _text_field(item, "instruction", where).partition("API descriptions:")
+        if not block or not apis.strip():
+            raise SourceError(f"{where}: field 'instruction': no 'API descriptions:' block")
+        output = _text_field(item, "expected_output", where)
+        rec = _api_record(f"apibank-l1-{i:03d}", task, "test", apis.strip(), _text_field(item, "input", where), output,
+                          where)
         if rec is None:
-            raise SourceError(f"{where}: gold call does not parse: {item['expected_output']!r}")
+            raise SourceError(f"{where}: field 'expected_output': gold call does not parse: {output!r:.80}")
         test.append(rec)
     forbidden = {text_hash(r["question"]) for r in test}
 
     train_path = resources / "api_bank/training-data/lv3-api-train.json"
     pool, dropped = [], {"tool_searcher": 0, "malformed": 0, "overlapping_test": 0}
-    for i, item in enumerate(json.loads(train_path.read_text(encoding="utf-8"))):
-        if "ToolSearcher(" in item["output"]:
+    for i, (where, item) in enumerate(_read_json_items(train_path)):
+        output = _text_field(item, "output", where)
+        if "ToolSearcher(" in output:
             dropped["tool_searcher"] += 1
             continue
-        apis, dialogue = _split_descriptions(item["input"])
-        rec = _api_record(f"apibank-l3-{i:03d}", task, "train", apis, dialogue, item["output"], f"{train_path}: item {i}")
+        apis, dialogue = _split_descriptions(_text_field(item, "input", where))
+        rec = _api_record(f"apibank-l3-{i:03d}", task, "train", apis, dialogue, output, where)
         if rec is None:
             dropped["malformed"] += 1
             continue
+        if not apis:
+            raise SourceError(f"{where}: field 'input': no API descriptions (lines holding one JSON object)")
         if text_hash(rec["question"]) in forbidden:
             dropped["overlapping_test"] += 1
             continue
         pool.append(rec)
     report["dropped"] = dropped
-    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report)
+    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, train_path)
     records += test[: spec["n_test"]]
     report["test"] = min(spec["n_test"], len(test))
     return Prepared(records, [], forbidden, report)
@@ -225,6 +351,7 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
 
 
 MAX_OPERAND = 9
+TEMPLATE_FIELDS = {"name", "item", "a", "b"}  # placeholders a template may use; {a} and {b} are required
 
 
 def files_synthetic_arithmetic(resources: Path, languages: list[str]) -> list[Path]:
@@ -242,17 +369,8 @@ def prepare_synthetic_arithmetic(resources: Path, task: str, spec: dict, languag
     item and are the same in every language: item k is one problem in 11 renderings. The source
     language's records are the task data; the others are supplied as references, the same path
     human translations (MGSM) take."""
-    import yaml
-
-    path = resources / "control/templates.yaml"
-    table = yaml.safe_load(path.read_text(encoding="utf-8"))["languages"]
-    missing = [lang for lang in languages if lang not in table]
-    if missing:
-        raise SourceError(f"{path}: no templates for languages {missing}")
-    shape = {(len(table[lang]["templates"]), len(table[lang]["names"]), len(table[lang]["items"])) for lang in languages}
-    if len(shape) != 1:
-        raise SourceError(f"{path}: languages differ in the number of templates/names/items: {shape}")
-    n_templates, n_names, n_items = shape.pop()
+    table = _read_templates(resources / "control/templates.yaml", languages)
+    n_templates, n_names, n_items = (len(table[languages[0]][key]) for key in ("templates", "names", "items"))
 
     rng = random.Random(seed)
     combos = [(a, b, t) for a in range(1, MAX_OPERAND + 1) for b in range(1, MAX_OPERAND + 1) for t in range(n_templates)]
@@ -276,6 +394,49 @@ def prepare_synthetic_arithmetic(resources: Path, task: str, spec: dict, languag
     return Prepared(records, references, forbidden, report)
 
 
+def _read_templates(path: Path, languages: list[str]) -> dict[str, dict]:
+    """The ``languages`` table of the control templates file, checked: for every language non-empty
+    ``templates``, ``names`` and ``items`` lists of texts, equally long in every language, and
+    distinct templates that use only the known placeholders, {a} and {b} among them."""
+    import string
+
+    import yaml
+
+    try:
+        doc = yaml.safe_load(_read_text(path))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise SourceError(f"{path}{line}: not valid YAML ({getattr(err, 'problem', None) or err})") from None
+    table = doc.get("languages") if isinstance(doc, dict) else None
+    if not isinstance(table, dict):
+        raise SourceError(f"{path}: field 'languages': missing" + (" (the file is empty)" if doc is None else ""))
+    missing = [lang for lang in languages if lang not in table]
+    if missing:
+        raise SourceError(f"{path}: field 'languages': no templates for languages {missing}")
+    for lang in languages:
+        for key in ("templates", "names", "items"):
+            field = f"languages/{lang}/{key}"
+            values = table[lang].get(key) if isinstance(table[lang], dict) else None
+            if not values or not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+                raise SourceError(f"{path}: field '{field}': expected a non-empty list of texts, got {values!r:.80}")
+            first = f"languages/{languages[0]}/{key}"
+            if len(values) != len(table[languages[0]][key]):
+                raise SourceError(f"{path}: field '{field}': {len(values)} entries, but '{first}' has "
+                                  f"{len(table[languages[0]][key])} (the languages must be parallel)")
+        for i, template in enumerate(table[lang]["templates"]):
+            try:
+                used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+            except ValueError as err:
+                used = {f"malformed: {err}"}
+            if not {"a", "b"} <= used <= TEMPLATE_FIELDS:
+                raise SourceError(f"{path}: field 'languages/{lang}/templates/{i}': placeholders {sorted(used)}; "
+                                  f"expected {{a}} and {{b}}, optionally {{name}} and {{item}}")
+        _check_unique([(f"{path}: languages/{lang}/templates/{i}", t) for i, t in enumerate(table[lang]["templates"])],
+                      "template")
+    return table
+
+
 SOURCES = {
     "gsm8k_mgsm": (files_gsm8k_mgsm, prepare_gsm8k_mgsm),
     "api_bank": (files_api_bank, prepare_api_bank),
@@ -287,9 +448,14 @@ def source_files(source: str, resources: str | Path, languages: list[str]) -> li
     return [str(p) for p in SOURCES[source][0](Path(resources), languages)]
 
 
-def prepare(source: str, resources: str | Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
+def prepare(source: str, resources: str | Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int,
+            verify_checksums: bool = True) -> Prepared:
+    """Read the files of ``source`` under ``resources`` (checksums verified unless told otherwise)."""
     resources = Path(resources)
-    for path in source_files(source, resources, languages):
-        if not Path(path).exists():
+    files = [Path(p) for p in source_files(source, resources, languages)]
+    for path in files:
+        if not path.exists():
             raise SourceError(f"source '{source}' needs {path}, which does not exist")
+    if verify_checksums:
+        _verify_checksums(resources, files)
     return SOURCES[source][1](resources, task, spec, languages, source_lang, seed)

@@ -70,7 +70,8 @@ def test_malformed_source_line_is_named(tmp_path, root):
     (res / "gsm8k/test.jsonl").write_text('{"question": "t", "answer": "#### 2"}\n')
     (res / "mgsm/mgsm_en.tsv").write_text("t\t2\n")
     with pytest.raises(data.SourceError, match=r"train.jsonl:2: not valid JSON"):
-        data.prepare("gsm8k_mgsm", res, "math", {"n_train": 1, "n_val": 0, "n_test": 1}, ["en"], "en", 0)
+        data.prepare("gsm8k_mgsm", res, "math", {"n_train": 1, "n_val": 0, "n_test": 1}, ["en"], "en", 0,
+                     verify_checksums=False)
 
 
 def test_missing_source_file_is_named(tmp_path):

@@ -3,7 +3,13 @@
 
 rule prepare_data:
     input:
-        get_source_files,
+        sources=get_source_files,
+        # the list the shipped files are verified against (data.verify_checksums)
+        checksums=lambda wc: (
+            [f"{RESOURCES}/{study_data.CHECKSUMS_FILE}"]
+            if config["data"]["verify_checksums"]
+            else []
+        ),
     output:
         data=out("data"),
         references=out("references"),
@@ -23,6 +29,7 @@ rule prepare_data:
         languages=LANGS,
         source_lang=SRC,
         resources=RESOURCES,
+        verify_checksums=config["data"]["verify_checksums"],
         seed=config["seed"],
     script:
         "../scripts/prepare_data.py"

@@ -7,7 +7,8 @@ from mlpt import data, io, logs
 
 logs.setup(snakemake)
 p = snakemake.params
-prepared = data.prepare(p.spec["source"], p.resources, snakemake.wildcards.task, p.spec, p.languages, p.source_lang, p.seed)
+prepared = data.prepare(p.spec["source"], p.resources, snakemake.wildcards.task, p.spec, p.languages, p.source_lang, p.seed,
+                        verify_checksums=p.verify_checksums)
 io.write_jsonl(snakemake.output.data, prepared.records, schema="example")
 io.write_jsonl(snakemake.output.references, prepared.references, schema="example")
 io.write_json(snakemake.output.guard, {
