@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io as _stringio
 import json
 import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 
 from . import io, scoring
@@ -129,7 +129,7 @@ def _check_unique(keyed: list[tuple[str, object]], field: str) -> None:
 
 def _check_not_empty(rows: list, path: Path) -> None:
     if not rows:
-        raise SourceError(f"{path}: no items (empty file)")
+        raise SourceError(f"{path}: no items in the file")
 
 
 def _verify_checksums(resources: Path, files: list[Path]) -> None:
@@ -180,7 +180,7 @@ def files_gsm8k_mgsm(resources: Path, languages: list[str]) -> list[Path]:
 def _read_mgsm(path: Path) -> list[tuple[str, str, str]]:
     """(``file:line``, question, canonical answer) per row of an MGSM ``question<TAB>answer`` file."""
     rows = []
-    lines = csv.reader(_stringio.StringIO(_read_text(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    lines = csv.reader(StringIO(_read_text(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     for lineno, row in enumerate(lines, start=1):
         where = f"{path}:{lineno}"
         if len(row) != 2:
