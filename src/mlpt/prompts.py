@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from .scoring import NumberNotation
+
 PHRASES_FILE = Path("prompts") / "phrases.yaml"
 
 #: Passed to every ``apply_chat_template`` call (see the module docstring).
@@ -55,7 +57,23 @@ def _load_cached(path: str) -> dict:
     for key in ("languages", "templates"):
         if key not in data:
             raise ValueError(f"{path}: missing top-level key '{key}'")
+    try:
+        number_notations(data)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
     return data
+
+
+def number_notations(phrases: dict) -> dict[str, NumberNotation]:
+    """How each language writes numbers (its ``numbers`` entry), for reading answers in
+    :mod:`mlpt.scoring`; ValueError naming the key of a missing or malformed entry."""
+    notations = {}
+    for lang, spec in phrases["languages"].items():
+        try:
+            notations[lang] = NumberNotation.from_spec(spec.get("numbers"))
+        except ValueError as err:
+            raise ValueError(f"key 'languages/{lang}/numbers': {err}") from None
+    return notations
 
 
 def _lang(phrases: dict, lang: str) -> dict:

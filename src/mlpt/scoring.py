@@ -1,13 +1,15 @@
 """Scoring of model generations: MGSM-style math answers and API-Bank-style API calls.
 
-Standard library only.  Every public function is pure and never raises on odd
-model output (only :func:`score` raises, for an unknown ``kind``).
+Standard library only (the language table is read through :mod:`mlpt.prompts`).  Every public
+function is pure and never raises on odd model output (only an unknown ``kind`` of :func:`score`
+and a language the table does not list raise).
 
 Math (MGSM)
 ===========
 
 :func:`extract_number` returns the model's final numeric answer as a canonical
-string, or ``None`` when the text contains no number.
+string, or ``None`` when the text contains no number.  Given the answer's language it reads
+numbers as that language writes them (German ``80.000`` is 80000, not 80).
 
 Canonical form
     A plain ASCII decimal string: no thousands separators, no leading zeros,
@@ -37,7 +39,26 @@ Which number
     2. Fallback, when no phrase is given, none occurs, or the last occurrence
        is not followed by an acceptable number: the LAST number in the text.
 
-Numbers (tried in this order at each position)
+Numbers in a known language (``lang`` given)
+    The language's notation (:class:`NumberNotation`: thousands separators and decimal mark)
+    comes from the study's language table, ``numbers`` in ``resources/prompts/phrases.yaml``
+    (:func:`number_notation`).  At each position, in this order:
+
+    * grouped: a first group of 1-3 digits not starting with 0, then groups of exactly 3 digits,
+      each after the same kind of thousands separator of the language, then optionally the
+      language's decimal mark and digits.  So in German (``.`` and space group, ``,`` is
+      decimal) ``80.000`` is 80000, ``1.234.567,5`` is 1234567.5 and ``70.000.`` at a
+      sentence end is 70000; in French ``80 000`` (any space, also U+00A0/U+202F) is 80000; in
+      English ``70,000`` is 70000 and ``1,234.5`` is 1234.5;
+    * otherwise digits with an optional decimal part ``[.,]digits``, either mark: the
+      language's own (``3,5`` in German) or the other one, which models write too (``1.5`` in
+      German, ``3,5`` in English, are 1.5 and 3.5).  A separator that groups thousands in the
+      language never reads as a decimal mark before exactly three digits: German ``1.234`` is
+      1234, English ``1,234`` is 1234, whereas German ``1,234`` and English ``1.234`` are 1.234.
+
+Numbers with no language (``lang=None``; gold answers)
+    Every common notation, tried in this order at each position:
+
     * comma grouping ``1,234`` / ``1,234,567.5``: a first group of 1-3 digits
       not starting with 0, then groups of exactly 3 digits -> thousands;
     * European ``1.234,5`` (dot groups followed by a decimal comma) -> 1234.5;
@@ -49,16 +70,20 @@ Numbers (tried in this order at each position)
       comma NOT followed by exactly three digits is a decimal comma
       (``3,5`` -> 3.5) and a single ``.`` is always a decimal point
       (``1.5`` stays ``1.5``, ``1.234`` is 1.234, never 1234).
+
+Both readings
     * A ``.`` or ``,`` not followed by a digit is punctuation (``is 18.`` -> 18).
     * Sign: a ``-`` directly before the number (or before a currency symbol
       before it, ``-$5``) is a minus sign unless it follows an ASCII letter, a
       digit or a closing bracket, where it is a hyphen/subtraction
       (``3-4``, ``COVID-19``, ``23-15=8``).  So ``-18``, ``(-18)``,
       ``答えは-18`` are negative.
-    * Known limitation: with ASCII-space grouping "2 300-gram bags" reads 2300.
+    * Known limitation: where a space groups thousands (no language; es, fr, ru, de),
+      "2 300-gram bags" reads 2300.
 
-:func:`normalize_number` canonicalises a gold answer (``"2,125" -> "2125"``);
-it returns ``None`` unless the string holds exactly one number.
+:func:`normalize_number` canonicalises a gold answer (``"2,125" -> "2125"``, MGSM writes every
+gold the English way whatever the language) with the neutral reading; it returns ``None``
+unless the string holds exactly one number.
 :func:`numbers_equal` compares two answers numerically (tolerance 1e-9).
 
 API calls (API-Bank)
@@ -126,15 +151,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 __all__ = [
     "ApiCall",
+    "NumberNotation",
     "calls_match",
     "canonical_call",
     "extract_number",
     "normalize_number",
     "normalize_value",
+    "number_notation",
     "numbers_equal",
     "parse_api_call",
     "score",
@@ -178,11 +207,14 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_ASCII_DIGITS)
 
 
-_SPACE_SEP = "[ \u00a0\u2009\u202f]"
-_NUMBER_RE = re.compile(
-    r"(?P<sign>(?<![A-Za-z0-9)\]}])-[$€£¥₹]?)?"
-    r"(?<!\d)"
-    r"(?:"
+#: The project's shipped data; its language table says how each language writes numbers.
+SHIPPED_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+_SPACES = " \u00a0\u2009\u202f"  # space, no-break space, thin space, narrow no-break space
+_SPACE_SEP = f"[{_SPACES}]"
+_SIGN = r"(?P<sign>(?<![A-Za-z0-9)\]}])-[$€£¥₹]?)?(?<!\d)"
+#: Language-neutral reading (no language given): every common notation, tried in this order.
+_NEUTRAL_RE = re.compile(
+    _SIGN + r"(?:"
     r"(?P<comma>[1-9]\d{0,2}(?:,\d{3}(?!\d))+(?:\.\d+)?)"
     r"|(?P<eudot>[1-9]\d{0,2}(?:\.\d{3}(?!\d))+,\d+)"
     r"|(?P<dots>[1-9]\d{0,2}(?:\.\d{3}(?!\d)){2,})"
@@ -196,6 +228,56 @@ _SENTENCE_END = re.compile(r"[.。!！?？।॥]")
 _NUMERIC_STR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
+@dataclass(frozen=True)
+class NumberNotation:
+    """How a language writes numbers: its thousands separators and its decimal mark.
+
+    ``thousands`` are single characters; ``" "`` stands for every space a number is grouped
+    with (space, no-break space U+00A0, thin space U+2009, narrow no-break space U+202F).
+    The values live in the study's language table (``numbers`` in
+    ``resources/prompts/phrases.yaml``); :meth:`from_spec` reads and checks one entry.
+    """
+
+    thousands: tuple[str, ...]
+    decimal: str
+
+    SEPARATORS = (",", ".", " ", "'")
+
+    @classmethod
+    def from_spec(cls, spec: object) -> NumberNotation:
+        """The notation of a ``{thousands: [...], decimal: ...}`` entry; ValueError saying what is wrong."""
+        if not isinstance(spec, dict) or set(spec) != {"thousands", "decimal"}:
+            raise ValueError(f"expected {{thousands: [...], decimal: '.' or ','}}, got {spec!r}")
+        thousands, decimal = spec["thousands"], spec["decimal"]
+        if decimal not in (".", ","):
+            raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
+        if (not isinstance(thousands, list) or not thousands or len(set(thousands)) != len(thousands)
+                or any(sep not in cls.SEPARATORS for sep in thousands)):
+            raise ValueError(f"thousands must be a non-empty list of distinct separators from "
+                             f"{list(cls.SEPARATORS)}, got {thousands!r}")
+        if decimal in thousands:
+            raise ValueError(f"the decimal mark {decimal!r} cannot also separate thousands")
+        return cls(tuple(thousands), decimal)
+
+
+@lru_cache(maxsize=64)
+def _number_re(notation: NumberNotation | None) -> re.Pattern[str]:
+    """The number pattern of ``notation`` (None: the language-neutral one)."""
+    if notation is None:
+        return _NEUTRAL_RE
+    groups = "|".join(
+        rf"(?:{_SPACE_SEP if sep == ' ' else re.escape(sep)}\d{{3}}(?!\d))+" for sep in notation.thousands
+    )
+    decimal = re.escape(notation.decimal)
+    return re.compile(
+        _SIGN + r"(?:"
+        rf"(?P<grouped>[1-9]\d{{0,2}}(?:{groups})(?:{decimal}\d+)?)"
+        r"|(?P<plain>\d+(?:[.,]\d+(?![.,]\d))?)"
+        r")",
+        re.ASCII,
+    )
+
+
 def _canonical_decimal(int_part: str, frac_part: str, negative: bool) -> str:
     """Canonical ASCII decimal from digit strings (exact, no float rounding)."""
     int_part = int_part.lstrip("0") or "0"
@@ -204,16 +286,17 @@ def _canonical_decimal(int_part: str, frac_part: str, negative: bool) -> str:
     return "-" + body if negative and body != "0" else body
 
 
-def _match_to_canonical(match: re.Match[str]) -> str:
-    """Canonical string of one ``_NUMBER_RE`` match."""
+def _match_to_canonical(match: re.Match[str], notation: NumberNotation | None) -> str:
+    """Canonical string of one match of ``_number_re(notation)``."""
     kind = match.lastgroup
     raw = match.group(kind)
-    if kind == "comma":
+    if kind == "grouped":
+        grouping = "".join(_SPACES if sep == " " else sep for sep in notation.thousands)
+        plain = raw.translate({ord(c): None for c in grouping}).replace(notation.decimal, ".")
+    elif kind == "comma":
         plain = raw.replace(",", "")
-    elif kind == "eudot":
+    elif kind in ("eudot", "dots"):
         plain = raw.replace(".", "").replace(",", ".")
-    elif kind == "dots":
-        plain = raw.replace(".", "")
     elif kind == "space":
         plain = re.sub(_SPACE_SEP, "", raw).replace(",", ".")
     else:
@@ -248,35 +331,56 @@ def _gap_ok(gap: str) -> bool:
     return len(rest) <= _GAP_LIMIT and "\n" not in rest and not _SENTENCE_END.search(rest)
 
 
-def _number_after_phrase(text: str, answer_phrases: Sequence[str]) -> str | None:
+def _number_after_phrase(text: str, answer_phrases: Sequence[str], notation: NumberNotation | None) -> str | None:
     end = _last_phrase_end(text, answer_phrases)
     if end is None:
         return None
-    match = _NUMBER_RE.search(text, end)
+    match = _number_re(notation).search(text, end)
     if match is None or not _gap_ok(text[end : match.start()]):
         return None
-    return _match_to_canonical(match)
+    return _match_to_canonical(match, notation)
 
 
-def _all_numbers(text: str) -> list[str]:
-    return [_match_to_canonical(m) for m in _NUMBER_RE.finditer(text)]
+def _all_numbers(text: str, notation: NumberNotation | None = None) -> list[str]:
+    return [_match_to_canonical(m, notation) for m in _number_re(notation).finditer(text)]
 
 
-def extract_number(text: str, answer_phrases: Sequence[str] = ()) -> str | None:
-    """The final numeric answer of a generation in canonical form, or None (see module doc)."""
+@lru_cache(maxsize=1)
+def _study_notations() -> tuple[Path, dict[str, NumberNotation]]:
+    """(path, {language: notation}) of the language table shipped with the project."""
+    from . import prompts  # local import: prompts checks the table with NumberNotation
+
+    path = SHIPPED_RESOURCES / prompts.PHRASES_FILE
+    return path, prompts.number_notations(prompts.load_phrases(path))
+
+
+def number_notation(lang: str | None) -> NumberNotation | None:
+    """The notation of ``lang`` in the study's language table; None (neutral reading) for no language."""
+    if lang is None:
+        return None
+    path, notations = _study_notations()
+    try:
+        return notations[lang]
+    except KeyError:
+        raise ValueError(f"no number notation for language '{lang}' in {path}") from None
+
+
+def extract_number(text: str, answer_phrases: Sequence[str] = (), lang: str | None = None) -> str | None:
+    """The final numeric answer of a generation in language ``lang``, canonical, or None (see module doc)."""
     if isinstance(answer_phrases, str):
         answer_phrases = (answer_phrases,)
+    notation = number_notation(lang)
     text = to_ascii_digits(text)
     phrases = [to_ascii_digits(p) for p in answer_phrases]
-    after_phrase = _number_after_phrase(text, phrases)
+    after_phrase = _number_after_phrase(text, phrases, notation)
     if after_phrase is not None:
         return after_phrase
-    numbers = _all_numbers(text)
+    numbers = _all_numbers(text, notation)
     return numbers[-1] if numbers else None
 
 
 def normalize_number(s: str) -> str | None:
-    """Canonicalise a gold answer such as ``"2,125"``; None unless it holds exactly one number."""
+    """Canonicalise a gold answer such as ``"2,125"`` (neutral reading); None unless it holds exactly one number."""
     numbers = _all_numbers(to_ascii_digits(str(s)))
     return numbers[0] if len(numbers) == 1 else None
 
@@ -500,11 +604,12 @@ def calls_match(pred_text: str, gold_text: str) -> bool:
 
 
 def score(
-    kind: str, prediction: str, gold: str, answer_phrases: Sequence[str] = ()
+    kind: str, prediction: str, gold: str, answer_phrases: Sequence[str] = (), lang: str | None = None
 ) -> tuple[str | None, bool]:
-    """(extracted canonical answer, correct) for ``kind`` in {"math", "api_call"}."""
+    """(extracted canonical answer, correct) for ``kind`` in {"math", "api_call"}; ``lang`` is the
+    language of the prediction (how it writes numbers)."""
     if kind == "math":
-        answer = extract_number(prediction, answer_phrases)
+        answer = extract_number(prediction, answer_phrases, lang)
         return answer, numbers_equal(answer, gold)
     if kind == "api_call":
         return canonical_call(prediction), calls_match(prediction, gold)

@@ -15,8 +15,9 @@ _PHRASES = json.loads((Path(__file__).parent / "answer_phrases.json").read_text(
 
 
 def extract_math(resps, docs):
-    """Final number of each generation, canonical form ("" when there is none)."""
-    return [[scoring.extract_number(r, _PHRASES) or "" for r in rs] for rs in resps]
+    """Final number of each generation, canonical form ("" when there is none), read as the
+    document's language writes numbers."""
+    return [[scoring.extract_number(r, _PHRASES, doc["lang"]) or "" for r in rs] for rs, doc in zip(resps, docs)]
 
 
 def extract_call(resps, docs):
