@@ -84,13 +84,7 @@ def _read_jsonl_raw(path: Path) -> list[tuple[str, dict]]:
     rows = []
     for lineno, line in enumerate(_lines(_read_text(path)), start=1):
         where = f"{path}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SourceError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
-        if not isinstance(row, dict):
-            raise SourceError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        rows.append((where, row))
+        rows.append((where, io.json_object(line, where, SourceError)))
     return rows
 
 

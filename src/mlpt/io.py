@@ -73,6 +73,17 @@ def write_jsonl(path: str | Path, records: Iterable[dict], schema: str | None = 
     return n
 
 
+def json_object(line: str, where: str, error: type[ValueError] = RecordError) -> dict:
+    """One line of a JSON Lines file as an object; anything else raises ``error`` naming ``where``."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise error(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(obj, dict):
+        raise error(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
 def read_jsonl(path: str | Path, schema: str | None = None) -> Iterator[dict]:
     path = Path(path)
     if not path.exists():
@@ -81,12 +92,7 @@ def read_jsonl(path: str | Path, schema: str | None = None) -> Iterator[dict]:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise RecordError(f"{path}:{lineno}: not valid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise RecordError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            record = json_object(line, f"{path}:{lineno}")
             if schema:
                 check_record(record, schema, f"{path}:{lineno}")
             yield record
