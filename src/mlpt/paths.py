@@ -91,3 +91,9 @@ def benchmark(name: str, run: str) -> str:
 class _Keep(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def hub_model(download_dir: str, hub_id: str) -> str:
+    """Where the download_model rule puts a hub model: ``<download_dir>/<owner>--<name>``
+    (shared by runs, outside ``results/<run>``)."""
+    return f"{download_dir}/{hub_id.replace('/', '--')}"

@@ -11,6 +11,7 @@ import yaml
 from conftest import job_counts, run_snakemake
 
 pytestmark = pytest.mark.workflow
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_paper_plans_220_sft_runs():
@@ -19,6 +20,16 @@ def test_paper_plans_220_sft_runs():
     assert counts["evaluate"] == 230  # + the pretrained baseline of each model and task
     assert counts["build_mixture"] == 44 and counts["translate"] == 22 and counts["prepare_data"] == 2
     assert "build_base_model" not in counts  # hub models are not built
+
+
+def test_hub_models_are_downloaded_once_before_the_jobs_that_load_them():
+    """5 base models + the MT model: one local download_model job each, and training reads its result."""
+    proc = run_snakemake("results/paper/sft/gemma3-4b/math/en/model", "-n", "--configfile", "config/paper.yaml")
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", "config/paper.yaml").stdout)
+    assert counts["download_model"] == 6
+    assert job_counts(proc.stdout)["download_model"] == 1
+    assert "output: hub-models/google--gemma-3-4b-pt" in proc.stdout  # read by the SFT job
+    assert "localrules:\n    download_model," in (ROOT / "workflow/rules/models.smk").read_text()  # on the login node
 
 
 def test_default_config_is_the_paper():

@@ -79,7 +79,7 @@ def hub_dir(hub_id):
     download_model puts the hub model, <hub.download_dir>/<owner>--<name>."""
     if Path(hub_id).is_dir():
         return hub_id
-    return f"{config['hub']['download_dir']}/{hub_id.replace('/', '--')}"
+    return paths.hub_model(config["hub"]["download_dir"], hub_id)
 
 
 def hub_dir_of(repo):

@@ -13,10 +13,10 @@ rule download_model:
         f"{config['hub']['download_dir']}/logs/{{repo}}.log",
     benchmark:
         f"{config['hub']['download_dir']}/logs/{{repo}}.benchmark.tsv"
-    conda:
-        "../../envs/pipeline.yaml"
     wildcard_constraints:
         repo=alternatives([d.rsplit("/", 1)[1] for d in HUB_MODELS]),
+    conda:
+        "../../envs/pipeline.yaml"
     params:
         hub_id=lambda wc: HUB_MODELS[hub_dir_of(wc.repo)],
         revision=lambda wc: config["hub"]["revisions"].get(

@@ -58,6 +58,6 @@ rule measure_mt_quality:
         backend=config["translation"],
         codes=MT_CODES,
         languages=config["languages"],
-        mt_model=mt_model_path(),
+        mt_model=lambda wc, input: input.mt,
     script:
         "../scripts/measure_mt_quality.py"
