@@ -105,13 +105,14 @@ Locating the call
     bounds the (otherwise quadratic) cost on degenerate repetitive output such
     as ``f(f(f(f(...``.
 
-Parsing
+Parsing (:func:`read_call`: the call with where each value is written; :func:`parse_api_call`)
     ``ast.parse(span, mode="eval")`` must give a call of a plain name with
     keyword arguments only (no positional arguments, no ``**kw``, no repeated
     keyword); each value is read with :func:`ast.literal_eval` (strings,
     numbers, True/False/None, lists, tuples, dicts, sets).
-    Fallback tokenizer, used only when the span is not valid Python syntax
+    API-Bank's own syntax, read only when the span is not valid Python
     (typically an unescaped inner quote, as in API-Bank's own gold
+    ``attendees='['John Smith', 'Jane Doe']'`` or
     ``health_data='[{'name': 'blood_pressure', ...}]'``, or a keyword used as
     an argument name, ``from='USD'``): the text between the parentheses is
     split at every comma followed by ``identifier=``; each piece must be
@@ -119,6 +120,9 @@ Parsing
     wrapped in matching quotes (the text inside is then taken verbatim, with
     ``\\'``/``\\"`` unescaped).  Anything else -> ``None``.  Caveat: inside a
     broken string a literal ", key=" would be split.
+    Both readings give the same :class:`WrittenCall`: every argument with its
+    value and the span of its literal in the text, which the translation stage
+    uses to put a translated value back into a gold call.
 
 Value normalisation (:func:`normalize_value`; every value becomes a string)
     * strings: surrounding whitespace stripped, inner runs of whitespace
@@ -157,7 +161,9 @@ from typing import Sequence
 
 __all__ = [
     "ApiCall",
+    "CallArgument",
     "NumberNotation",
+    "WrittenCall",
     "calls_match",
     "canonical_call",
     "extract_number",
@@ -166,6 +172,7 @@ __all__ = [
     "number_notation",
     "numbers_equal",
     "parse_api_call",
+    "read_call",
     "score",
     "to_ascii_digits",
 ]
@@ -418,8 +425,8 @@ class ApiCall:
 
 _CANDIDATE_RE = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*\(")
 _MAX_CANDIDATES = 64
-_FALLBACK_SPLIT_RE = re.compile(r",\s*(?=[A-Za-z_][A-Za-z0-9_]*\s*=(?!=))")
-_FALLBACK_PAIR_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*?)\s*", re.DOTALL)
+_ARGUMENT_SEPARATOR = re.compile(r",\s*(?=[A-Za-z_][A-Za-z0-9_]*\s*=(?!=))")
+_KEY_VALUE = re.compile(r"\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(?P<value>.*?)\s*", re.DOTALL)
 _PARSE_ERRORS = (SyntaxError, ValueError, TypeError, RecursionError, MemoryError)
 _Canon = str | list | dict  # normalised structure: every leaf is a str
 
@@ -482,6 +489,34 @@ def normalize_value(value: object) -> str:
     return _as_key(_canon(value))
 
 
+@dataclass(frozen=True)
+class CallArgument:
+    """One ``key=value`` argument as written: the literal spans ``text[start:end]`` (a string's
+    quotes included); ``value`` is what it holds (a ``str`` for a quoted string) and
+    ``normalized`` its :func:`normalize_value`."""
+
+    key: str
+    value: object
+    normalized: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class WrittenCall:
+    """A call as written in a text (Python or API-Bank syntax): the name, the call's span
+    ``text[start:end]`` and the arguments in written order."""
+
+    name: str
+    start: int
+    end: int
+    arguments: tuple[CallArgument, ...]
+
+    def api_call(self) -> ApiCall:
+        """The call for matching: arguments sorted by key, values normalised."""
+        return ApiCall(name=self.name, args=tuple(sorted((a.key, a.normalized) for a in self.arguments)))
+
+
 def _balanced_end(text: str, open_paren: int, honour_quotes: bool) -> int | None:
     """Index just past the ``)`` matching ``text[open_paren]``, or None."""
     depth, quote, i = 0, None, open_paren
@@ -504,67 +539,84 @@ def _balanced_end(text: str, open_paren: int, honour_quotes: bool) -> int | None
     return None
 
 
-def _make_call(name: str, args: dict[str, str]) -> ApiCall:
-    return ApiCall(name=name, args=tuple(sorted(args.items())))
+def _argument(key: str, value: object, start: int, end: int) -> CallArgument:
+    return CallArgument(key, value, normalize_value(value), start, end)
 
 
-def _call_from_tree(tree: ast.Expression) -> ApiCall | None:
+def _call_from_tree(tree: ast.Expression, span: str, offset: int) -> WrittenCall | None:
+    """The call of a parsed Python span (``ast`` positions are UTF-8 bytes within a line)."""
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.args:
         return None
-    args: dict[str, str] = {}
+    lines = span.split("\n")
+    line_starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+
+    def position(lineno: int, col: int) -> int:
+        return offset + line_starts[lineno - 1] + len(lines[lineno - 1].encode()[:col].decode())
+
+    arguments: list[CallArgument] = []
     for keyword in call.keywords:
-        if keyword.arg is None or keyword.arg in args:
+        if keyword.arg is None or keyword.arg in {a.key for a in arguments}:
             return None
-        try:
-            args[keyword.arg] = normalize_value(ast.literal_eval(keyword.value))
-        except _PARSE_ERRORS:
-            return None
-    return _make_call(call.func.id, args)
+        node = keyword.value
+        arguments.append(_argument(keyword.arg, ast.literal_eval(node), position(node.lineno, node.col_offset),
+                                   position(node.end_lineno, node.end_col_offset)))
+    return WrittenCall(call.func.id, offset, offset + len(span), tuple(arguments))
 
 
-def _fallback_value(raw: str) -> str | None:
-    """A literal if ``raw`` is one, else the verbatim inside of matching quotes, else None."""
+_NOT_A_VALUE = object()
+
+
+def _api_bank_value(raw: str) -> object:
+    """A literal if ``raw`` is one, else the verbatim inside of matching quotes, else _NOT_A_VALUE."""
     try:
-        return normalize_value(ast.literal_eval(raw))
+        return ast.literal_eval(raw)
     except _PARSE_ERRORS:
         pass
     if len(raw) >= 2 and raw[0] in "'\"" and raw[-1] == raw[0]:
         quote = raw[0]
-        return normalize_value(raw[1:-1].replace("\\" + quote, quote))
-    return None
+        return raw[1:-1].replace("\\" + quote, quote)
+    return _NOT_A_VALUE
 
 
-def _parse_with_fallback(span: str) -> ApiCall | None:
-    """Tolerant parser for calls whose string values contain unescaped quotes."""
-    name, _, rest = span.partition("(")
-    inner = rest[:-1].strip()
+def _call_from_api_bank_syntax(text: str, start: int, end: int) -> WrittenCall | None:
+    """API-Bank's call syntax, which is not always Python: a quoted value may hold unescaped
+    quotes of its own kind (``attendees='['John', 'Jane']'``) and a key may be a Python keyword
+    (``from='USD'``). A value runs to the next ``, key=`` or to the closing parenthesis."""
+    open_paren = text.index("(", start)
+    inner_start, inner_end = open_paren + 1, end - 1
+    inner = text[inner_start:inner_end].rstrip()
     if inner.endswith(","):
         inner = inner[:-1]
-    args: dict[str, str] = {}
+    bounds = [inner_start] + [m for sep in _ARGUMENT_SEPARATOR.finditer(inner)
+                              for m in (inner_start + sep.start(), inner_start + sep.end())]
+    bounds.append(inner_start + len(inner))
+    arguments: list[CallArgument] = []
     if inner.strip():
-        for piece in _FALLBACK_SPLIT_RE.split(inner):
-            pair = _FALLBACK_PAIR_RE.fullmatch(piece)
-            if pair is None or pair.group(1) in args:
+        for piece_start, piece_end in zip(bounds[::2], bounds[1::2]):
+            pair = _KEY_VALUE.fullmatch(text, piece_start, piece_end)
+            if pair is None or pair.group("key") in {a.key for a in arguments}:
                 return None
-            value = _fallback_value(pair.group(2))
-            if value is None:
+            value = _api_bank_value(pair.group("value"))
+            if value is _NOT_A_VALUE:
                 return None
-            args[pair.group(1)] = value
-    return _make_call(name, args)
+            arguments.append(_argument(pair.group("key"), value, pair.start("value"), pair.end("value")))
+    return WrittenCall(text[start:open_paren], start, end, tuple(arguments))
 
 
-def _parse_span(span: str) -> ApiCall | None:
-    """``ast`` first; the fallback tokenizer only when the span is not valid Python."""
+def _read_span(text: str, start: int, end: int) -> WrittenCall | None:
+    """The call ``text[start:end]``: Python first, API-Bank's syntax only when it is not Python."""
+    span = text[start:end]
     try:
         tree = ast.parse(span, mode="eval")
     except _PARSE_ERRORS:
-        return _parse_with_fallback(span)
-    return _call_from_tree(tree)
+        return _call_from_api_bank_syntax(text, start, end)
+    return _call_from_tree(tree, span, start)
 
 
-def parse_api_call(text: str) -> ApiCall | None:
-    """The first parseable ``Name(key=value, ...)`` call in ``text``, or None (never raises)."""
+def read_call(text: str) -> WrittenCall | None:
+    """The first readable ``Name(key=value, ...)`` call in ``text`` with where each value is
+    written, or None (never raises; see the module doc)."""
     skip_until = 0
     candidates = _CANDIDATE_RE.finditer(text)
     for candidate in itertools.islice(candidates, _MAX_CANDIDATES):
@@ -577,13 +629,19 @@ def parse_api_call(text: str) -> ApiCall | None:
         if end is None:
             continue
         try:
-            call = _parse_span(text[candidate.start() : end])
+            call = _read_span(text, candidate.start(), end)
         except _PARSE_ERRORS:
             call = None
         if call is not None:
             return call
         skip_until = end
     return None
+
+
+def parse_api_call(text: str) -> ApiCall | None:
+    """The first parseable ``Name(key=value, ...)`` call in ``text``, or None (never raises)."""
+    call = read_call(text)
+    return None if call is None else call.api_call()
 
 
 def canonical_call(text: str) -> str | None:

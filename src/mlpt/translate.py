@@ -8,13 +8,17 @@ segments that carry structure are passed through unchanged:
   kept verbatim in place;
 - api ``question`` (the dialogue): only the text after ``User:`` / ``AI:`` turns (without a
   trailing ``TIME: 2034-01-01 08:00:00`` stamp); other lines (earlier API requests and their
-  results) are kept verbatim. API descriptions, API names and parameter keys are never translated.
+  results) are kept verbatim. API descriptions and parameter keys are never translated, and an
+  API name (of the item's API descriptions or of its gold call) written in a turn ("call the
+  AddMeeting API") is replaced by a placeholder before MT and restored verbatim.
 - API value consistency: a string argument of the gold call that appears verbatim in a turn is
   replaced there by a placeholder ``[V0]`` before MT. If it is natural language
-  (:func:`is_natural_language`: not a number, date, time, e-mail, URL or id, and not under an
-  id-like key) it is translated once, on its own, and that translation replaces the placeholder
+  (:func:`is_natural_language`: not a number, date, time, e-mail, URL, id or list/dict literal, and
+  not under an id-like key) it is translated once, on its own, and that translation replaces the placeholder
   and is written into the gold call (``call`` and its canonical ``answer``); otherwise the value
-  is restored verbatim. Either way the translated query and its call still agree.
+  is restored verbatim. Either way the translated query and its call still agree. Gold calls are
+  read with the scorer's reader (:func:`mlpt.scoring.read_call`), so API-Bank's own quoting
+  (``attendees='['John', 'Jane']'``, not Python) is handled as Python calls are.
 - Segments longer than ``translation.max_segment_chars`` are split into sentences with
   language-aware rules (:mod:`mlpt.sentences`) and re-joined with the original separators.
 
@@ -34,7 +38,7 @@ through MT is then checked (:mod:`mlpt.translation_qc`).
 
 from __future__ import annotations
 
-import ast
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -43,7 +47,7 @@ from pathlib import Path
 from . import sentences
 from . import translation_qc as tqc
 from .data import CALC_ANNOTATION
-from .scoring import canonical_call
+from .scoring import canonical_call, read_call
 
 __all__ = ["CALC_ANNOTATION", "LLMTranslator", "Seq2SeqTranslator", "make_translator", "run", "translate_records"]
 
@@ -124,11 +128,14 @@ NON_LINGUISTIC_VALUE = re.compile(
     r"|\S+@\S+\.\S+"  # e-mail
     r"|://|^www\.|\.(?:com|org|net|io)\b"  # URL
     r"|^\S*(?:\d\S*[A-Za-z]|[A-Za-z]\S*\d|_)\S*$"  # one token mixing letters and digits, or with '_': an id
+    r"|^\s*[\[{]"  # a list or dict written as a string (API-Bank's attendees='['John', 'Jane']'): data
 )
 #: Words of a parameter key (snake_case or camelCase) whose values are identifiers, not language.
 NON_LINGUISTIC_KEY_WORDS = {"id", "ids", "email", "url", "link", "username", "password", "token", "key", "code",
                             "date", "datetime", "time", "timestamp", "phone", "number", "zip"}
 KEY_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+#: Keys of an API description that hold the API's name.
+API_NAME_KEYS = ("name", "apiCode")
 PLACEHOLDER = "[V{}]"
 PLACEHOLDER_LIKE = re.compile(r"\[\s*V\s*\d+\s*\]")
 
@@ -141,33 +148,46 @@ def is_natural_language(key: str, value: str) -> bool:
 
 
 def string_arguments(call: str) -> list[tuple[str, str, tuple[int, int]]]:
-    """(key, value, byte span of the literal) of every plain string argument of ``Name(k='v', ...)``.
+    """(key, value, character span of the literal) of every string argument of the call in ``call``,
+    written in Python or in API-Bank's own quoting (:func:`mlpt.scoring.read_call`, the scorer's
+    reader); no call, no arguments."""
+    written = read_call(call)
+    if written is None:
+        return []
+    return [(a.key, a.value, (a.start, a.end)) for a in written.arguments if isinstance(a.value, str)]
 
-    Only calls that are valid Python are read (others: no arguments, nothing is translated)."""
-    try:
-        tree = ast.parse(call.strip(), mode="eval")
-    except (SyntaxError, ValueError):
-        return []
-    node = tree.body
-    if not isinstance(node, ast.Call) or "\n" in call.strip():
-        return []
-    offset = len(call.encode()) - len(call.lstrip().encode())
-    return [(kw.arg, kw.value.value, (offset + kw.value.col_offset, offset + kw.value.end_col_offset))
-            for kw in node.keywords
-            if kw.arg and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)]
+
+def api_names(record: dict) -> list[str]:
+    """Names of an item's APIs: every API description's (``name``, or ``apiCode`` in API-Bank's
+    training data) and the gold call's."""
+    names = []
+    for line in record.get("apis", "").splitlines():
+        try:
+            spec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(spec, dict):
+            names += [spec[key] for key in API_NAME_KEYS if isinstance(spec.get(key), str)]
+    written = read_call(record.get("call", ""))
+    if written is not None:
+        names.append(written.name)
+    return list(dict.fromkeys(names))
 
 
 def linked_values(record: dict, segments: Segments) -> list[tuple[str, bool]]:
-    """String arguments of the gold call that appear verbatim in a turn, each with whether it is
-    natural language (translated once, the same in turn and call) or not (kept verbatim in both).
-    None when a turn already contains placeholder-like text, which restoring would confuse."""
+    """Text of a turn that must agree with the gold call, each with whether it is natural language
+    (translated once, the same in turn and call) or not (kept verbatim in both): the string
+    arguments of the gold call and the API names (:func:`api_names`) that appear verbatim in a
+    turn. Empty when a turn already contains placeholder-like text, which restoring would confuse."""
     turns = [text for text, tr in segments if tr]
     if any(PLACEHOLDER_LIKE.search(t) for t in turns):
         return []
+    candidates = [(v, is_natural_language(k, v)) for k, v, _ in string_arguments(record.get("call", ""))]
+    candidates += [(name, False) for name in api_names(record)]
     values: dict[str, bool] = {}
-    for key, value, _ in string_arguments(record.get("call", "")):
+    for value, natural in candidates:
         if value not in values and any(_value_pattern([value]).search(t) for t in turns):
-            values[value] = is_natural_language(key, value)
+            values[value] = natural
     return list(values.items())
 
 
@@ -196,13 +216,12 @@ def restore_values(text: str, source: str, translations: Sequence[str]) -> tuple
 
 def substitute_call(call: str, translations: dict[str, str]) -> str:
     """The gold call with each translated string argument replaced (keys and names untouched)."""
-    raw = call.encode()
     for _, value, (start, end) in reversed(string_arguments(call)):
         if value in translations:
-            quote = raw[start:end][:1].decode()
+            quote = next(c for c in call[start:end] if c in "'\"")
             literal = quote + translations[value].replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
-            raw = raw[:start] + literal.encode() + raw[end:]
-    return raw.decode()
+            call = call[:start] + literal + call[end:]
+    return call
 
 
 # --- backends: one callable interface translator(texts, src, tgt) -> list[str] --------------------
