@@ -31,8 +31,10 @@ exist: aligned by item id, and a missing id is an error, never invented.
 
 Scale: the distinct MT inputs of a job are sorted by length and cut into shards of
 ``translation.shard_size``; each finished shard is written to a work directory (outside the
-job's declared outputs) under a fingerprint of its texts and the MT settings, so a killed job
-that is run again translates only the shards it had not finished. Every record that went
+job's declared outputs) under a fingerprint of its texts and of everything else that decides the
+output (:func:`shard_settings`: code version, backend settings, language codes, seed, the MT
+weights by content), so a killed job that is run again translates only the shards it had not
+finished, and a changed setting or model never reuses a shard. Every record that went
 through MT is then checked (:mod:`mlpt.translation_qc`).
 """
 
@@ -42,6 +44,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from . import sentences
@@ -379,6 +382,69 @@ def make_translator(backend: dict, codes: dict[str, str], mt_model: str | None, 
 # --- sharded, resumable translation of a job's distinct inputs -----------------------------------
 
 
+#: Version of this stage's MT code: bump it when a change to this module changes what MT returns for
+#: the same texts and settings (a prompt, output post-processing), so older finished shards are not resumed.
+CODE_VERSION = 2
+#: Backend keys that do not change an MT output: the checks after MT, and how texts are grouped in shards
+#: (a shard's texts are part of its fingerprint).
+NOT_MT_SETTINGS = ("qc", "shard_size")
+
+
+def shard_settings(backend: dict, *, src: str, tgt: str, codes: dict[str, str], names: dict[str, str],
+                   mt_model: str | None, seed: int | None) -> dict:
+    """Everything besides its texts that decides what MT returns for a shard, for the shard's fingerprint:
+    the code version, every backend setting, the MT model's language codes and the language names
+    (the llm prompt) of ``src`` and ``tgt``, the seed and the MT weights (:func:`model_fingerprint`)."""
+    return {
+        "code_version": CODE_VERSION,
+        "backend": {k: v for k, v in backend.items() if k not in NOT_MT_SETTINGS},
+        "languages": {side: {"lang": lang, "code": codes.get(lang), "name": names.get(lang)}
+                      for side, lang in (("src", src), ("tgt", tgt))},
+        "seed": seed,
+        "model": model_fingerprint(mt_model),
+    }
+
+
+def model_fingerprint(model: str | None) -> dict:
+    """What identifies MT weights: a local model directory by the sha256 of each of its files (config,
+    tokenizer, weights; hidden files such as download metadata left out), anything else as a Hugging
+    Face id with the revision the local Hugging Face cache resolves it to (None when not cached).
+
+    Loading the model reads every byte of it anyway, so hashing costs about as much as one more
+    load; hashes are kept per (path, size, modification time) within a process."""
+    if model is None:
+        return {}
+    root = Path(model)
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*")
+                       if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return {"files": {p.relative_to(root).as_posix(): _file_sha256(p) for p in files}}
+    return {"hub_id": model, "revision": _hub_revision(model)}
+
+
+def _file_sha256(path: Path) -> str:
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    from . import io
+
+    return io.file_sha256(path)
+
+
+def _hub_revision(hub_id: str) -> str | None:
+    """The commit the local Hugging Face cache holds for ``hub_id`` (its main branch), or None."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(hub_id, "config.json")
+    except (ImportError, ValueError):  # no huggingface_hub, or not a valid hub id
+        return None
+    return Path(cached).parent.name if isinstance(cached, str) else None
+
+
 def translate_sharded(texts: Sequence[str], translator, src: str, tgt: str, *, shard_size: int = 2000,
                       work_dir: str | Path | None = None, settings: dict | None = None) -> tuple[dict[str, str], dict]:
     """Translate distinct ``texts`` in length-sorted shards; return ({text: translation}, stats).
@@ -506,11 +572,12 @@ def from_references(records: list[dict], references: list[dict], tgt: str, where
 
 def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, task_kind: str, src: str, tgt: str,
         splits: list[str], backend: dict, codes: dict[str, str], mt_model: str | None,
-        languages: dict[str, dict] | None = None, work_dir: str | None = None) -> dict:
+        languages: dict[str, dict] | None = None, work_dir: str | None = None, seed: int | None = None) -> dict:
     """The ``translate`` rule: write every needed split of ``tgt`` (references first, else MT).
 
     ``languages`` is the config's ``languages`` (names for the llm prompt, the language-ID set);
-    ``work_dir`` holds finished MT shards for resuming."""
+    ``work_dir`` holds finished MT shards for resuming, under a fingerprint of everything that
+    decides their output (:func:`shard_settings`); ``seed`` seeds the MT backend."""
     from . import io
 
     languages = languages or {src: {}, tgt: {}}
@@ -519,11 +586,10 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
     have_reference = {(r["lang"], r["split"]) for r in references}
     settings = tqc.Settings.from_config(backend.get("qc"))
     checker = tqc.Checker(settings, languages)
-    shards = {"shard_size": backend.get("shard_size", 2000), "work_dir": work_dir,
-              "settings": {k: v for k, v in backend.items() if k not in ("qc", "shard_size")} | {"model_path": mt_model}}
+    names = language_names(languages)
     out: list[dict] = []
     qc: dict = {"lang": tgt, "backend": backend["backend"], "splits": {}}
-    translator = None
+    translator = shards = None
     for split in splits:
         part = [r for r in records if r["split"] == split]
         if tgt == src:
@@ -534,7 +600,14 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
             qc["splits"][split] = {"records": len(part), "method": "reference"}
         else:
             if translator is None:
-                translator = make_translator(backend, codes, mt_model, language_names(languages))
+                if seed is not None:
+                    from transformers import set_seed
+
+                    set_seed(seed)
+                translator = make_translator(backend, codes, mt_model, names)
+                shards = {"shard_size": backend.get("shard_size", 2000), "work_dir": work_dir,
+                          "settings": shard_settings(backend, src=src, tgt=tgt, codes=codes, names=names,
+                                                     mt_model=mt_model, seed=seed)}
             done, counts = translate_records(part, task_kind, src, tgt, translator, checker=checker,
                                              max_segment_chars=backend.get("max_segment_chars", DEFAULT_MAX_SEGMENT_CHARS),
                                              shards=shards)

@@ -1,5 +1,6 @@
 # English records -> every study language (MT for what has no human reference), with per-example
-# QC; finished MT shards are kept under results/<run>/work/translate/ so a killed job resumes.
+# QC; finished MT shards are kept under results/<run>/work/translate/ so a killed job resumes
+# (keyed by a fingerprint of settings, language codes, seed and MT weights: a change reuses none).
 
 
 rule translate:
@@ -28,6 +29,7 @@ rule translate:
         mt_model=mt_model_path(),
         languages=config["languages"],
         work_dir=lambda wc: out("translate_work", task=wc.task, lang=wc.lang),
+        seed=config["seed"],
     script:
         "../scripts/translate.py"
 

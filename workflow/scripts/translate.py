@@ -9,5 +9,5 @@ p = snakemake.params
 translate.run(
     snakemake.input.data, snakemake.input.references, snakemake.output.records, snakemake.output.qc,
     task_kind=p.kind, src=p.src, tgt=snakemake.wildcards.lang, splits=p.splits, backend=p.backend,
-    codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=p.work_dir,
+    codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=p.work_dir, seed=p.seed,
 )
