@@ -218,6 +218,7 @@ def to_ascii_digits(text: str) -> str:
 SHIPPED_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 _SPACES = " \u00a0\u2009\u202f"  # space, no-break space, thin space, narrow no-break space
 _SPACE_SEP = f"[{_SPACES}]"
+_THOUSANDS_SEPARATORS = (",", ".", " ")  # " " stands for every character of _SPACES
 _SIGN = r"(?P<sign>(?<![A-Za-z0-9)\]}])-[$€£¥₹]?)?(?<!\d)"
 #: Language-neutral reading (no language given): every common notation, tried in this order.
 _NEUTRAL_RE = re.compile(
@@ -248,8 +249,6 @@ class NumberNotation:
     thousands: tuple[str, ...]
     decimal: str
 
-    SEPARATORS = (",", ".", " ", "'")
-
     @classmethod
     def from_spec(cls, spec: object) -> NumberNotation:
         """The notation of a ``{thousands: [...], decimal: ...}`` entry; ValueError saying what is wrong."""
@@ -259,9 +258,9 @@ class NumberNotation:
         if decimal not in (".", ","):
             raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
         if (not isinstance(thousands, list) or not thousands or len(set(thousands)) != len(thousands)
-                or any(sep not in cls.SEPARATORS for sep in thousands)):
+                or any(sep not in _THOUSANDS_SEPARATORS for sep in thousands)):
             raise ValueError(f"thousands must be a non-empty list of distinct separators from "
-                             f"{list(cls.SEPARATORS)}, got {thousands!r}")
+                             f"{list(_THOUSANDS_SEPARATORS)}, got {thousands!r}")
         if decimal in thousands:
             raise ValueError(f"the decimal mark {decimal!r} cannot also separate thousands")
         return cls(tuple(thousands), decimal)
@@ -297,9 +296,8 @@ def _match_to_canonical(match: re.Match[str], notation: NumberNotation | None) -
     """Canonical string of one match of ``_number_re(notation)``."""
     kind = match.lastgroup
     raw = match.group(kind)
-    if kind == "grouped":
-        grouping = "".join(_SPACES if sep == " " else sep for sep in notation.thousands)
-        plain = raw.translate({ord(c): None for c in grouping}).replace(notation.decimal, ".")
+    if kind == "grouped":  # digits, the language's thousands separators and perhaps its decimal mark
+        plain = "".join(c for c in raw if c.isdigit() or c == notation.decimal).replace(notation.decimal, ".")
     elif kind == "comma":
         plain = raw.replace(",", "")
     elif kind in ("eudot", "dots"):
