@@ -605,6 +605,7 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
 
                     set_seed(seed)
                 translator = make_translator(backend, codes, mt_model, names)
+                # fingerprinted after loading: a hub model is then in the local cache, with its revision
                 shards = {"shard_size": backend.get("shard_size", 2000), "work_dir": work_dir,
                           "settings": shard_settings(backend, src=src, tgt=tgt, codes=codes, names=names,
                                                      mt_model=mt_model, seed=seed)}
