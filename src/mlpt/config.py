@@ -114,7 +114,7 @@ def load(path: str | Path) -> dict:
 
 
 def _check_study_rules(config: dict, source: str) -> None:
-    from . import mixtures, prompts  # local import: both modules import this one
+    from . import mixtures, paths, prompts  # local import: both modules import this one
 
     langs = config["languages"]
     src = config["source_language"]
@@ -130,9 +130,17 @@ def _check_study_rules(config: dict, source: str) -> None:
                 f"{source}: key 'languages': no prompt phrases for {missing} in "
                 f"{Path(config['resources_dir']) / prompts.PHRASES_FILE}"
             )
+    resources = Path(config["resources_dir"])
     for model, spec in config["models"].items():
         if "tiny" in spec and "hub_id" in spec:
             raise ConfigError(f"{source}: key 'models/{model}': give either hub_id or tiny, not both")
+        like = spec.get("tiny", {}).get("like")
+        if like and not (Path(paths.model_reference(resources, like)) / "config.json").is_file():
+            raise ConfigError(f"{source}: key 'models/{model}/tiny/like': no reference files for '{like}' "
+                              f"({paths.model_reference(resources, like)}/config.json is missing)")
+        if "chat_template" in spec and not (resources / spec["chat_template"]).is_file():
+            raise ConfigError(f"{source}: key 'models/{model}/chat_template': file "
+                              f"{resources / spec['chat_template']} not found")
     mt = config["translation"]["model"]
     if ("hub_id" in mt) == ("tiny" in mt):
         raise ConfigError(f"{source}: key 'translation/model': give exactly one of hub_id or tiny")

@@ -13,6 +13,7 @@ them the download fails here, with what to do, before any GPU job is submitted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -25,12 +26,14 @@ ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.txt", "*.t
 COMPLETE = ".download-complete"
 
 
-def download(hub_id: str, out_dir: str | Path, revision: str | None = None) -> Path:
+def download(hub_id: str, out_dir: str | Path, revision: str | None = None, chat_template: str | None = None) -> Path:
     """Download ``hub_id`` (at ``revision``, default the main branch) into ``out_dir``.
 
-    Writes ``out_dir/.download-complete`` (the hub id, the resolved commit) last, so an
-    interrupted download never looks finished. Raises RuntimeError with the remedy for gated,
-    missing or unreachable models.
+    ``chat_template`` (a file) is written into the model as ``chat_template.jinja`` when the
+    checkpoint carries no template of its own (Gemma3's pt checkpoints), so that every job renders
+    chats like the tiny copies do. Writes ``out_dir/.download-complete`` (the hub id, the resolved
+    commit, the template added) last, so an interrupted download never looks finished. Raises
+    RuntimeError with the remedy for gated, missing or unreachable models.
     """
     from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
@@ -52,6 +55,29 @@ def download(hub_id: str, out_dir: str | Path, revision: str | None = None) -> P
         raise RuntimeError(f"{hub_id}: download failed ({type(err).__name__}: {err}). Run the workflow where "
                            "the Hugging Face Hub can be reached (the login node): download_model is a local "
                            "rule, and the jobs after it need no internet") from None
-    (out_dir / COMPLETE).write_text(f"{hub_id}\n{info.sha}\n", encoding="utf-8")
+    added = add_chat_template(out_dir, chat_template) if chat_template else None
+    (out_dir / COMPLETE).write_text(f"{hub_id}\n{info.sha}\n" + (f"chat template added: {added}\n" if added else ""),
+                                    encoding="utf-8")
     log.info("downloaded %s (commit %s) into %s", hub_id, info.sha, out_dir)
     return out_dir
+
+
+def has_chat_template(model_dir: str | Path) -> bool:
+    """Whether a model directory carries a chat template (a template file, or one inside tokenizer_config.json)."""
+    model_dir = Path(model_dir)
+    if (model_dir / "chat_template.jinja").is_file() or (model_dir / "chat_template.json").is_file():
+        return True
+    config = model_dir / "tokenizer_config.json"
+    return config.is_file() and bool(json.loads(config.read_text(encoding="utf-8")).get("chat_template"))
+
+
+def add_chat_template(model_dir: str | Path, template_file: str | Path) -> str | None:
+    """Write ``template_file`` as the model's ``chat_template.jinja`` unless it has a template; returns
+    the file written from, or None when the checkpoint's own template is kept."""
+    if has_chat_template(model_dir):
+        log.info("%s carries its own chat template; %s is not used", model_dir, template_file)
+        return None
+    (Path(model_dir) / "chat_template.jinja").write_text(Path(template_file).read_text(encoding="utf-8"),
+                                                        encoding="utf-8")
+    log.info("%s carries no chat template: wrote %s as its chat_template.jinja", model_dir, template_file)
+    return str(template_file)

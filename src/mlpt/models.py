@@ -58,7 +58,9 @@ def load_causal_lm(path: str | Path, dtype=None, **kwargs):
     dtype = torch.float32 if dtype is None else dtype
     config = AutoConfig.from_pretrained(path)
     if not is_image_text(config):
-        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, output_loading_info=True, **kwargs)
+        _check_complete(path, model, info)
+        return model
     text = text_config(config)
     try:
         model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(text)]
@@ -76,8 +78,21 @@ def load_causal_lm(path: str | Path, dtype=None, **kwargs):
                                                   output_loading_info=True, **kwargs)
     finally:
         hf_logging.set_verbosity(verbosity)
-    if info["missing_keys"]:  # never train a language model that was silently initialised at random
-        raise ValueError(f"{path}: the language model's weights were not found in the checkpoint "
-                         f"(missing {sorted(info['missing_keys'])[:5]} ...); its layout is not one of "
-                         f"{list(TEXT_MODEL_KEY_MAPPING)}")
+    _check_complete(path, model, info)
+    # transformers remembers a loading key mapping and reverses it when saving, which would write
+    # the text model's weights under the image-text names ("language_model.model.*") next to a
+    # text-only config: every later load (the Trainer's best checkpoint, evaluation) would find no
+    # weights. The text model is saved under its own names.
+    model._weight_conversions = []
     return model
+
+
+def _check_complete(path, model, info: dict) -> None:
+    """Never train or evaluate a model whose weights were partly initialised at random: every
+    parameter must come from the checkpoint (a tied output layer shares the embedding's)."""
+    tied = {"lm_head.weight"} if getattr(model.config, "tie_word_embeddings", False) else set()
+    missing = sorted(set(info["missing_keys"]) - tied)
+    if missing:
+        raise ValueError(f"{path}: weights missing from the checkpoint: {missing[:5]}{' ...' if len(missing) > 5 else ''} "
+                         f"({len(missing)} in all; an image-text checkpoint's language model is read from "
+                         f"{list(TEXT_MODEL_KEY_MAPPING)})")

@@ -93,7 +93,18 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+def hub_folder(hub_id: str) -> str:
+    """The folder name of a Hugging Face model: ``<owner>--<name>`` (downloads, reference files)."""
+    return hub_id.replace("/", "--")
+
+
 def hub_model(download_dir: str, hub_id: str) -> str:
     """Where the download_model rule puts a hub model: ``<download_dir>/<owner>--<name>``
     (shared by runs, outside ``results/<run>``)."""
-    return f"{download_dir}/{hub_id.replace('/', '--')}"
+    return f"{download_dir}/{hub_folder(hub_id)}"
+
+
+def model_reference(resources_dir: str, hub_id: str) -> str:
+    """The definition files of a real checkpoint (config, special tokens, chat template) that
+    tiny copies are built from: ``<resources_dir>/models/<owner>--<name>``."""
+    return f"{resources_dir}/models/{hub_folder(hub_id)}"

@@ -11,7 +11,11 @@ like a hub id::
 
 Nothing is downloaded: tokenizers are trained with the ``tokenizers`` library
 on the texts given, and models are initialised from a config with a fixed seed.
-Recipes and gotchas: ``/work/shared/NOTES.md``, "Tiny models of real architectures".
+A tiny causal LM is a copy of a real checkpoint shrunk in size only: its config is
+the real ``config.json`` (shipped in ``resources/models/``) with smaller sizes, and
+its tokenizer carries the real special tokens, BOS behaviour and chat template, so
+the traps of the real models (Gemma3's ``<end_of_turn>`` that is not its EOS,
+Qwen3's think block, Gemma3-4B's vision tower) are met on a laptop too.
 """
 
 from __future__ import annotations
@@ -28,67 +32,48 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (
-    AutoTokenizer,
     GenerationConfig,
-    PreTrainedModel,
     PreTrainedTokenizerFast,
 )
 
+from . import paths
+
 __all__ = [
-    "CHAT_TEMPLATE",
-    "LM_SPECIAL_TOKENS",
-    "SUPPORTED_ARCHS",
+    "SUPPORTED_MODEL_TYPES",
     "build_lm_tokenizer",
     "build_causal_lm",
     "build_mt_model",
+    "reference_dir",
 ]
 
 log = logging.getLogger(__name__)
 
-#: ChatML, as in Qwen's templates. The assistant content and its ``<|im_end|>``
-#: are wrapped in ``{% generation %}`` so that
-#: ``apply_chat_template(..., return_assistant_tokens_mask=True)`` and TRL's
-#: ``assistant_only_loss`` train the end-of-turn token too.
-CHAT_TEMPLATE: str = (
-    "{%- for message in messages %}"
-    "{%- if message['role'] == 'assistant' %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{% generation %}{{- message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{- '\\n' }}"
-    "{%- else %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{%- endif %}"
-)
+#: Model types a tiny copy can be built of (the ``model_type`` of the reference config.json).
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = ("qwen3", "gemma3_text", "gemma3")
 
-#: Special tokens of the causal-LM tokenizer, in id order (ids 0, 1, 2).
-#: ``<|endoftext|>`` is bos and pad; ``<|im_end|>`` (end of turn) is eos, so
-#: generation stops at the end of an assistant turn.
-LM_SPECIAL_TOKENS: tuple[str, ...] = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-_LM_BOS = _LM_PAD = "<|endoftext|>"
-_LM_EOS = "<|im_end|>"
-
-#: NLLB/M2M100 special tokens at ids 0-3, as in the real checkpoints.
-_MT_SPECIAL_TOKENS: tuple[str, ...] = ("<s>", "<pad>", "</s>", "<unk>")
-
-#: Defaults of the causal-LM spec (``build_causal_lm``).
-CAUSAL_LM_DEFAULTS: dict[str, Any] = {
+#: Sizes of the tiny text model (``tiny:`` in the config overrides them); everything else —
+#: architecture class, model type, tied embeddings, attention pattern, rope, soft-capping,
+#: norms, activation — comes from the real config unchanged.
+TEXT_SIZES: dict[str, int] = {
     "hidden_size": 128,
     "intermediate_size": 256,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
     "num_key_value_heads": 2,
     "head_dim": 32,
-    "max_position_embeddings": 1024,
-    "tie_word_embeddings": True,
 }
 
-#: Extra defaults for Gemma3: its own defaults (head_dim 256, window 4096,
-#: a 1-in-6 full-attention pattern) are poor for a tiny model.
-GEMMA3_DEFAULTS: dict[str, Any] = {"sliding_window": 512}
+#: Sizes of the vision tower of an image-text model (Gemma3-4B's SigLIP), and its image tokens:
+#: 28-pixel images in 14-pixel patches give 2 x 2 patches, pooled to 4 image tokens.
+VISION_SIZES: dict[str, int] = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "image_size": 28,
+    "patch_size": 14,
+}
+MM_TOKENS_PER_IMAGE = 4
 
 #: Defaults of the MT spec (``build_mt_model``).
 MT_DEFAULTS: dict[str, Any] = {
@@ -102,14 +87,25 @@ MT_DEFAULTS: dict[str, Any] = {
     "max_position_embeddings": 512,
 }
 
-SUPPORTED_ARCHS: tuple[str, ...] = ("qwen3", "gemma3")
+#: NLLB/M2M100 special tokens at ids 0-3, as in the real checkpoints.
+_MT_SPECIAL_TOKENS: tuple[str, ...] = ("<s>", "<pad>", "</s>", "<unk>")
+
+
+def reference_dir(resources_dir: str | Path, hub_id: str) -> Path:
+    """The folder of a real checkpoint's definition files (config, special tokens, template;
+    ``resources/models/PROVENANCE.md`` says where each came from)."""
+    path = Path(paths.model_reference(str(resources_dir), hub_id))
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"no reference files for '{hub_id}': {path}/config.json is missing "
+                                f"(resources/models/PROVENANCE.md lists the checkpoints tiny copies can be built of)")
+    return path
 
 
 # --------------------------------------------------------------------------- #
 # Causal-LM tokenizer
 # --------------------------------------------------------------------------- #
 def _byte_level_bpe(vocab_size: int) -> tuple[Tokenizer, trainers.BpeTrainer]:
-    """An untrained byte-level BPE (digits split one by one, like Qwen) and its trainer."""
+    """An untrained byte-level BPE (digits split one by one, as Qwen's and Gemma's) and its trainer."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
@@ -118,71 +114,200 @@ def _byte_level_bpe(vocab_size: int) -> tuple[Tokenizer, trainers.BpeTrainer]:
         ]
     )
     tok.decoder = decoders.ByteLevel()
-    # As GPT-2/Qwen: keeps character offsets right (assistant masks use them).
+    # As GPT-2/Qwen: keeps character offsets right.
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=list(LM_SPECIAL_TOKENS),
+        special_tokens=[],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     return tok, trainer
 
 
-def build_lm_tokenizer(
-    texts: Iterable[str], vocab_size: int, out_dir: str | Path
-) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE tokenizer for a causal LM and save it to ``out_dir``.
+def build_lm_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Tokenizer:
+    """Train the shared vocabulary of tiny causal LMs (a byte-level BPE) into ``out_dir/tokenizer.json``.
 
-    Like Qwen's: digits are split one per token, any text round-trips exactly
-    (byte level, so nothing is unknown), no bos is prepended on encode.
-    ``<|endoftext|>`` (id 0) is bos and pad, ``<|im_start|>`` is id 1 and
-    ``<|im_end|>`` (id 2) is eos. The chat template is :data:`CHAT_TEMPLATE`.
+    Any text round-trips exactly (byte level: nothing is unknown) and digits are split one per
+    token. It has no special tokens yet: :func:`build_causal_lm` adds those of the model family
+    it copies, with its BOS behaviour and chat template.
 
     Args:
         texts: training texts (consumed once; any iterable).
-        vocab_size: target vocabulary size including the 3 special tokens and
-            the 256 byte symbols; a small corpus may give fewer.
+        vocab_size: target vocabulary size including the 256 byte symbols; a small corpus may
+            give fewer.
         out_dir: directory to write (created if missing).
-
-    Returns:
-        The tokenizer reloaded from ``out_dir`` with ``AutoTokenizer``.
     """
-    n_min = len(LM_SPECIAL_TOKENS) + 256
-    if vocab_size < n_min:
-        raise ValueError(
-            f"vocab_size={vocab_size} is below the byte alphabet plus specials ({n_min})"
-        )
+    if vocab_size < 256:
+        raise ValueError(f"vocab_size={vocab_size} is below the byte alphabet (256)")
     out_dir = Path(out_dir)
     tok, trainer = _byte_level_bpe(vocab_size)
     tok.train_from_iterator(texts, trainer=trainer)
-    wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token=_LM_BOS,
-        eos_token=_LM_EOS,
-        pad_token=_LM_PAD,
-        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
-        chat_template=CHAT_TEMPLATE,
-        clean_up_tokenization_spaces=False,
-        model_max_length=1_000_000,
-    )
     out_dir.mkdir(parents=True, exist_ok=True)
-    wrapped.save_pretrained(out_dir)
-    return AutoTokenizer.from_pretrained(out_dir)
+    tok.save(str(out_dir / "tokenizer.json"))
+    return tok
+
+
+def _family_tokenizer(bpe_dir: Path, ref: Path, chat_template: str | None) -> PreTrainedTokenizerFast:
+    """The shared BPE with the special tokens, BOS behaviour and chat template of the checkpoint in ``ref``.
+
+    The family's marker tokens (``special_tokens.json``: ``marker_ids``, in the real id order) are
+    added after the vocabulary; those the real tokenizer does not treat as special (Qwen3's
+    ``<think>``) stay non-special, so decoding keeps them like the real one does.
+    """
+    from tokenizers import AddedToken
+
+    info = json.loads((ref / "special_tokens.json").read_text(encoding="utf-8"))
+    tok = Tokenizer.from_file(str(bpe_dir / "tokenizer.json"))
+    special = info.get("special_in_tokenizer", {})
+    markers = sorted(info["marker_ids"], key=info["marker_ids"].get)
+    tok.add_tokens([AddedToken(m, special=special.get(m, True), normalized=False) for m in markers])
+    if info.get("add_bos_token"):  # Gemma: plain text starts with <bos>
+        bos = info["bos_token"]
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, tok.token_to_id(bos))])
+    names = {k: info.get(k) for k in ("bos_token", "eos_token", "pad_token", "unk_token")}
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        **{k: v for k, v in names.items() if v},
+        chat_template=chat_template,
+        clean_up_tokenization_spaces=False,
+        model_max_length=info.get("model_max_length") or 1_000_000,
+    )
 
 
 # --------------------------------------------------------------------------- #
 # Causal LMs
 # --------------------------------------------------------------------------- #
-def _gemma3_layer_types(n_layers: int) -> list[str]:
-    """Alternate sliding/full attention, ending on a full layer (2 layers: sliding, full)."""
-    types = [
-        "full_attention" if i % 2 == 1 else "sliding_attention" for i in range(n_layers)
-    ]
+def _layer_types(real: list[str] | None, n_layers: int) -> list[str] | None:
+    """The attention pattern for ``n_layers``: all full stays all full; a sliding/full mix
+    (Gemma3: 5 sliding, 1 full) becomes sliding/full alternating, ending on a full layer."""
+    if not real:
+        return None
+    if set(real) == {"full_attention"}:
+        return ["full_attention"] * n_layers
+    types = ["full_attention" if i % 2 == 1 else "sliding_attention" for i in range(n_layers)]
     types[-1] = "full_attention"
     return types
 
 
+def _shrink_text(text: dict[str, Any], sizes: dict[str, int], real_layer_types: list[str] | None) -> None:
+    text.update(sizes)
+    n = sizes["num_hidden_layers"]
+    text["layer_types"] = _layer_types(real_layer_types, n)
+    if "query_pre_attn_scalar" in text:  # Gemma3 scales attention by head_dim (256 in the real models)
+        text["query_pre_attn_scalar"] = sizes["head_dim"]
+    if "max_window_layers" in text:
+        text["max_window_layers"] = n
+    text.pop("sliding_window_pattern", None)
+    text["dtype"] = "float32"
+
+
+def tiny_config(ref: Path, spec: dict[str, Any], tokenizer):
+    """The real config of ``ref`` with the sizes of ``spec`` (over :data:`TEXT_SIZES`), the tiny
+    tokenizer's vocabulary and special ids, and a tiny vision tower for an image-text model."""
+    from transformers import AutoConfig
+
+    real = AutoConfig.from_pretrained(ref)
+    if real.model_type not in SUPPORTED_MODEL_TYPES:
+        raise ValueError(f"{ref}: model_type '{real.model_type}' is not one of {', '.join(SUPPORTED_MODEL_TYPES)}")
+    unknown = sorted(set(spec) - set(TEXT_SIZES))
+    if unknown:
+        raise ValueError(f"unknown tiny spec key(s) {unknown}; sizes that can be set: {sorted(TEXT_SIZES)}")
+    sizes = {**TEXT_SIZES, **spec}
+    d = real.to_dict()
+    ids = {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
+           "eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
+    if "text_config" in d and "vision_config" in d:  # image-text (Gemma3-4B)
+        real_text = real.text_config
+        _shrink_text(d["text_config"], sizes, getattr(real_text, "layer_types", None))
+        d["text_config"].update(ids)
+        d["vision_config"].update(VISION_SIZES)
+        d["mm_tokens_per_image"] = MM_TOKENS_PER_IMAGE
+        for key, token in (("image_token_index", "<image_soft_token>"), ("boi_token_index", "<start_of_image>"),
+                           ("eoi_token_index", "<end_of_image>")):
+            d[key] = tokenizer.convert_tokens_to_ids(token)
+        d.pop("image_token_id", None)
+    else:
+        _shrink_text(d, sizes, getattr(real, "layer_types", None))
+        d.update(ids)
+    d["dtype"] = "float32"
+    return type(real).from_dict(d)
+
+
+def n_parameters(model: torch.nn.Module) -> int:
+    """Number of distinct parameters (tied embeddings counted once)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_causal_lm(
+    like: str,
+    spec: dict[str, Any] | None,
+    tokenizer_dir: str | Path,
+    out_dir: str | Path,
+    seed: int = 0,
+    resources_dir: str | Path = "resources",
+    chat_template: str | None = None,
+) -> int:
+    """Build a random-initialised tiny copy of the checkpoint ``like`` and save it to ``out_dir``.
+
+    The copy has the real checkpoint's architecture class, model type, attention pattern, rope,
+    tied embeddings and (for an image-text model) a vision tower, shrunk in size only; a tokenizer
+    with the real special tokens, BOS behaviour and chat template over the shared BPE of
+    ``tokenizer_dir``; and the real generation config's end-of-answer ids mapped to the tiny ids.
+
+    Args:
+        like: Hugging Face id of the real checkpoint (``resources/models/<owner>--<name>/``).
+        spec: sizes over :data:`TEXT_SIZES`; anything else raises ValueError.
+        tokenizer_dir: a directory written by :func:`build_lm_tokenizer`.
+        out_dir: directory to write; it becomes a complete model id.
+        seed: ``torch.manual_seed`` before initialisation (same seed, same weights).
+        resources_dir: the folder holding ``models/``.
+        chat_template: the template to use when the real checkpoint carries none (its
+            ``chat_template.jinja`` is absent), as ``hub.download`` does for the real one.
+
+    Returns:
+        The number of parameters (tied embeddings counted once).
+    """
+    from transformers import AutoModelForCausalLM
+
+    ref = reference_dir(resources_dir, like)
+    own = ref / "chat_template.jinja"
+    template = own.read_text(encoding="utf-8") if own.is_file() else chat_template
+    tok = _family_tokenizer(Path(tokenizer_dir), ref, template)
+    config = tiny_config(ref, spec or {}, tok)
+    torch.manual_seed(seed)
+    if "vision_config" in config.to_dict():
+        from transformers import AutoModelForImageTextToText
+
+        model = AutoModelForImageTextToText.from_config(config)
+    else:
+        model = AutoModelForCausalLM.from_config(config)
+    model = model.to(torch.float32).eval()
+    stops = [tok.convert_tokens_to_ids(t) for t in _real_stop_tokens(ref)]
+    model.generation_config = GenerationConfig(bos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id,
+                                               eos_token_id=stops if len(stops) > 1 else stops[0])
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tok.save_pretrained(out_dir)
+    n = n_parameters(model)
+    log.info("built a tiny %s (%s) with %d parameters in %s", like, type(model).__name__, n, out_dir)
+    return n
+
+
+def _real_stop_tokens(ref: Path) -> list[str]:
+    """The tokens the real generation config stops at (its eos_token_id, as token strings)."""
+    info = json.loads((ref / "special_tokens.json").read_text(encoding="utf-8"))
+    by_id = {i: t for t, i in info["marker_ids"].items()}
+    gen = ref / "generation_config.json"
+    ids = json.loads(gen.read_text(encoding="utf-8")).get("eos_token_id") if gen.is_file() else None
+    ids = ids if ids is not None else info["eos_token_id"]
+    return [by_id[i] for i in (ids if isinstance(ids, list) else [ids])]
+
+
+# --------------------------------------------------------------------------- #
+# NLLB-style MT model
+# --------------------------------------------------------------------------- #
 def _config_kwargs(
     defaults: dict[str, Any], spec: dict[str, Any], config_cls: type
 ) -> dict[str, Any]:
@@ -196,114 +321,11 @@ def _config_kwargs(
     if unknown:
         raise ValueError(
             f"unknown spec key(s) {unknown} for {config_cls.__name__}; defaults are {sorted(defaults)}, "
-            f"and other {config_cls.__name__} arguments are accepted "
-            "(in transformers 5, rope_theta goes inside rope_parameters)"
+            f"and other {config_cls.__name__} arguments are accepted"
         )
     return {**defaults, **spec}
 
 
-def _causal_config(arch: str, spec: dict[str, Any], special_ids: dict[str, int]):
-    """The config for ``arch`` (see :data:`SUPPORTED_ARCHS`)."""
-    if arch == "qwen3":
-        from transformers import Qwen3Config
-
-        kwargs = _config_kwargs(CAUSAL_LM_DEFAULTS, spec, Qwen3Config)
-        return Qwen3Config(**kwargs, **special_ids, dtype="float32")
-    if arch == "gemma3":
-        from transformers import Gemma3TextConfig
-
-        kwargs = _config_kwargs(
-            {**CAUSAL_LM_DEFAULTS, **GEMMA3_DEFAULTS}, spec, Gemma3TextConfig
-        )
-        kwargs.setdefault("query_pre_attn_scalar", kwargs["head_dim"])
-        kwargs.setdefault(
-            "layer_types", _gemma3_layer_types(kwargs["num_hidden_layers"])
-        )
-        kwargs["sliding_window"] = min(
-            kwargs["sliding_window"], kwargs["max_position_embeddings"]
-        )
-        return Gemma3TextConfig(**kwargs, **special_ids, dtype="float32")
-    raise ValueError(f"unknown arch {arch!r}; supported: {', '.join(SUPPORTED_ARCHS)}")
-
-
-def _model_class(arch: str) -> type[PreTrainedModel]:
-    if arch == "qwen3":
-        from transformers import Qwen3ForCausalLM
-
-        return Qwen3ForCausalLM
-    from transformers import Gemma3ForCausalLM
-
-    return Gemma3ForCausalLM
-
-
-def _set_generation_ids(
-    model: PreTrainedModel, special_ids: dict[str, int], **extra: int
-) -> None:
-    """Write the special ids into the model's generation config."""
-    model.generation_config = GenerationConfig(**special_ids, **extra)
-
-
-def n_parameters(model: torch.nn.Module) -> int:
-    """Number of distinct parameters (tied embeddings counted once)."""
-    return sum(p.numel() for p in model.parameters())
-
-
-def build_causal_lm(
-    arch: str,
-    spec: dict[str, Any] | None,
-    tokenizer_dir: str | Path,
-    out_dir: str | Path,
-    seed: int = 0,
-) -> int:
-    """Build a random-initialised causal LM and save it, with its tokenizer, to ``out_dir``.
-
-    Args:
-        arch: ``"qwen3"`` (Qwen3ForCausalLM) or ``"gemma3"`` (Gemma3ForCausalLM
-            with a text-only Gemma3TextConfig).
-        spec: config overrides; defaults in :data:`CAUSAL_LM_DEFAULTS` (plus
-            ``sliding_window=512`` for gemma3, whose ``query_pre_attn_scalar``
-            defaults to ``head_dim`` and ``layer_types`` to alternating
-            sliding/full ending on full). Other attributes of the config class
-            are passed through; anything else raises ValueError.
-        tokenizer_dir: a directory written by :func:`build_lm_tokenizer`; the
-            vocabulary size (``len(tokenizer)``) and bos/eos/pad ids come from
-            it and override any in ``spec``.
-        out_dir: directory to write; it becomes a complete model id.
-        seed: ``torch.manual_seed`` before initialisation (same seed, same weights).
-
-    Returns:
-        The number of parameters (tied embeddings counted once).
-    """
-    if arch not in SUPPORTED_ARCHS:
-        raise ValueError(
-            f"unknown arch {arch!r}; supported: {', '.join(SUPPORTED_ARCHS)}"
-        )
-    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
-    special_ids = {
-        "bos_token_id": tok.bos_token_id,
-        "eos_token_id": tok.eos_token_id,
-        "pad_token_id": tok.pad_token_id,
-    }
-    if None in special_ids.values():
-        raise ValueError(
-            f"tokenizer in {tokenizer_dir} lacks a special token: {special_ids}"
-        )
-    config = _causal_config(arch, {**(spec or {}), "vocab_size": len(tok)}, special_ids)
-    torch.manual_seed(seed)
-    model = _model_class(arch)(config).to(torch.float32).eval()
-    _set_generation_ids(model, special_ids)
-    out_dir = Path(out_dir)
-    model.save_pretrained(out_dir)
-    tok.model_max_length = config.max_position_embeddings  # the copy matches the model
-    tok.save_pretrained(out_dir)
-    n = n_parameters(model)
-    log.info("built %s with %d parameters in %s", arch, n, out_dir)
-    return n
-
-
-# --------------------------------------------------------------------------- #
-# NLLB-style MT model
-# --------------------------------------------------------------------------- #
 def _mt_alphabet(texts: list[str], max_size: int) -> list[str]:
     """Every character of ``texts`` plus printable ASCII, most frequent first if over ``max_size``.
 
@@ -410,7 +432,7 @@ def build_mt_model(
     )
     torch.manual_seed(seed)
     model = M2M100ForConditionalGeneration(config).to(torch.float32).eval()
-    _set_generation_ids(model, special_ids, decoder_start_token_id=2)
+    model.generation_config = GenerationConfig(**special_ids, decoder_start_token_id=2)
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)

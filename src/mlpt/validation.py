@@ -101,7 +101,7 @@ def accuracy(model, tokenizer, records: list[dict], *, kind: str, answer_phrases
                        max_new_tokens=max_new_tokens)
     hits: dict[str, list[bool]] = defaultdict(list)
     for rec, answer in zip(records, answers):
-        hits[rec["lang"]].append(scoring.score(kind, answer, rec["answer"], answer_phrases)[1])
+        hits[rec["lang"]].append(scoring.score(kind, answer, rec["answer"], answer_phrases, rec["lang"])[1])
     by_language = {lang: sum(h) / len(h) for lang, h in sorted(hits.items())}
     mean = sum(by_language.values()) / len(by_language) if by_language else 0.0
     return {"accuracy": mean, "by_language": by_language, "n": len(records)}

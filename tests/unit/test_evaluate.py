@@ -70,7 +70,8 @@ def model_dir(tmp_path_factory, language_files) -> Path:
     tok_dir = tmp_path_factory.mktemp("tokenizer")
     tiny.build_lm_tokenizer(texts, 600, tok_dir)
     d = tmp_path_factory.mktemp("qwen3-tiny")
-    tiny.build_causal_lm("qwen3", {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2}, tok_dir, d, seed=0)
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2},
+                         tok_dir, d, seed=0, resources_dir=RESOURCES)
     return d
 
 
@@ -167,7 +168,9 @@ def test_tiny_model_end_to_end(task, language_files, model_dir, tmp_path):
                           "ended"}
         doc = docs[(s["lang"], s["id"])]
         assert s["gold"] == doc["answer"] and doc["prompt"] in s["prompt"]
-        assert s["prompt"].startswith("<|im_start|>user\n") and s["prompt"].endswith("<|im_start|>assistant\n")
+        # Qwen3's own template, non-thinking: the empty think block ends the prompt
+        assert s["prompt"].startswith("<|im_start|>user\n")
+        assert s["prompt"].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
         assert s["correct"] == (s["extracted"] == s["gold"])
     assert {"imports", "index_tasks", "load_model", "lm_eval", "generate", "records"} <= set(timings)
     assert timings["generate"] <= timings["lm_eval"]
@@ -180,7 +183,9 @@ def test_fewshot_prompt_carries_in_language_exemplar(language_files, model_dir, 
     second = list(io.read_jsonl(tasks / "en.fewshot.jsonl"))[1]
     assert summary["num_fewshot"] == 1
     for s in samples:  # user turn (exemplar), assistant turn (its answer), then the test question
-        exemplar = f"<|im_start|>user\n{shot['prompt']}<|im_end|>\n<|im_start|>assistant\n{shot['response']}<|im_end|>\n"
+        # the exemplar turn is rendered exactly like a training example: the same empty think block
+        exemplar = (f"<|im_start|>user\n{shot['prompt']}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+                    f"{shot['response']}<|im_end|>\n")
         assert s["prompt"].startswith(exemplar)
         assert second["prompt"] not in s["prompt"]  # k = 1 exemplar only
         assert s["prompt"].count("<|im_start|>user") == 2

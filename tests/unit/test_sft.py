@@ -36,8 +36,8 @@ def setup(tmp_path_factory) -> dict:
     recs += [_record(100 + i, "val", lang) for lang in ("en", "es") for i in range(4)]
     io.write_jsonl(d / "mixture.jsonl", recs, schema="train_record")
     tiny.build_lm_tokenizer([r["prompt"] + r["response"] for r in recs], 400, d / "tok")
-    tiny.build_causal_lm("qwen3", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1}, d / "tok",
-                         d / "base", seed=0)
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1}, d / "tok",
+                         d / "base", seed=0, resources_dir=ROOT / "resources")
     return {"dir": d, "mixture": str(d / "mixture.jsonl"), "base": str(d / "base")}
 
 
@@ -302,3 +302,38 @@ def test_validation_is_sharded_over_ranks_and_gathered(setup, tmp_path):
     ranks = [json.loads((tmp_path / f"out.{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["answers"] == ranks[1]["answers"] == alone
     assert [r["generated"] for r in ranks] == [len(recs) // 2] * 2  # each rank its own half
+
+
+# --- Gemma3-4B: an image-text checkpoint trains and evaluates as a text model ------------------
+
+
+def test_image_text_gemma3_trains_on_two_processes_and_evaluates(setup, tmp_path):
+    """A tiny copy of google/gemma-3-4b-pt (vision tower included) through the 2-process launcher
+    with gradient checkpointing — where DDP would fail on the unused vision weights — then lm-eval."""
+    from mlpt import evaluate
+
+    template = (ROOT / "resources/models/google--gemma-3-4b-pt/chat_template.instruct.jinja").read_text()
+    base = tmp_path / "gemma-4b"
+    tiny.build_causal_lm("google/gemma-3-4b-pt", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2},
+                         setup["dir"] / "tok", base, seed=0, resources_dir=ROOT / "resources", chat_template=template)
+    assert json.loads((base / "config.json").read_text())["model_type"] == "gemma3"
+    spec = {**_spec(setup, tmp_path, epochs=1, global_batch_size=16, gradient_checkpointing=True),
+            "base_model": str(base)}
+    sft.run_job(spec, 2)
+    saved = json.loads((tmp_path / "model/config.json").read_text())
+    assert saved["model_type"] == "gemma3_text" and saved["architectures"] == ["Gemma3ForCausalLM"]
+    assert json.loads((tmp_path / "train_log.json").read_text())["derived"]["world_size"] == 2
+    tok = prompts.load_tokenizer(str(tmp_path / "model"))
+    assert json.loads((tmp_path / "model/generation_config.json").read_text())["eos_token_id"] == \
+        [tok.convert_tokens_to_ids("<end_of_turn>"), tok.eos_token_id]
+
+    docs = [{"id": f"t{i}", "task": "math", "lang": "en", "split": "test", "question": f"Add {i} and 3.",
+             "answer": str(i + 3)} for i in range(3)]
+    io.write_jsonl(tmp_path / "en.jsonl", docs, schema="example")
+    names = evaluate.build_tasks({"en": str(tmp_path / "en.jsonl")}, str(ROOT / "resources/prompts/phrases.yaml"),
+                                 str(tmp_path / "tasks"), task="math", kind="math", max_gen_toks=4)
+    summary = evaluate.run(str(tmp_path / "model"), str(tmp_path / "tasks"), str(tmp_path / "eval.json"),
+                           str(tmp_path / "eval.samples.jsonl"), task="math", languages=["en"], batch_size=4,
+                           max_gen_toks=4, limit=None, meta={"model": "gemma-4b", "mixture": "en"})
+    assert names == ["mlpt_math_en"] and summary["languages"]["en"]["n"] == 3
+    assert summary["stop"] == "<end_of_turn>"

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 import torch
+from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
-from mlpt import tiny
+from mlpt import models, prompts, tiny
 
-MGSM_DIR = Path("/work/shared/data/mgsm")
+MGSM_DIR = Path(__file__).resolve().parents[2] / "resources/mgsm"
 LANGS = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
 
 #: One sentence per script; used when MGSM is absent and always for round-trips.
@@ -54,6 +56,16 @@ def train_texts(corpus) -> list[str]:
     return [t for texts in corpus.values() for t in texts[:40]]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "resources"
+QWEN, QWEN_8B, GEMMA_1B, GEMMA_4B = ("Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-8B-Base", "google/gemma-3-1b-pt",
+                                     "google/gemma-3-4b-pt")
+#: Gemma3's pt checkpoints ship no template: the instruct sibling's, as paper.yaml names it.
+GEMMA_TEMPLATE = RESOURCES / "models/google--gemma-3-4b-pt/chat_template.instruct.jinja"
+SIZES = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_key_value_heads": 1,
+         "head_dim": 16}
+
+
 @pytest.fixture(scope="module")
 def tok_dir(tmp_path_factory, train_texts) -> Path:
     d = tmp_path_factory.mktemp("lm_tok")
@@ -61,63 +73,51 @@ def tok_dir(tmp_path_factory, train_texts) -> Path:
     return d
 
 
-@pytest.fixture(scope="module")
-def tok(tok_dir):
-    return AutoTokenizer.from_pretrained(tok_dir)
+def _build(like: str, tok_dir: Path, out: Path, spec: dict | None = None, seed: int = 0) -> int:
+    template = GEMMA_TEMPLATE.read_text(encoding="utf-8") if "gemma" in like else None
+    return tiny.build_causal_lm(like, SIZES if spec is None else spec, tok_dir, out, seed=seed,
+                                resources_dir=RESOURCES, chat_template=template)
 
 
 @pytest.fixture(scope="module")
 def model_dirs(tmp_path_factory, tok_dir) -> dict[str, tuple[Path, int]]:
     out = {}
-    for arch in tiny.SUPPORTED_ARCHS:
-        d = tmp_path_factory.mktemp(arch)
-        out[arch] = (d, tiny.build_causal_lm(arch, {}, tok_dir, d, seed=0))
+    for like in (QWEN, QWEN_8B, GEMMA_1B, GEMMA_4B):
+        d = tmp_path_factory.mktemp(like.replace("/", "--"))
+        out[like] = (d, _build(like, tok_dir, d))
     return out
 
 
-MSGS = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": "What is 2+2?"},
-    {"role": "assistant", "content": "It is 4."},
-    {"role": "user", "content": "And 3+3?"},
-    {"role": "assistant", "content": "6"},
-]
+def _tok(model_dirs, like):
+    return AutoTokenizer.from_pretrained(model_dirs[like][0])
+
+
+def _real(like: str) -> dict:
+    return json.loads((RESOURCES / "models" / like.replace("/", "--") / "config.json").read_text())
 
 
 # --------------------------------------------------------------------------- #
-# Tokenizer
+# The shared vocabulary
 # --------------------------------------------------------------------------- #
-def test_lm_tokenizer_files_and_specials(tok_dir, tok):
-    assert {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} <= {
-        p.name for p in tok_dir.iterdir()
-    }
-    assert len(tok) <= 600
-    assert tok.convert_tokens_to_ids(list(tiny.LM_SPECIAL_TOKENS)) == [0, 1, 2]
-    assert (tok.bos_token, tok.pad_token, tok.eos_token) == (
-        "<|endoftext|>",
-        "<|endoftext|>",
-        "<|im_end|>",
-    )
-    # Like Qwen: nothing is added around plain text.
-    ids = tok("hello")["input_ids"]
-    assert tok.decode(ids) == "hello" and 0 not in ids and 2 not in ids
+def test_bpe_has_no_special_tokens_of_its_own(tok_dir):
+    assert {p.name for p in tok_dir.iterdir()} == {"tokenizer.json"}
+    bpe = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
+    assert bpe.get_vocab_size() <= 600 and not bpe.get_added_tokens_decoder()
 
 
-def test_lm_tokenizer_round_trip_all_scripts(tok, corpus):
+@pytest.mark.parametrize("like", [QWEN, GEMMA_1B])
+def test_round_trip_in_every_script(like, model_dirs, corpus):
+    tok = _tok(model_dirs, like)
     texts = [t for ts in corpus.values() for t in ts] + list(SAMPLE.values())
-    texts += [
-        "  two  spaces , tabs\tand\nnewlines . ",
-        "unseen: Ωμέγα 한국어 ½ 🙂 \u00a0nbsp",
-    ]
+    texts += ["  two  spaces , tabs\tand\nnewlines . ", "unseen: Ωμέγα 한국어 ½ 🙂 \u00a0nbsp"]
     encoded = tok(texts, add_special_tokens=False)["input_ids"]
     bad = [t for t, ids in zip(texts, encoded) if tok.decode(ids) != t]
     assert not bad, bad[:3]
 
 
-def test_digits_split_individually(tok):
-    pieces = tok.tokenize("Pay $12345 or 2024 eggs")
-    digit_pieces = [p for p in pieces if any(c.isdigit() for c in p)]
-    assert digit_pieces == list("12345") + list("2024")
+def test_digits_split_individually(model_dirs):
+    pieces = _tok(model_dirs, QWEN).tokenize("Pay $12345 or 2024 eggs")
+    assert [p for p in pieces if any(c.isdigit() for c in p)] == list("12345") + list("2024")
 
 
 def test_vocab_size_below_alphabet_raises(tmp_path):
@@ -126,133 +126,142 @@ def test_vocab_size_below_alphabet_raises(tmp_path):
 
 
 # --------------------------------------------------------------------------- #
-# Chat template
+# Tokenizers built like the real ones: special tokens, BOS, chat template
 # --------------------------------------------------------------------------- #
-def test_chat_template_renders_chatml(tok):
-    text = tok.apply_chat_template(MSGS[:3], tokenize=False)
-    assert text == (
-        "<|im_start|>system\nBe brief.<|im_end|>\n"
-        "<|im_start|>user\nWhat is 2+2?<|im_end|>\n"
-        "<|im_start|>assistant\nIt is 4.<|im_end|>\n"
-    )
-    prompt = tok.apply_chat_template(
-        MSGS[1:2], tokenize=False, add_generation_prompt=True
-    )
-    assert prompt == "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"
-    assert tok.chat_template == tiny.CHAT_TEMPLATE
+def test_qwen3_tokenizer_is_built_like_qwen3(model_dirs):
+    tok = _tok(model_dirs, QWEN)
+    real_template = (RESOURCES / "models/Qwen--Qwen3-0.6B-Base/chat_template.jinja").read_text(encoding="utf-8")
+    assert tok.chat_template == real_template  # the checkpoint's own template, byte for byte
+    assert (tok.bos_token, tok.eos_token, tok.pad_token) == (None, "<|endoftext|>", "<|endoftext|>")
+    assert tok("hello")["input_ids"] == tok("hello", add_special_tokens=False)["input_ids"]  # no BOS
+    think = tok.convert_tokens_to_ids("<think>")
+    assert tok.decode([think], skip_special_tokens=True) == "<think>"  # an added token, not special
+    assert tok.decode([tok.convert_tokens_to_ids("<|im_end|>")], skip_special_tokens=True) == ""
 
 
-def test_assistant_mask_covers_content_and_end_of_turn(tok):
-    out = tok.apply_chat_template(
-        MSGS, return_dict=True, return_assistant_tokens_mask=True
-    )
-    ids, mask = out["input_ids"], out["assistant_masks"]
-    assert len(ids) == len(mask)
-    masked = [i for i, m in zip(ids, mask) if m]
-    # Exactly the two assistant turns, each with its <|im_end|>, nothing else.
-    assert tok.decode(masked) == "It is 4.<|im_end|>6<|im_end|>"
-    assert masked.count(tok.eos_token_id) == 2
-    # The rendered ids match a plain encode of the rendered text.
-    assert (
-        ids
-        == tok(tok.apply_chat_template(MSGS, tokenize=False), add_special_tokens=False)[
-            "input_ids"
-        ]
-    )
+def test_gemma3_tokenizer_is_built_like_gemma3(model_dirs):
+    tok = _tok(model_dirs, GEMMA_4B)
+    assert tok.chat_template == GEMMA_TEMPLATE.read_text(encoding="utf-8")
+    assert (tok.bos_token, tok.eos_token, tok.pad_token, tok.unk_token) == ("<bos>", "<eos>", "<pad>", "<unk>")
+    ids = tok("hello")["input_ids"]
+    assert ids[0] == tok.bos_token_id and ids[1:] == tok("hello", add_special_tokens=False)["input_ids"]
+    assert tok.convert_tokens_to_ids("<end_of_turn>") != tok.eos_token_id  # end of turn is not EOS
+    for marker in ("<start_of_turn>", "<start_of_image>", "<end_of_image>", "<image_soft_token>"):
+        assert tok.convert_tokens_to_ids(marker) != tok.unk_token_id
+
+
+def test_real_templates_render_the_reference_strings(model_dirs):
+    """The strings the real checkpoints' templates render (see resources/models/PROVENANCE.md)."""
+    qwen, gemma = _tok(model_dirs, QWEN), _tok(model_dirs, GEMMA_4B)
+    pair = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
+    assert qwen.apply_chat_template(pair, tokenize=False) == \
+        "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nA<|im_end|>\n"
+    assert qwen.apply_chat_template(pair[:1], tokenize=False, add_generation_prompt=True) == \
+        "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n"
+    assert qwen.apply_chat_template(pair[:1], tokenize=False, add_generation_prompt=True, enable_thinking=False) == \
+        "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    assert gemma.apply_chat_template(pair, tokenize=False) == \
+        "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model\nA<end_of_turn>\n"
+    assert gemma.apply_chat_template(pair[:1], tokenize=False, add_generation_prompt=True) == \
+        "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model\n"
 
 
 # --------------------------------------------------------------------------- #
-# Causal LMs
+# Configs built like the real ones, shrunk in size only
 # --------------------------------------------------------------------------- #
-@pytest.mark.parametrize("arch", tiny.SUPPORTED_ARCHS)
-def test_causal_lm_reloads_by_path_and_generates(arch, model_dirs, tok):
-    path, n_params = model_dirs[arch]
-    model = AutoModelForCausalLM.from_pretrained(path)
-    mtok = AutoTokenizer.from_pretrained(path)  # the model dir alone is a complete id
-    assert (
-        type(model).__name__
-        == {"qwen3": "Qwen3ForCausalLM", "gemma3": "Gemma3ForCausalLM"}[arch]
-    )
-    assert model.dtype == torch.float32
-    assert sum(p.numel() for p in model.parameters()) == n_params
-    assert model.config.vocab_size == len(mtok) == len(tok)
-    assert mtok.model_max_length == model.config.max_position_embeddings == 1024
-    assert (
-        model.config.bos_token_id,
-        model.config.eos_token_id,
-        model.config.pad_token_id,
-    ) == (0, 2, 0)
-    assert (
-        model.generation_config.eos_token_id == 2
-        and model.generation_config.pad_token_id == 0
-    )
+@pytest.mark.parametrize("like", [QWEN, QWEN_8B, GEMMA_1B, GEMMA_4B])
+def test_config_mirrors_the_real_checkpoint(like, model_dirs):
+    path, n_params = model_dirs[like]
+    cfg, real = json.loads((path / "config.json").read_text()), _real(like)
+    assert cfg["architectures"] == real["architectures"] and cfg["model_type"] == real["model_type"]
+    text, real_text = cfg.get("text_config", cfg), real.get("text_config", real)
+    assert text["hidden_size"] == 32 and text["num_hidden_layers"] == 2 and text["head_dim"] == 16
+    assert text["vocab_size"] == len(_tok(model_dirs, like))
+    assert text["tie_word_embeddings"] == real_text.get("tie_word_embeddings", True)
+    assert text["max_position_embeddings"] == real_text.get("max_position_embeddings", text["max_position_embeddings"])
+    if like.startswith("google"):
+        assert text["layer_types"] == ["sliding_attention", "full_attention"]
+        assert text["sliding_window"] == real_text["sliding_window"]
+        assert text["query_pre_attn_scalar"] == text["head_dim"]  # as head_dim 256 / scalar 256 in the real ones
+    else:
+        assert text["layer_types"] == ["full_attention"] * 2
+    if like == GEMMA_4B:  # the rope of the global layers is scaled linearly by 8, as in the real 4B
+        assert text["rope_parameters"]["full_attention"]["rope_type"] == "linear"
+        assert text["rope_parameters"]["full_attention"]["factor"] == 8.0
+    assert sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(path).parameters()) <= n_params
 
-    batch = mtok.apply_chat_template(
-        [MSGS[1:2]], add_generation_prompt=True, return_dict=True, return_tensors="pt"
-    )
-    with torch.no_grad():
-        logits = model(**batch).logits
-    assert logits.shape == (1, batch["input_ids"].shape[1], len(mtok))
+
+def test_qwen3_8b_keeps_untied_embeddings(model_dirs):
+    assert json.loads((model_dirs[QWEN_8B][0] / "config.json").read_text())["tie_word_embeddings"] is False
+    assert json.loads((model_dirs[QWEN][0] / "config.json").read_text())["tie_word_embeddings"] is True
+
+
+def test_gemma3_4b_is_an_image_text_model_with_a_vision_tower(model_dirs):
+    from safetensors import safe_open
+
+    path = model_dirs[GEMMA_4B][0]
+    cfg = json.loads((path / "config.json").read_text())
+    assert cfg["vision_config"]["model_type"] == "siglip_vision_model" and cfg["mm_tokens_per_image"] == 4
+    tok = _tok(model_dirs, GEMMA_4B)
+    assert cfg["image_token_index"] == tok.convert_tokens_to_ids("<image_soft_token>")
+    with safe_open(str(path / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert any(k.startswith("vision_tower.") for k in keys) and any(k.startswith("language_model.") for k in keys)
+
+
+def test_generation_stops_like_the_real_checkpoints(model_dirs):
+    """Gemma3-4B's generation config stops at <eos> and <end_of_turn>; the 1B pt and Qwen3 base at EOS only."""
+    gemma = _tok(model_dirs, GEMMA_4B)
+    gen = json.loads((model_dirs[GEMMA_4B][0] / "generation_config.json").read_text())
+    assert gen["eos_token_id"] == [gemma.eos_token_id, gemma.convert_tokens_to_ids("<end_of_turn>")]
+    for like in (QWEN, GEMMA_1B):
+        gen = json.loads((model_dirs[like][0] / "generation_config.json").read_text())
+        assert gen["eos_token_id"] == _tok(model_dirs, like).eos_token_id
+
+
+@pytest.mark.parametrize("like", [QWEN, GEMMA_1B, GEMMA_4B])
+def test_loads_by_path_as_a_text_causal_lm_and_generates(like, model_dirs):
+    path, _ = model_dirs[like]
+    model = models.load_causal_lm(str(path))
+    tok = prompts.load_tokenizer(str(path))
+    assert type(model).__name__ == {"Qwen/Qwen3-0.6B-Base": "Qwen3ForCausalLM"}.get(like, "Gemma3ForCausalLM")
+    batch = tok([prompts.chat_prompt(tok, "What is 2+2?")], return_tensors="pt", add_special_tokens=False)
     out = model.generate(**batch, max_new_tokens=5, do_sample=False)
-    assert (
-        out.shape[0] == 1
-        and batch["input_ids"].shape[1]
-        < out.shape[1]
-        <= batch["input_ids"].shape[1] + 5
-    )
-    assert isinstance(mtok.decode(out[0]), str)
+    assert batch["input_ids"].shape[1] < out.shape[1] <= batch["input_ids"].shape[1] + 5
 
 
-def test_gemma3_tiny_config_fixes(model_dirs):
-    cfg = AutoModelForCausalLM.from_pretrained(model_dirs["gemma3"][0]).config
-    assert cfg.model_type == "gemma3_text"
-    assert (cfg.head_dim, cfg.query_pre_attn_scalar, cfg.sliding_window) == (
-        32,
-        32,
-        512,
-    )
-    assert cfg.layer_types == ["sliding_attention", "full_attention"]
-    assert cfg.tie_word_embeddings
+def test_the_language_model_of_the_image_text_model_gives_its_logits(model_dirs):
+    from transformers import AutoModelForImageTextToText
 
-
-def test_spec_overrides(tmp_path, tok_dir):
-    n = tiny.build_causal_lm(
-        "qwen3",
-        {"num_hidden_layers": 1, "hidden_size": 64, "rms_norm_eps": 1e-5},
-        tok_dir,
-        tmp_path,
-    )
-    model = AutoModelForCausalLM.from_pretrained(tmp_path)
-    assert model.config.num_hidden_layers == 1 and model.config.hidden_size == 64
-    assert model.config.rms_norm_eps == 1e-5
-    assert n == sum(p.numel() for p in model.parameters())
-    assert n < tiny.build_causal_lm("qwen3", {}, tok_dir, tmp_path / "default")
+    path = model_dirs[GEMMA_4B][0]
+    full = AutoModelForImageTextToText.from_pretrained(path).eval()
+    text = models.load_causal_lm(str(path)).eval()
+    assert not any("vision" in name for name, _ in text.named_parameters())
+    ids = _tok(model_dirs, GEMMA_4B)(["Janet's ducks lay 16 eggs."], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.allclose(full(input_ids=ids).logits, text(input_ids=ids).logits, atol=1e-6)
 
 
 def test_same_seed_same_weights_other_seed_differs(tmp_path, tok_dir, model_dirs):
     def state(path):
         return AutoModelForCausalLM.from_pretrained(path).state_dict()
 
-    tiny.build_causal_lm("qwen3", {}, tok_dir, tmp_path / "again", seed=0)
-    tiny.build_causal_lm("qwen3", {}, tok_dir, tmp_path / "other", seed=1)
-    ref, again, other = (
-        state(model_dirs["qwen3"][0]),
-        state(tmp_path / "again"),
-        state(tmp_path / "other"),
-    )
+    _build(QWEN, tok_dir, tmp_path / "again", seed=0)
+    _build(QWEN, tok_dir, tmp_path / "other", seed=1)
+    ref, again, other = state(model_dirs[QWEN][0]), state(tmp_path / "again"), state(tmp_path / "other")
     assert ref.keys() == again.keys() == other.keys()
     assert all(torch.equal(ref[k], again[k]) for k in ref)
     assert not all(torch.equal(ref[k], other[k]) for k in ref)
 
 
-def test_unknown_arch_raises(tmp_path, tok_dir):
-    with pytest.raises(ValueError, match=r"'llama2'.*qwen3.*gemma3"):
-        tiny.build_causal_lm("llama2", {}, tok_dir, tmp_path)
+def test_unknown_checkpoint_raises(tmp_path, tok_dir):
+    with pytest.raises(FileNotFoundError, match="no reference files for 'meta-llama/Llama-2-7b'"):
+        _build("meta-llama/Llama-2-7b", tok_dir, tmp_path)
 
 
 def test_unknown_spec_key_raises(tmp_path, tok_dir):
     with pytest.raises(ValueError, match="hiden_size"):
-        tiny.build_causal_lm("qwen3", {"hiden_size": 64}, tok_dir, tmp_path)
+        _build(QWEN, tok_dir, tmp_path, spec={"hiden_size": 64})
 
 
 # --------------------------------------------------------------------------- #
@@ -298,3 +307,17 @@ def test_mt_model_builds_reloads_and_generates(tmp_path, corpus):
     tiny.build_mt_model(texts, 800, {}, tmp_path / "again", seed=0)
     again = AutoModelForSeq2SeqLM.from_pretrained(tmp_path / "again").state_dict()
     assert all(torch.equal(v, again[k]) for k, v in model.state_dict().items())
+
+
+def test_a_checkpoint_without_its_weights_is_refused(tmp_path, model_dirs):
+    """A model directory whose weights are under unknown names would load as a random model."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    bad = tmp_path / "bad"
+    shutil.copytree(model_dirs[GEMMA_1B][0], bad)
+    weights = load_file(bad / "model.safetensors")
+    save_file({f"renamed.{k}": v for k, v in weights.items()}, bad / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ValueError, match="weights missing from the checkpoint"):
+        models.load_causal_lm(str(bad))

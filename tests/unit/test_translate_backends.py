@@ -1,8 +1,12 @@
 """Backends behind one interface (seq2seq, llm, reference) and sharded, resumable translation."""
 
+from pathlib import Path
+
 import pytest
 
 from mlpt import io, tiny, translate
+
+ROOT = Path(__file__).resolve().parents[2]
 
 MATH = [{"id": f"m{k:02d}", "task": "math", "lang": "en", "split": "train",
          "question": f"Tom has {k} apples and buys {k + 1} more. How many now?",
@@ -70,9 +74,9 @@ def tiny_llm(tmp_path_factory):
     d = tmp_path_factory.mktemp("llm")
     texts = [r["question"] + " " + r["reasoning"] for r in MATH] + ["Translate the user's text [V0] Deutsch Englisch"]
     tiny.build_lm_tokenizer(texts, 400, d / "tok")
-    tiny.build_causal_lm("qwen3", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
                                    "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16},
-                         d / "tok", d / "model", seed=0)
+                         d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
     return str(d / "model")
 
 

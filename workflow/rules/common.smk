@@ -92,12 +92,31 @@ HUB_MODELS = {
     for spec in [*config["models"].values(), config["translation"]["model"]]
     if "hub_id" in spec and not Path(spec["hub_id"]).is_dir()
 }
+# A chat template written into a downloaded model that carries none (models.<name>.chat_template).
+HUB_CHAT_TEMPLATES = {
+    hub_dir(spec["hub_id"]): f"{RESOURCES}/{spec['chat_template']}"
+    for spec in config["models"].values()
+    if "hub_id" in spec and "chat_template" in spec
+}
 
 
 def base_model_path(model):
     """Where the base weights come from: a locally built tiny model, or the downloaded hub model."""
     spec = config["models"][model]
     return out("base_model", model=model) if is_tiny(spec) else hub_dir(spec["hub_id"])
+
+
+def get_tiny_reference_files(wildcards):
+    """The real checkpoint's definition files a tiny copy is built from (and its chat template)."""
+    spec = config["models"][wildcards.model]
+    ref = paths.model_reference(RESOURCES, spec["tiny"]["like"])
+    files = {
+        "config": f"{ref}/config.json",
+        "special_tokens": f"{ref}/special_tokens.json",
+    }
+    if "chat_template" in spec:
+        files["chat_template"] = f"{RESOURCES}/{spec['chat_template']}"
+    return files
 
 
 def get_base_model_input(wildcards):

@@ -55,6 +55,7 @@ rule build_tokenizer:
 
 rule build_base_model:
     input:
+        unpack(get_tiny_reference_files),
         tokenizer=out("tokenizer"),
     output:
         directory(out("base_model")),
@@ -65,7 +66,14 @@ rule build_base_model:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        spec=lambda wc: config["models"][wc.model]["tiny"],
+        like=lambda wc: config["models"][wc.model]["tiny"]["like"],
+        sizes=lambda wc: {
+            k: v for k, v in config["models"][wc.model]["tiny"].items() if k != "like"
+        },
+        chat_template=lambda wc, input: (
+            input.chat_template if "chat_template" in input.keys() else None
+        ),
+        resources=RESOURCES,
         seed=config["seed"],
     script:
         "../scripts/build_base_model.py"

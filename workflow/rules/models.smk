@@ -7,6 +7,8 @@ localrules:
 
 
 rule download_model:
+    input:
+        lambda wc: HUB_CHAT_TEMPLATES.get(hub_dir_of(wc.repo), []),
     output:
         directory(f"{config['hub']['download_dir']}/{{repo}}"),
     log:
@@ -22,5 +24,6 @@ rule download_model:
         revision=lambda wc: config["hub"]["revisions"].get(
             HUB_MODELS[hub_dir_of(wc.repo)]
         ),
+        chat_template=lambda wc: HUB_CHAT_TEMPLATES.get(hub_dir_of(wc.repo)),
     script:
         "../scripts/download_model.py"

@@ -1,14 +1,16 @@
-"""build_base_model: a random-initialised tiny causal LM of a real architecture (Qwen3, Gemma3),
-saved so that it loads by path exactly like a Hugging Face id."""
+"""build_base_model: a random-initialised tiny copy of a real checkpoint (Qwen3, Gemma3), shrunk in
+size only, saved so that it loads by path exactly like a Hugging Face id (see mlpt.tiny)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
 import logging
+from pathlib import Path
 
 from mlpt import logs, tiny
 
 logs.setup(snakemake)
-spec = dict(snakemake.params.spec)
-arch = spec.pop("arch")
-n = tiny.build_causal_lm(arch, spec, snakemake.input.tokenizer, snakemake.output[0], seed=snakemake.params.seed)
-logging.info("built %s with %d parameters", arch, n)
+p = snakemake.params
+template = Path(p.chat_template).read_text(encoding="utf-8") if p.chat_template else None
+n = tiny.build_causal_lm(p.like, p.sizes, snakemake.input.tokenizer, snakemake.output[0], seed=p.seed,
+                         resources_dir=p.resources, chat_template=template)
+logging.info("built a tiny %s with %d parameters", p.like, n)

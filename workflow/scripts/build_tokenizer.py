@@ -1,5 +1,6 @@
-"""build_tokenizer: a byte-level BPE tokenizer with a chat template, trained on the run's own
-multilingual text (for tiny random-initialised models; see mlpt.tiny)."""
+"""build_tokenizer: the byte-level BPE vocabulary shared by the tiny models, trained on the run's
+own multilingual text; each tiny model adds its family's special tokens and chat template (see
+mlpt.tiny)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 

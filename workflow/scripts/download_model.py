@@ -9,4 +9,5 @@ import _bootstrap  # noqa: E402,F401  (makes src/mlpt importable without an inst
 from mlpt import hub, logs  # noqa: E402
 
 logs.setup(snakemake)
-hub.download(snakemake.params.hub_id, snakemake.output[0], revision=snakemake.params.revision)
+p = snakemake.params
+hub.download(p.hub_id, snakemake.output[0], revision=p.revision, chat_template=p.chat_template)
