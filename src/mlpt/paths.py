@@ -23,7 +23,8 @@ PATTERNS = {
     "translated": "translated/{task}/{lang}.jsonl",
     "translation_qc": "translated/{task}/{lang}.qc.json",
     "translate_work": "work/translate/{task}/{lang}",  # finished MT shards for resuming (not a declared output)
-    # build_mixture
+    # select_items (the train/val items every mixture of a task shares) / build_mixture
+    "mixture_items": "mixtures/{task}/items.json",
     "mixture": "mixtures/{task}/{mixture}.jsonl",
     "mixture_manifest": "mixtures/{task}/{mixture}.manifest.json",
     # sft (checkpoints for resuming live outside the declared output)

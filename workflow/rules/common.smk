@@ -158,6 +158,11 @@ def get_mixture_input(wildcards):
     return list(mixture_language_files(wildcards.task, wildcards.mixture).values())
 
 
+def get_training_language_files(wildcards):
+    """Every language any mixture trains on (select_items keeps the items all of them have)."""
+    return [out("translated", task=wildcards.task, lang=lang) for lang in TRAIN_LANGS]
+
+
 def eval_language_files(task):
     return {lang: out("translated", task=task, lang=lang) for lang in LANGS}
 

@@ -1,9 +1,31 @@
-# Per-language parallel records -> one SFT file per (task, mixture), contamination-checked.
+# Per task: the train/val items every mixture shares (present in every training language); then
+# per (task, mixture): one contamination-checked SFT file of exactly those items in each language.
+
+
+rule select_items:
+    input:
+        languages=get_training_language_files,
+    output:
+        out("mixture_items"),
+    log:
+        log_path("select_items/{task}"),
+    benchmark:
+        bench_path("select_items/{task}")
+    conda:
+        "../../envs/pipeline.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        languages=TRAIN_LANGS,
+    script:
+        "../scripts/select_items.py"
 
 
 rule build_mixture:
     input:
         languages=get_mixture_input,
+        selection=out("mixture_items"),
         guard=out("test_guard"),
         phrases=PHRASES,
     output:

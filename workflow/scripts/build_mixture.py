@@ -7,6 +7,7 @@ from mlpt import logs, mixture
 logs.setup(snakemake)
 p = snakemake.params
 mixture.build(
-    dict(zip(p.languages, snakemake.input.languages)), snakemake.input.guard, snakemake.input.phrases,
-    snakemake.output.records, snakemake.output.manifest, kind=p.kind, mixture=snakemake.wildcards.mixture, seed=p.seed,
+    dict(zip(p.languages, snakemake.input.languages)), snakemake.input.selection, snakemake.input.guard,
+    snakemake.input.phrases, snakemake.output.records, snakemake.output.manifest, kind=p.kind,
+    mixture=snakemake.wildcards.mixture, seed=p.seed,
 )
