@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import io, scoring
 
+#: GSM8K's calculator annotations ``<<48/2=24>>``: the result follows each one in the text itself.
 CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
 CHECKSUMS_FILE = "SHA256SUMS"  # in the resources folder: "<sha256>  <path relative to the folder>" per line
 
@@ -442,9 +443,24 @@ def source_files(source: str, resources: str | Path, languages: list[str]) -> li
     return [str(p) for p in SOURCES[source][0](Path(resources), languages)]
 
 
+def strip_calculator_annotations(records: list[dict]) -> int:
+    """Remove GSM8K's calculator annotations from every record's ``reasoning`` (in place): "sold
+    48/2 = <<48/2=24>>24 clips" becomes "sold 48/2 = 24 clips", a whole sentence for MT and a
+    plain chain of thought to learn. The final answer is a field of its own and is not touched.
+    Returns how many records changed."""
+    changed = 0
+    for rec in records:
+        if CALC_ANNOTATION.search(rec.get("reasoning", "")):
+            rec["reasoning"] = CALC_ANNOTATION.sub("", rec["reasoning"])
+            changed += 1
+    return changed
+
+
 def prepare(source: str, resources: str | Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int,
             verify_checksums: bool = True) -> Prepared:
-    """Read the files of ``source`` under ``resources`` (checksums verified unless told otherwise)."""
+    """Read the files of ``source`` under ``resources`` (checksums verified unless told otherwise).
+
+    ``spec``: the task's config (``n_train``, ``n_val``, ``n_test``; ``strip_calculator_annotations``)."""
     resources = Path(resources)
     files = [Path(p) for p in source_files(source, resources, languages)]
     for path in files:
@@ -452,4 +468,8 @@ def prepare(source: str, resources: str | Path, task: str, spec: dict, languages
             raise SourceError(f"source '{source}' needs {path}, which does not exist")
     if verify_checksums:
         _verify_checksums(resources, files)
-    return SOURCES[source][1](resources, task, spec, languages, source_lang, seed)
+    prepared = SOURCES[source][1](resources, task, spec, languages, source_lang, seed)
+    if spec.get("strip_calculator_annotations"):
+        prepared.report["calculator_annotations_stripped"] = strip_calculator_annotations(
+            prepared.records + prepared.references)
+    return prepared

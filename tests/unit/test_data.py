@@ -52,6 +52,29 @@ def test_seeded_split_is_deterministic(root):
     assert a.records == b.records and a.records != c.records
 
 
+def test_calculator_annotations_are_stripped_and_answers_kept(root):
+    """GSM8K's <<48/2=24>> marks leave the reasoning (whole sentences reach MT); the answer and the
+    answer line the model is taught stay as they were."""
+    from mlpt import prompts
+
+    spec = {"n_train": 7273, "n_val": 200, "n_test": 5}
+    kept = data.prepare("gsm8k_mgsm", root / "resources", "math", spec, ["en"], "en", seed=1)
+    stripped = data.prepare("gsm8k_mgsm", root / "resources", "math", dict(spec, strip_calculator_annotations=True),
+                            ["en"], "en", seed=1)
+    train = [r for r in stripped.records if r["split"] != "test"]
+    assert len(train) == 7473 and not any("<<" in r["reasoning"] or ">>" in r["reasoning"] for r in train)
+    assert stripped.report["calculator_annotations_stripped"] > 7000
+    assert "calculator_annotations_stripped" not in kept.report
+    natalia = next(r for r in stripped.records if r["id"] == "gsm8k-train-00000")
+    assert natalia["reasoning"].split("\n")[0] == "Natalia sold 48/2 = 24 clips in May."
+    phrases = prompts.load_phrases(root / "resources" / prompts.PHRASES_FILE)
+    for before, after in zip(kept.records, stripped.records):
+        assert (before["id"], before["answer"]) == (after["id"], after["answer"])
+        if before["split"] != "test":
+            last_line = [prompts.render_response("math", r, phrases).split("\n")[-1] for r in (before, after)]
+            assert last_line[0] == last_line[1]
+
+
 def test_api_bank(api):
     _check_schema(api.records)
     test = [r for r in api.records if r["split"] == "test"]

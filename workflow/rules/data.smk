@@ -24,7 +24,13 @@ rule prepare_data:
     params:
         spec=lambda wc: {
             k: config["tasks"][wc.task][k]
-            for k in ("source", "n_train", "n_val", "n_test")
+            for k in (
+                "source",
+                "n_train",
+                "n_val",
+                "n_test",
+                "strip_calculator_annotations",
+            )
         },
         languages=LANGS,
         source_lang=SRC,
