@@ -10,7 +10,8 @@ in two passes before any job runs, and every error names the offending key and f
    ``te`` may never be trained on); every language has prompt phrases; mixture names are unique;
    every model has an SFT resource tier, and each task's global batch divides into per-device
    batches over that tier's GPUs; the base model's few-shot exemplars fit in every task's
-   validation split; the ``llm`` translation backend is given a causal LM (``hub_id``).
+   validation split; the ``llm`` translation backend is given a causal LM (``hub_id``), also in
+   every task's translation settings (:func:`task_translation`).
 
 ``python -m mlpt.config FILE`` checks a config file and prints its run name (the Makefile reads
 the run name this way, so an invalid config stops before any command uses it).
@@ -81,8 +82,9 @@ def _resolve_ref(ref: str, root: Mapping) -> Mapping:
     return node
 
 
-def check_schema(instance: Any, schema: Mapping, source: str) -> None:
-    """Raise ConfigError naming the key of the first (most relevant) schema violation."""
+def check_schema(instance: Any, schema: Mapping, source: str, at: tuple = ()) -> None:
+    """Raise ConfigError naming the key of the first (most relevant) schema violation (``at``: the
+    key path of ``instance`` inside the config, when it is not the whole config)."""
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.path), str(e.path)))
     if not errors:
@@ -94,7 +96,7 @@ def check_schema(instance: Any, schema: Mapping, source: str) -> None:
     message = err.message
     if err.validator == "additionalProperties":
         message = f"unknown key ({message}); allowed keys: {sorted(err.schema.get('properties', {}))}"
-    raise ConfigError(f"{source}: key '{_key_path(err.absolute_path)}': {message}")
+    raise ConfigError(f"{source}: key '{_key_path((*at, *err.absolute_path))}': {message}")
 
 
 def validate(config: dict, source: str = "config") -> dict:
@@ -106,6 +108,21 @@ def validate(config: dict, source: str = "config") -> dict:
     _fill_defaults(config, schema, schema)
     _check_study_rules(config, source)
     return config
+
+
+#: Mappings of the translation settings that a task's override merges key by key (``model`` is replaced
+#: whole: ``hub_id`` and ``tiny`` are alternatives).
+MERGED_TRANSLATION_KEYS = ("llm", "qc")
+
+
+def task_translation(config: dict, task: str) -> dict:
+    """The translation settings of ``task``: ``tasks.<task>.translation`` over the top-level ``translation``.
+
+    A key the task gives replaces the top-level one; ``llm`` and ``qc`` are merged key by key."""
+    merged = copy.deepcopy(config["translation"])
+    for key, value in config["tasks"][task].get("translation", {}).items():
+        merged[key] = {**merged.get(key, {}), **value} if key in MERGED_TRANSLATION_KEYS else copy.deepcopy(value)
+    return merged
 
 
 def load(path: str | Path) -> dict:
@@ -141,12 +158,17 @@ def _check_study_rules(config: dict, source: str) -> None:
         if "chat_template" in spec and not (resources / spec["chat_template"]).is_file():
             raise ConfigError(f"{source}: key 'models/{model}/chat_template': file "
                               f"{resources / spec['chat_template']} not found")
-    mt = config["translation"]["model"]
-    if ("hub_id" in mt) == ("tiny" in mt):
-        raise ConfigError(f"{source}: key 'translation/model': give exactly one of hub_id or tiny")
-    if config["translation"]["backend"] == "llm" and "tiny" in mt:
-        raise ConfigError(f"{source}: key 'translation/model/tiny': the llm backend needs hub_id (an instruction-tuned "
-                          "causal LM); tiny builds a seq2seq MT model")
+    _check_translation(config["translation"], "translation", source)
+    schema = load_schema("config")
+    translation_schema = {"$defs": schema["$defs"], **schema["properties"]["translation"]}
+    for task, spec in config["tasks"].items():
+        override, at = spec.get("translation", {}), ("tasks", task, "translation")
+        key = _key_path(at)
+        check_schema(override, translation_schema, source, at=at)
+        if "tiny" in override.get("model", {}):
+            raise ConfigError(f"{source}: key '{key}/model/tiny': a task's MT model takes hub_id; the tiny MT model is "
+                              "built once per run from translation/model/tiny")
+        _check_translation(task_translation(config, task), key, source)
     _check_batch_sizes(config, source)
     k = config["evaluation"]["baseline_num_fewshot"]
     for task, spec in config["tasks"].items():
@@ -155,6 +177,16 @@ def _check_study_rules(config: dict, source: str) -> None:
                               f"only n_val={spec['n_val']} validation items (tasks/{task}/n_val)")
     # Expanding the mixtures checks every language they name (raises ConfigError with the key).
     mixtures.expand(config, source=source)
+
+
+def _check_translation(translation: dict, key: str, source: str) -> None:
+    """One block of translation settings (``key``: where it comes from) names one MT model the backend can load."""
+    mt = translation["model"]
+    if ("hub_id" in mt) == ("tiny" in mt):
+        raise ConfigError(f"{source}: key '{key}/model': give exactly one of hub_id or tiny")
+    if translation["backend"] == "llm" and "tiny" in mt:
+        raise ConfigError(f"{source}: key '{key}/model/tiny': the llm backend needs hub_id (an instruction-tuned "
+                          "causal LM); tiny builds a seq2seq MT model")
 
 
 def _check_batch_sizes(config: dict, source: str) -> None:

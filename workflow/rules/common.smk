@@ -34,6 +34,8 @@ PHRASES = f"{RESOURCES}/{PHRASES_FILE}"
 MIXTURE_LANGUAGES = {name: list(m.languages) for name, m in MIXTURES.items()}
 TASK_LABELS = {t: {"label": config["tasks"][t].get("label", t)} for t in TASKS}
 MT_CODES = {code: spec.get("nllb", code) for code, spec in config["languages"].items()}
+# Each task's translation settings: tasks.<task>.translation over the top-level translation block.
+TRANSLATION = {task: study_config.task_translation(config, task) for task in TASKS}
 
 # SLURM resources per job, from config (scaled by model size) and the site's MLPT_SLURM_* variables.
 SITE = cluster.site_settings()
@@ -86,10 +88,14 @@ def hub_dir_of(repo):
     return f"{config['hub']['download_dir']}/{repo}"
 
 
-# Every model a job loads by hub id is downloaded once, before the jobs (rule download_model).
+# Every model a job loads by hub id (base models, each task's MT model) is downloaded once, before
+# the jobs (rule download_model).
 HUB_MODELS = {
     hub_dir(spec["hub_id"]): spec["hub_id"]
-    for spec in [*config["models"].values(), config["translation"]["model"]]
+    for spec in [
+        *config["models"].values(),
+        *(translation["model"] for translation in TRANSLATION.values()),
+    ]
     if "hub_id" in spec and not Path(spec["hub_id"]).is_dir()
 }
 # A chat template written into a downloaded model that carries none (models.<name>.chat_template).
@@ -123,8 +129,9 @@ def get_base_model_input(wildcards):
     return base_model_path(wildcards.model)
 
 
-def mt_model_path():
-    spec = config["translation"]["model"]
+def mt_model_path(task):
+    """The MT model of a task's translation: the run's tiny MT model, or its hub model."""
+    spec = TRANSLATION[task]["model"]
     return out("mt_model") if is_tiny(spec) else hub_dir(spec["hub_id"])
 
 
@@ -139,7 +146,7 @@ def splits_for(lang):
 
 
 def get_translate_mt_input(wildcards):
-    return [] if wildcards.lang == SRC else mt_model_path()
+    return [] if wildcards.lang == SRC else mt_model_path(wildcards.task)
 
 
 def get_source_files(wildcards):

@@ -1,6 +1,7 @@
 # English records -> every study language (MT for what has no human reference), with per-example
-# QC; finished MT shards are kept under results/<run>/work/translate/ so a killed job resumes
-# (keyed by a fingerprint of settings, language codes, seed and MT weights: a change reuses none).
+# QC; each task translates with its own backend and model (TRANSLATION, common.smk). Finished MT
+# shards are kept under results/<run>/work/translate/ so a killed job resumes (keyed by a
+# fingerprint of settings, language codes, seed and MT weights: a change reuses none).
 
 
 rule translate:
@@ -24,9 +25,9 @@ rule translate:
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         splits=lambda wc: splits_for(wc.lang),
         src=SRC,
-        backend=config["translation"],
+        backend=lambda wc: TRANSLATION[wc.task],
         codes=MT_CODES,
-        mt_model=mt_model_path(),
+        mt_model=lambda wc: mt_model_path(wc.task),
         languages=config["languages"],
         work_dir=lambda wc: out("translate_work", task=wc.task, lang=wc.lang),
         seed=config["seed"],
@@ -38,7 +39,7 @@ rule measure_mt_quality:
     input:
         data=expand(out("data"), task=TASKS),
         references=expand(out("references"), task=TASKS),
-        mt=mt_model_path(),
+        mt=sorted({mt_model_path(task) for task in TASKS}),
     output:
         report(
             out("mt_quality"),
@@ -57,9 +58,9 @@ rule measure_mt_quality:
     params:
         tasks=TASKS,
         src=SRC,
-        backend=config["translation"],
+        backends=TRANSLATION,
         codes=MT_CODES,
         languages=config["languages"],
-        mt_model=lambda wc, input: input.mt,
+        mt_models={task: mt_model_path(task) for task in TASKS},
     script:
         "../scripts/measure_mt_quality.py"

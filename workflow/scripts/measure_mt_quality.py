@@ -1,12 +1,25 @@
-"""measure_mt_quality: chrF/BLEU of the MT backend against human translations (see mlpt.translate)."""
+"""measure_mt_quality: chrF/BLEU of each task's MT backend against human translations (see mlpt.translate).
+
+Each task is measured with its own backend and model, into one table (the tasks' rows in order)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, translate
+import tempfile
+from pathlib import Path
+
+from mlpt import io, logs, translate
 
 logs.setup(snakemake)
 p = snakemake.params
-translate.measure_quality(
-    dict(zip(p.tasks, zip(snakemake.input.data, snakemake.input.references))), snakemake.output[0],
-    src=p.src, backend=p.backend, codes=p.codes, mt_model=p.mt_model, languages=p.languages,
-)
+with tempfile.TemporaryDirectory() as tmp:
+    parts = []
+    for task, data, references in zip(p.tasks, snakemake.input.data, snakemake.input.references):
+        parts.append(Path(tmp) / f"{task}.csv")
+        translate.measure_quality(
+            {task: (data, references)}, parts[-1], src=p.src, backend=p.backends[task], codes=p.codes,
+            mt_model=p.mt_models[task], languages=p.languages,
+        )
+    with io.atomic_path(snakemake.output[0]) as fh:
+        for i, part in enumerate(parts):
+            lines = part.read_text(encoding="utf-8").splitlines(keepends=True)
+            fh.writelines(lines if i == 0 else lines[1:])  # one header
