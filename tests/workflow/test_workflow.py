@@ -23,11 +23,12 @@ def test_paper_plans_220_sft_runs():
 
 
 def test_hub_models_are_downloaded_once_before_the_jobs_that_load_them():
-    """5 base models + the MT model: one local download_model job each, and training reads its result."""
+    """5 base models + the two MT models (NLLB for math, an instruction-tuned LLM for API data): one
+    local download_model job each, and training reads its result."""
     proc = run_snakemake("results/paper/sft/gemma3-4b/math/en/model", "-n", "--configfile", "config/paper.yaml")
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", "config/paper.yaml").stdout)
-    assert counts["download_model"] == 6
-    assert job_counts(proc.stdout)["download_model"] == 1
+    assert counts["download_model"] == 7
+    assert job_counts(proc.stdout)["download_model"] == 2  # Gemma3-4B, and NLLB for the math translations
     assert "output: hub-models/google--gemma-3-4b-pt" in proc.stdout  # read by the SFT job
     assert "localrules:\n    download_model," in (ROOT / "workflow/rules/models.smk").read_text()  # on the login node
 
