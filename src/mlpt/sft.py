@@ -16,7 +16,10 @@ epoch); the curve of loss and validation accuracy is written to the training log
 
 Checkpoints for resuming live in ``checkpoint_dir``, outside the rule's declared output, so a
 killed job that is rerun continues where it stopped; only the best and the last epoch's
-checkpoints are kept while training, and both are removed once the model is saved.
+checkpoints are kept while training, and both are removed once the model is saved. A checkpoint
+counts only once its completeness record (``complete.json``) is written, last, after every process
+has written its part: one cut short by a kill is removed on the rerun, never resumed
+(docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -123,23 +126,89 @@ class CompletionCollator:
         return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-def _resumable(checkpoint_dir: str, fingerprint: str, prepare: bool = True) -> bool:
-    """True if ``checkpoint_dir`` holds checkpoints of *this* run (same base model, data, recipe).
+COMPLETE = "complete.json"  # written last into a checkpoint: the files it holds and their sizes
 
-    With ``prepare`` (one process only), checkpoints left by a run with other inputs are removed,
-    never resumed, and the directory is stamped for this run; without it, nothing is changed."""
+
+def _checkpoint_complete(checkpoint: Path) -> bool:
+    """True if ``checkpoint`` holds every file its completeness record lists, at the recorded size.
+
+    The record is written after the whole checkpoint (:func:`_mark_complete`), so a checkpoint cut
+    short by a kill has none; one whose files were since removed or truncated fails the size check."""
+    try:
+        files = io.read_json(checkpoint / COMPLETE)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if "trainer_state.json" not in files:
+        return False
+    for name, size in files.items():
+        path = checkpoint / name
+        if not path.is_file() or path.stat().st_size != size:
+            return False
+    return True
+
+
+def _mark_complete(checkpoint: Path) -> None:
+    """Record ``checkpoint`` as complete: flush every file in it to disk, then write the list of
+    files and sizes (atomically, so the record itself is never partial)."""
+    files = {}
+    for path in sorted(p for p in checkpoint.rglob("*") if p.is_file() and p.name != COMPLETE):
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
+        files[path.relative_to(checkpoint).as_posix()] = path.stat().st_size
+    io.write_json(checkpoint / COMPLETE, {"files": files})
+
+
+def _completeness_callback():
+    """A TrainerCallback that marks each checkpoint complete once every process has saved its part."""
+    from accelerate import PartialState
+    from transformers import TrainerCallback
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    class MarkCheckpointComplete(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            # the Trainer calls on_save on every rank after its own _save_checkpoint; other ranks may
+            # still be writing their part (RNG state, optimizer shards), so wait for all of them
+            PartialState().wait_for_everyone()
+            if state.is_world_process_zero:
+                _mark_complete(Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+
+    return MarkCheckpointComplete()
+
+
+def _checkpoints(checkpoint_dir: str) -> list[Path]:
+    """The Trainer's ``checkpoint-<step>`` folders in ``checkpoint_dir``, lowest step first."""
+    steps = {p: p.name.removeprefix("checkpoint-") for p in Path(checkpoint_dir).glob("checkpoint-*") if p.is_dir()}
+    return sorted((p for p, step in steps.items() if step.isdigit()), key=lambda p: int(steps[p]))
+
+
+def _resumable(checkpoint_dir: str, fingerprint: str, prepare: bool = True) -> str | None:
+    """The checkpoint to resume from: the last *complete* one of *this* run (same base model, data,
+    recipe), or None to train from the start.
+
+    With ``prepare`` (one process only), the directory is made ready: checkpoints left by a run with
+    other inputs are removed, never resumed, and the directory is stamped for this run; incomplete
+    checkpoints (a kill while saving) are removed, so the Trainer never sees one. Without it,
+    nothing is changed."""
     stamp = Path(checkpoint_dir) / "fingerprint.txt"
-    if any(Path(checkpoint_dir).glob("checkpoint-*")):
+    checkpoints = _checkpoints(checkpoint_dir)
+    if checkpoints:
         if stamp.exists() and stamp.read_text().strip() == fingerprint:
-            log.info("resuming from the last checkpoint in %s", checkpoint_dir)
-            return True
-        if prepare:
+            complete = [p for p in checkpoints if _checkpoint_complete(p)]
+            for partial in (p for p in checkpoints if prepare and p not in complete):
+                log.warning("removing %s: incomplete, its save was cut short (e.g. by a kill)", partial)
+                shutil.rmtree(partial)
+            if complete:
+                log.info("resuming from %s", complete[-1])
+                return str(complete[-1])
+            if prepare:
+                log.warning("no complete checkpoint in %s: training from the start", checkpoint_dir)
+        elif prepare:
             log.warning("removing checkpoints in %s: they belong to a run with other inputs or settings", checkpoint_dir)
     if prepare:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
         Path(checkpoint_dir).mkdir(parents=True)
         stamp.write_text(fingerprint + "\n")
-    return False
+    return None
 
 
 def processes_for(requested_gpus: int, visible: int | None = None) -> int:
@@ -303,9 +372,11 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     fingerprint = io.content_hash(
         {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
     with args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others then only read
-        resume = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
+        resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
+    resume = resume_from is not None
+    trainer.add_callback(_completeness_callback())  # a checkpoint counts once it is complete
     start = time.time()
-    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.time() - start
 
     main_process = trainer.is_world_process_zero()
