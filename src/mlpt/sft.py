@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import io, models, prompts
+from . import batching, io, models, prompts
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,9 @@ class TrainConfig:
     max_length: int = 1024  # tokens; longer examples are truncated (and counted)
     bf16: bool = True  # bf16 mixed precision: fp32 master weights and optimiser state, bf16 compute (autocast)
     gradient_checkpointing: bool = True  # trade compute for activation memory
-    group_by_length: bool = False  # batch examples of similar length (less padding; other batches)
+    batching: str = "step_sorted"  # which examples share a step and a forward pass (mlpt.batching)
     padding_free: bool = False  # concatenate a batch into one row, attention kept within each example
+    attn_implementation: str = "sdpa"  # transformers' attention kernel (flash_attention_2: varlen padding-free)
     seed: int = 1234  # data order and initialisation of anything random
     method: str = "full"  # "full" fine-tuning (study A) or "lora" (study B; merged after training)
     lora_r: int = 8  # LoRA rank
@@ -249,6 +250,18 @@ def _validating_trainer_class():
             super().__init__(*args, **kwargs)
             self.val_records, self.kind, self.answer_phrases, self.cfg = val_records, kind, answer_phrases, cfg
 
+        def _get_train_sampler(self, train_dataset=None):
+            """random / step_sorted: every optimiser step takes the next global batch of one seeded
+            permutation (mlpt.batching); group_by_length: transformers' own sampler."""
+            if self.cfg.batching == "group_by_length":
+                return super()._get_train_sampler(train_dataset)
+            dataset = self.train_dataset if train_dataset is None else train_dataset
+            world = max(1, self.args.world_size)
+            return batching.StepSampler(
+                [len(f["input_ids"]) for f in dataset], self.cfg.global_batch_size, world,
+                self.args.gradient_accumulation_steps, seed=self.cfg.seed, rank=self.args.process_index,
+                sort=self.cfg.batching == "step_sorted")
+
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
             result = validation.accuracy(self.model, self.processing_class, self.val_records, kind=self.kind,
                                          answer_phrases=self.answer_phrases, batch_size=self.cfg.val_batch_size,
@@ -272,6 +285,22 @@ def _wrap_lora(model, cfg: TrainConfig):
     trainable, total = model.get_nb_trainable_parameters()
     log.info("LoRA on %s: %d of %d parameters trainable", list(cfg.lora_target_modules), trainable, total)
     return model
+
+
+def _batch_costs(collator: batching.CountingCollator, seconds: float) -> dict:
+    """``padding_share`` (padded / all positions computed) and ``real_tokens_per_second`` of the
+    batches this run built, summed over all ranks."""
+    real, positions = collator.real_tokens, collator.positions
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        import torch
+
+        totals = torch.tensor([real, positions], dtype=torch.float64)
+        dist.all_reduce(totals)
+        real, positions = int(totals[0]), int(totals[1])
+    return {"padding_share": round(1 - real / positions, 4) if positions else None,
+            "real_tokens_per_second": round(real / max(seconds, 1e-9), 1)}
 
 
 def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -330,7 +359,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     # lr-1e-5 update is not rounded away as it would be in bf16. With bf16 the Trainer computes the
     # forward and backward passes under bf16 autocast (FSDP2: MixedPrecisionPolicy with bf16
     # parameters for compute, fp32 shards).
-    model = models.load_causal_lm(base_model, dtype=torch.float32)
+    model = models.load_causal_lm(base_model, dtype=torch.float32, attn_implementation=cfg.attn_implementation)
     model.config.use_cache = False
     if cfg.method == "lora":
         model = _wrap_lora(model, cfg)
@@ -350,7 +379,8 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         use_cpu=not cuda,
         seed=cfg.seed,
         data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        # random / step_sorted: mlpt.batching.StepSampler (ValidatingTrainer._get_train_sampler)
+        train_sampling_strategy="group_by_length" if cfg.batching == "group_by_length" else "random",
         logging_steps=1,
         eval_strategy="epoch" if by_val else "no",
         save_strategy="epoch",
@@ -363,10 +393,11 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
+    collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
     trainer = _validating_trainer_class()(
         model=model, args=args, train_dataset=features,  # a list is a map-style dataset
         eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
-        data_collator=make_collator(cfg, tokenizer.pad_token_id), processing_class=tokenizer,
+        data_collator=collator, processing_class=tokenizer,
         val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
     )
     fingerprint = io.content_hash(
@@ -403,6 +434,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         "base_model": base_model, "mixture_file": mixture_file, "config": asdict(cfg), "derived": derived,
         "resumed": resume, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
         "tokens_per_second": round(n_tokens * trainer.state.epoch / max(seconds, 1e-9), 1), "selected": selected,
+        **_batch_costs(collator, seconds),
         "loss_curve": losses, "val_curve": val_curve,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }

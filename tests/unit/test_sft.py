@@ -337,3 +337,15 @@ def test_image_text_gemma3_trains_on_two_processes_and_evaluates(setup, tmp_path
                            max_gen_toks=4, limit=None, meta={"model": "gemma-4b", "mixture": "en"})
     assert names == ["mlpt_math_en"] and summary["languages"]["en"]["n"] == 3
     assert summary["stop"] == "<end_of_turn>"
+
+
+def test_step_sorted_batches_are_what_the_trainer_trains_on(setup, tmp_path):
+    """The Trainer takes its batches from mlpt.batching: inside each 16-example step, sorted
+    micro-batches of 4 carry less padding than random ones; both are recorded in train_log.json."""
+    logs = {}
+    for mode in ("random", "step_sorted"):
+        logs[mode] = sft.train_from_spec(_spec(setup, tmp_path / mode, batching=mode, per_device_batch_size=4,
+                                               global_batch_size=16, epochs=1, selection="last"))
+        assert logs[mode]["real_tokens_per_second"] > 0
+    assert logs["step_sorted"]["padding_share"] < logs["random"]["padding_share"]
+    assert logs["random"]["derived"]["total_steps"] == logs["step_sorted"]["derived"]["total_steps"] == 2
