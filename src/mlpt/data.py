@@ -1,10 +1,11 @@
-"""Source adapters: raw shipped data → normalised English records (and human references).
+"""Source adapters: raw data → normalised English records (and existing translations).
 
 Each adapter reads its files under ``resources/`` and returns a :class:`Prepared`:
 
 - ``records``: source-language records of every split (train, val, test), schema ``example``;
-- ``references``: existing human translations of the same items (MGSM's 10 other languages
-  for the math test split), aligned by item id; the translation stage uses them instead of MT;
+- ``references``: existing translations of the same items, aligned by item id: MGSM's human
+  translations for the math test split, and with ``mcot_math`` the dataset's own translations of
+  the training items; the translation stage uses them instead of MT;
 - ``forbidden``: normalised-text hashes of every test item the study must never train on
   (the contamination guard in the mixture stage checks against them);
 - ``report``: counts of what was read, dropped and why.
@@ -17,6 +18,12 @@ against its checksum (``verify_checksums=False`` for a deliberate edit of the sh
 input is a :class:`SourceError` naming the file, the line (or item) and the field: text that is
 not UTF-8, malformed JSON or YAML, a missing or empty field, a non-numeric gold answer, an empty
 test set, a duplicate item, or an MGSM gold answer that differs between languages.
+
+The Hub adapters (``mcot_math``, ``api_bank_hub``; :data:`SOURCES`) read the paper's training
+data from the Hugging Face Hub with ``datasets`` (test sets and the guard stay the shipped files),
+at a pinned or resolved commit that the report names. A file without a column the adapter reads
+is a :class:`SourceError` naming the column; in these large third-party files, an item whose
+content is unusable (an empty text, an answer that is not one number) is left out and counted.
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import random
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
 from . import io, scoring
+
+log = logging.getLogger(__name__)
 
 #: GSM8K's calculator annotations ``<<48/2=24>>``: the result follows each one in the text itself.
 CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
@@ -146,14 +158,21 @@ def _verify_checksums(resources: Path, files: list[Path]) -> None:
                               "data.verify_checksums: false for a deliberate edit)")
 
 
-def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: dict, source: Path) -> list[dict]:
-    rng = random.Random(seed)
+def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: dict, source: Path | str) -> list[dict]:
+    """Shuffle ``pool`` with the seed and deal it (:func:`_deal`)."""
     pool = list(pool)
-    rng.shuffle(pool)
-    if len(pool) < n_val + 1:
-        raise SourceError(f"{source}: the training pool has {len(pool)} usable items, fewer than n_val={n_val} + 1")
-    val, train = pool[:n_val], pool[n_val : n_val + n_train]
-    report.update(pool=len(pool), train=len(train), val=len(val), n_train_requested=n_train)
+    random.Random(seed).shuffle(pool)
+    report["pool"] = len(pool)
+    return _deal(pool, n_train, n_val, report, source)
+
+
+def _deal(ordered: list[dict], n_train: int, n_val: int, report: dict, source: Path | str) -> list[dict]:
+    """The first ``n_val`` items of ``ordered`` are validation, the next ``n_train`` training (fewer:
+    a warning in the report)."""
+    if len(ordered) < n_val + 1:
+        raise SourceError(f"{source}: the training pool has {len(ordered)} usable items, fewer than n_val={n_val} + 1")
+    val, train = ordered[:n_val], ordered[n_val : n_val + n_train]
+    report.update(train=len(train), val=len(val), n_train_requested=n_train)
     if len(train) < n_train:
         report["warning"] = f"n_train={n_train} requested but only {len(train)} training items are available"
     for rec in val:
@@ -163,13 +182,80 @@ def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: d
     return sorted(val, key=lambda r: r["id"]) + sorted(train, key=lambda r: r["id"])
 
 
-# --- math: GSM8K train (English CoT) + MGSM test (11 human-translated languages) -------------
+def _require_english(source: str, source_lang: str) -> None:
+    if source_lang != "en":
+        raise SourceError(f"source {source} provides English training data; source_language is '{source_lang}'")
+
+
+# --- the Hugging Face Hub: training data read where the Hub can be reached -------------------
+
+
+@dataclass(frozen=True)
+class HubDataset:
+    """Files of a dataset repository on the Hugging Face Hub, read with ``datasets.load_dataset``.
+
+    ``revision`` is read unless the config pins another (``hub.revisions``); a branch is resolved to
+    its commit first, so the report names the exact commit read. ``columns`` are the fields the
+    adapter reads: a file without one of them is an error naming it."""
+
+    repo: str
+    revision: str
+    data_files: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+def _hub_commit(hub: HubDataset, revision: str) -> str:
+    """The commit ``revision`` (a commit, branch or tag) of ``hub.repo`` names."""
+    if re.fullmatch(r"[0-9a-f]{40}", revision):
+        return revision
+    from huggingface_hub import HfApi
+
+    try:
+        return HfApi().dataset_info(hub.repo, revision=revision).sha
+    except Exception as err:  # the Hub client's network and HTTP errors share no base class
+        raise SourceError(_hub_unreachable(hub.repo, err)) from err
+
+
+def _hub_unreachable(repo: str, err: Exception) -> str:
+    return (f"hf://datasets/{repo}: not readable ({type(err).__name__}: {err}). prepare_data reads this dataset from "
+            "the Hugging Face Hub: run Snakemake where the Hub can be reached (prepare_data is then a local rule), "
+            "or use the shipped sources (config/paper-offline.yaml)")
+
+
+def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, object]]:
+    """(``hf://`` address, rows) of every data file of ``hub`` at the configured revision; what was
+    read (repository, revision, commit, files) goes into ``report["hub"]``."""
+    import datasets
+
+    revision = spec.get("hub_revision") or hub.revision
+    commit = _hub_commit(hub, revision)
+    report["hub"] = {"repo": hub.repo, "revision": revision, "commit": commit, "data_files": list(hub.data_files)}
+    files = []
+    for data_file in hub.data_files:
+        where = f"hf://datasets/{hub.repo}@{commit}/{data_file}"
+        try:
+            rows = datasets.load_dataset(hub.repo, data_files=data_file, revision=commit, split="train")
+        except Exception as err:  # as in _hub_commit
+            raise SourceError(_hub_unreachable(hub.repo, err)) from err
+        missing = [c for c in hub.columns if c not in rows.column_names]
+        if missing:
+            raise SourceError(f"{where}: column(s) {missing} missing (the file has {rows.column_names}); "
+                              "the adapter reads the schema documented in mlpt.data")
+        if not len(rows):
+            raise SourceError(f"{where}: no items in the file")
+        files.append((where, rows))
+    return files
+
+
+# --- math: English CoT training data (GSM8K or mCoT-MATH) + MGSM test ------------------------
+
+
+def _math_test_files(resources: Path, languages: list[str]) -> list[Path]:
+    return [resources / "gsm8k/test.jsonl"] + [_mgsm_path(resources, lang) for lang in languages]
 
 
 def files_gsm8k_mgsm(resources: Path, languages: list[str]) -> list[Path]:
-    return [resources / "gsm8k/train.jsonl", resources / "gsm8k/test.jsonl"] + [
-        _mgsm_path(resources, lang) for lang in languages
-    ]
+    return [resources / "gsm8k/train.jsonl"] + _math_test_files(resources, languages)
 
 
 def _read_mgsm(path: Path) -> list[tuple[str, str, str]]:
@@ -209,6 +295,25 @@ def _check_mgsm_parallel(resources: Path, mgsm: dict[str, list[tuple[str, str, s
                                   f"{first_lang}={gold_a} ({where_a}), {lang}={gold_b} ({where_b})")
 
 
+def _mgsm_test(resources: Path, task: str, n_test: int, languages: list[str], source_lang: str,
+               report: dict) -> tuple[list[dict], list[dict], set[str]]:
+    """The math test split, whatever the training source: MGSM's first ``n_test`` items (the source
+    language's as records, the others as human references), and the guard: the hashes of every
+    GSM8K test question (rows 0-249 are MGSM's) and every MGSM question in every language."""
+    forbidden = {text_hash(row["question"]) for _, row in _read_gsm8k(resources / "gsm8k/test.jsonl")}
+    mgsm = {lang: _read_mgsm(_mgsm_path(resources, lang)) for lang in languages}
+    _check_mgsm_parallel(resources, mgsm)
+    forbidden |= {text_hash(q) for rows in mgsm.values() for _, q, _ in rows}
+    test, references = [], []
+    for lang, rows in mgsm.items():
+        for i, (_, question, answer) in enumerate(rows[:n_test]):
+            rec = {"id": f"mgsm-{i:03d}", "task": task, "lang": lang, "split": "test", "question": question,
+                   "answer": answer, "source": "mgsm"}
+            (test if lang == source_lang else references).append(rec)
+    report["test"] = min(n_test, len(mgsm[languages[0]]))
+    return test, references, forbidden
+
+
 def _gsm8k_record(row: dict, rid: str, where: str, task: str) -> dict:
     question = _text_field(row, "question", where)
     try:
@@ -232,15 +337,9 @@ def _read_gsm8k(path: Path) -> list[tuple[str, dict]]:
 
 
 def prepare_gsm8k_mgsm(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
-    if source_lang != "en":
-        raise SourceError(f"source gsm8k_mgsm provides English training data; source_language is '{source_lang}'")
+    _require_english("gsm8k_mgsm", source_lang)
     report: dict = {}
-    forbidden = {text_hash(row["question"]) for _, row in _read_gsm8k(resources / "gsm8k/test.jsonl")}
-
-    mgsm = {lang: _read_mgsm(_mgsm_path(resources, lang)) for lang in languages}
-    _check_mgsm_parallel(resources, mgsm)
-    forbidden |= {text_hash(q) for rows in mgsm.values() for _, q, _ in rows}
-
+    test, references, forbidden = _mgsm_test(resources, task, spec["n_test"], languages, source_lang, report)
     train_path = resources / "gsm8k/train.jsonl"
     pool, dropped = [], 0
     for i, (where, row) in enumerate(_read_gsm8k(train_path)):
@@ -250,26 +349,148 @@ def prepare_gsm8k_mgsm(resources: Path, task: str, spec: dict, languages: list[s
             continue
         pool.append(rec)
     report["dropped_overlapping_test"] = dropped
-    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, train_path)
-
-    references = []
-    n_test = min(spec["n_test"], len(mgsm[languages[0]]))
-    for lang, rows in mgsm.items():
-        for i, (_, question, answer) in enumerate(rows[:n_test]):
-            rec = {"id": f"mgsm-{i:03d}", "task": task, "lang": lang, "split": "test", "question": question,
-                   "answer": answer, "source": "mgsm"}
-            (records if lang == source_lang else references).append(rec)
-    report["test"] = n_test
+    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, train_path) + test
     return Prepared(records, references, forbidden, report)
 
 
-# --- API calling: API-Bank level-1 test + level-3 training calls ------------------------------
+#: mCoT-MATH (Lai & Nissim, ACL 2024): MetaMathQA and MathInstruct chains of thought in 11 languages,
+#: machine-translated by the authors; the paper's math training data. Schema (assumed from the
+#: dataset card and public code that reads the file; the adapter stops, naming the column, if the
+#: file differs): one row per item and language, ``lang-id`` = "<language>-<item id>" (the item id
+#: is shared by the translations of one item), ``question``, ``answer`` = the chain of thought
+#: ending with a line that states the final answer ("The answer is: 18" in English, translated in
+#: the other languages), optionally preceded by a GSM8K-style "#### 18" line.
+MCOT_MATH = HubDataset("laihuiyuan/mCoT-MATH", "main", ("lang-id/mcot-math.json",), ("lang-id", "question", "answer"))
+#: Study language -> mCoT-MATH's language prefix in ``lang-id`` (the ISO 639-1 codes of its card).
+#: A study language not listed here gets machine translation (the translate stage finds no reference).
+MCOT_MATH_LANGUAGES = {code: code for code in ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")}
+ITEM_ID = re.compile(r"[A-Za-z0-9_.:-]+")
+ENGLISH_ANSWER_LINE = re.compile(r"\s*The answer is:?\s*(.+?)\.?\s*")
+GSM8K_ANSWER_LINE = re.compile(r"\s*####")
+
+
+def files_mcot_math(resources: Path, languages: list[str]) -> list[Path]:
+    return _math_test_files(resources, languages)
+
+
+def _mcot_index(rows, where: str) -> dict[str, dict[str, int]]:
+    """{language prefix: {item id: row}} from the ``lang-id`` column."""
+    index: dict[str, dict[str, int]] = {}
+    for row, key in enumerate(rows["lang-id"]):
+        lang, sep, item = key.partition("-") if isinstance(key, str) else ("", "", "")
+        if not (lang and sep and ITEM_ID.fullmatch(item)):
+            raise SourceError(f"{where}: row {row}: field 'lang-id': expected '<language>-<item id>', got {key!r:.60}")
+        first = index.setdefault(lang, {}).setdefault(item, row)
+        if first != row:
+            raise SourceError(f"{where}: row {row}: field 'lang-id': duplicate of row {first}")
+    return index
+
+
+def _solution_parts(solution: str) -> tuple[str, str]:
+    """(chain of thought, final line) of an mCoT-MATH answer; a "#### N" line before the final
+    line is dropped (the answer is taught by the prompt phrases, once)."""
+    lines = solution.strip().split("\n")
+    final = lines.pop().strip()
+    while lines and GSM8K_ANSWER_LINE.match(lines[-1]):
+        lines.pop()
+    return "\n".join(lines).strip(), final
+
+
+def _mcot_versions(rows, item_rows: dict[str, int], forbidden: set[str]) -> tuple[str, dict[str, tuple[str, str]]] | str:
+    """(gold answer, {study language: (question, chain of thought)}) of one mCoT-MATH item, or why
+    it is left out. ``item_rows``: the item's row per study language, English first: its final
+    line gives the gold answer, and every translation's final line must state the same number."""
+    answer, versions = None, {}
+    for lang, row in item_rows.items():
+        question, solution = rows[row]["question"], rows[row]["answer"]
+        if not all(isinstance(text, str) and text.strip() for text in (question, solution)):
+            return "empty_field"
+        if text_hash(question) in forbidden:
+            return "overlapping_test"
+        reasoning, final = _solution_parts(solution)
+        if not reasoning:
+            return "no_reasoning"
+        if answer is None:
+            stated = ENGLISH_ANSWER_LINE.fullmatch(final)
+            if stated is None:
+                return "no_answer_line"
+            answer = scoring.normalize_number(stated.group(1))
+            if answer is None:
+                return "non_numeric_answer"
+        elif not scoring.numbers_equal(scoring.extract_number(final, lang=lang), answer):
+            return "answer_line_differs"
+        versions[lang] = (question.strip(), reasoning)
+    return answer, versions
+
+
+def prepare_mcot_math(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
+    """mCoT-MATH's English items as the source records and their translations as references, so the
+    translate stage takes the paper's own translations (any backend) instead of MT; MGSM as the test set.
+
+    Items are drawn in a seeded shuffle of the items present in every study language mCoT-MATH has,
+    until ``n_val`` + ``n_train`` usable ones are found (the first ``n_val`` are validation). An item
+    is left out, in every language, when a text is empty, a question (in any language) is a test
+    question, the answer is not one number, a translation states another answer, or its English
+    question repeats an earlier one; the report counts each reason."""
+    _require_english("mcot_math", source_lang)
+    report: dict = {}
+    test, test_references, forbidden = _mgsm_test(resources, task, spec["n_test"], languages, source_lang, report)
+    ((where, rows),) = _hub_files(MCOT_MATH, spec, report)
+    index = _mcot_index(rows, where)
+    codes = {lang: MCOT_MATH_LANGUAGES[lang] for lang in [source_lang, *languages] if lang in MCOT_MATH_LANGUAGES}
+    absent = [lang for lang, code in codes.items() if code not in index]
+    if absent:
+        raise SourceError(f"{where}: no rows for language(s) {absent}; field 'lang-id' has the prefixes {sorted(index)}")
+    report["languages_by_mt"] = [lang for lang in languages if lang not in codes]
+    if report["languages_by_mt"]:
+        log.warning("mCoT-MATH has no %s: the translate stage machine-translates them", report["languages_by_mt"])
+
+    items = sorted(set.intersection(*(set(index[code]) for code in codes.values())))
+    random.Random(seed).shuffle(items)
+    needed, chosen, seen, dropped = spec["n_val"] + spec["n_train"], [], set(), Counter()
+    for item in items:
+        if len(chosen) == needed:
+            break
+        found = _mcot_versions(rows, {lang: index[code][item] for lang, code in codes.items()}, forbidden)
+        if isinstance(found, str):
+            dropped[found] += 1
+        elif text_hash(found[1][source_lang][0]) in seen:
+            dropped["duplicate_question"] += 1
+        else:
+            seen.add(text_hash(found[1][source_lang][0]))
+            chosen.append((f"mcot-{item}", *found))
+    report.update(pool=len(items), checked=len(chosen) + sum(dropped.values()), dropped=dict(dropped))
+
+    def record(rid: str, lang: str, answer: str, question: str, reasoning: str) -> dict:
+        return {"id": rid, "task": task, "lang": lang, "split": "train", "question": question, "reasoning": reasoning,
+                "answer": answer, "source": "mcot-math"}
+
+    records = _deal([record(rid, source_lang, answer, *versions[source_lang]) for rid, answer, versions in chosen],
+                    spec["n_train"], spec["n_val"], report, where)
+    split = {r["id"]: r["split"] for r in records}
+    references = [dict(record(rid, lang, answer, *text), split=split[rid])
+                  for rid, answer, versions in chosen for lang, text in versions.items() if lang != source_lang]
+    return Prepared(records + test, references + test_references, forbidden, report)
+
+
+# --- API calling: API-Bank level-1 test + training calls (level-3 shipped, level-1/2 on the Hub)
 
 API_REQUEST = re.compile(r"API-Request:\s*\[(.*)\]\s*$", re.S)
+API_BANK_TEST = Path("api_bank/test-data/level-1-api.json")
+#: API-Bank's level-1 and level-2 training calls (the paper's 3,174 queries), moved from the
+#: authors' GitHub repository to the Hub. Schema: a JSON list of {``instruction``, ``input``,
+#: ``output``}, as the shipped level-3 training file: ``input`` holds the API descriptions (one
+#: JSON object per line) and the dialogue, ``output`` the gold "API-Request: [Name(key='v')]".
+API_BANK_TRAIN = HubDataset("liminghao1630/API-Bank", "12e8158b7628c168f07e8f31fbbe3445e99f44cf",
+                            ("training-data/lv1-api-train.json", "training-data/lv2-api-train.json"), ("input", "output"))
 
 
 def files_api_bank(resources: Path, languages: list[str]) -> list[Path]:
-    return [resources / "api_bank/test-data/level-1-api.json", resources / "api_bank/training-data/lv3-api-train.json"]
+    return [resources / API_BANK_TEST, resources / "api_bank/training-data/lv3-api-train.json"]
+
+
+def files_api_bank_hub(resources: Path, languages: list[str]) -> list[Path]:
+    return [resources / API_BANK_TEST]
 
 
 def _split_descriptions(text: str) -> tuple[str, str]:
@@ -295,11 +516,9 @@ def _api_record(rid: str, task: str, split: str, apis: str, dialogue: str, outpu
             "call": call_text.strip(), "answer": canonical, "source": "api-bank"}
 
 
-def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
-    if source_lang != "en":
-        raise SourceError(f"source api_bank provides English data; source_language is '{source_lang}'")
-    report: dict = {}
-    test_path = resources / "api_bank/test-data/level-1-api.json"
+def _api_bank_test(resources: Path, task: str) -> list[dict]:
+    """API-Bank's level-1 API-call test set (the paper's 399 items over 49 APIs)."""
+    test_path = resources / API_BANK_TEST
     test_items = _read_json_items(test_path)
     _check_not_empty(test_items, test_path)
     # Items are identified by their source dialogue file and turn; the same content may recur.
@@ -315,17 +534,23 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
         if rec is None:
             raise SourceError(f"{where}: field 'expected_output': gold call does not parse: {output!r:.80}")
         test.append(rec)
-    forbidden = {text_hash(r["question"]) for r in test}
+    return test
 
-    train_path = resources / "api_bank/training-data/lv3-api-train.json"
+
+def _api_bank_prepared(task: str, spec: dict, seed: int, test: list[dict], training: list[tuple[str, str, dict]],
+                       source: Path | str, report: dict) -> Prepared:
+    """The API task from its test records and its training items ((id, ``file: item``, item) in the
+    training-file schema): ToolSearcher calls (retrieval, not a call to learn), gold calls the
+    scorer cannot read and dialogues equal to a test dialogue are left out, counted in the report."""
+    forbidden = {text_hash(r["question"]) for r in test}
     pool, dropped = [], {"tool_searcher": 0, "malformed": 0, "overlapping_test": 0}
-    for i, (where, item) in enumerate(_read_json_items(train_path)):
+    for rid, where, item in training:
         output = _text_field(item, "output", where)
         if "ToolSearcher(" in output:
             dropped["tool_searcher"] += 1
             continue
         apis, dialogue = _split_descriptions(_text_field(item, "input", where))
-        rec = _api_record(f"apibank-l3-{i:03d}", task, "train", apis, dialogue, output, where)
+        rec = _api_record(rid, task, "train", apis, dialogue, output, where)
         if rec is None:
             dropped["malformed"] += 1
             continue
@@ -335,11 +560,33 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
             dropped["overlapping_test"] += 1
             continue
         pool.append(rec)
-    report["dropped"] = dropped
-    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, train_path)
+    report.update(dropped=dropped, apis=len({r["call"].split("(")[0] for r in pool}))
+    records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, source)
     records += test[: spec["n_test"]]
     report["test"] = min(spec["n_test"], len(test))
     return Prepared(records, [], forbidden, report)
+
+
+def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
+    """Training on the shipped level-3 calls (the offline substitute for the paper's level-1/2 calls)."""
+    _require_english("api_bank", source_lang)
+    test = _api_bank_test(resources, task)
+    train_path = resources / "api_bank/training-data/lv3-api-train.json"
+    training = [(f"apibank-l3-{i:03d}", where, item) for i, (where, item) in enumerate(_read_json_items(train_path))]
+    return _api_bank_prepared(task, spec, seed, test, training, train_path, {})
+
+
+def prepare_api_bank_hub(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str,
+                         seed: int) -> Prepared:
+    """Training on API-Bank's level-1 and level-2 training calls from the Hub (the paper's data)."""
+    _require_english("api_bank_hub", source_lang)
+    test = _api_bank_test(resources, task)
+    report: dict = {}
+    training = []
+    for (where, rows), data_file in zip(_hub_files(API_BANK_TRAIN, spec, report), API_BANK_TRAIN.data_files):
+        level = Path(data_file).name.split("-")[0]  # lv1, lv2
+        training += [(f"apibank-{level}-{i:05d}", f"{where}: item {i}", row) for i, row in enumerate(rows)]
+    return _api_bank_prepared(task, spec, seed, test, training, f"hf://datasets/{API_BANK_TRAIN.repo}", report)
 
 
 # --- positive control: synthetic one-step addition problems in every language ----------------
@@ -432,15 +679,32 @@ def _read_templates(path: Path, languages: list[str]) -> dict[str, dict]:
     return table
 
 
+@dataclass(frozen=True)
+class Source:
+    """A data adapter: the shipped files it reads (checksummed before it runs), the function that
+    prepares the task, and the Hub dataset it reads its training data from (None: shipped data only)."""
+
+    files: Callable[[Path, list[str]], list[Path]]
+    prepare: Callable[..., Prepared]
+    hub: HubDataset | None = None
+
+
 SOURCES = {
-    "gsm8k_mgsm": (files_gsm8k_mgsm, prepare_gsm8k_mgsm),
-    "api_bank": (files_api_bank, prepare_api_bank),
-    "synthetic_arithmetic": (files_synthetic_arithmetic, prepare_synthetic_arithmetic),
+    "gsm8k_mgsm": Source(files_gsm8k_mgsm, prepare_gsm8k_mgsm),
+    "mcot_math": Source(files_mcot_math, prepare_mcot_math, MCOT_MATH),
+    "api_bank": Source(files_api_bank, prepare_api_bank),
+    "api_bank_hub": Source(files_api_bank_hub, prepare_api_bank_hub, API_BANK_TRAIN),
+    "synthetic_arithmetic": Source(files_synthetic_arithmetic, prepare_synthetic_arithmetic),
 }
 
 
 def source_files(source: str, resources: str | Path, languages: list[str]) -> list[str]:
-    return [str(p) for p in SOURCES[source][0](Path(resources), languages)]
+    return [str(p) for p in SOURCES[source].files(Path(resources), languages)]
+
+
+def hub_dataset(source: str) -> HubDataset | None:
+    """The Hub dataset ``source`` reads (prepare_data must then run where the Hub can be reached)."""
+    return SOURCES[source].hub
 
 
 def strip_calculator_annotations(records: list[dict]) -> int:
@@ -460,7 +724,8 @@ def prepare(source: str, resources: str | Path, task: str, spec: dict, languages
             verify_checksums: bool = True) -> Prepared:
     """Read the files of ``source`` under ``resources`` (checksums verified unless told otherwise).
 
-    ``spec``: the task's config (``n_train``, ``n_val``, ``n_test``; ``strip_calculator_annotations``)."""
+    ``spec``: the task's config (``n_train``, ``n_val``, ``n_test``; ``strip_calculator_annotations``) and,
+    for a Hub source, ``hub_revision`` (the config's ``hub.revisions`` entry of its repository, if any)."""
     resources = Path(resources)
     files = [Path(p) for p in source_files(source, resources, languages)]
     for path in files:
@@ -468,7 +733,7 @@ def prepare(source: str, resources: str | Path, task: str, spec: dict, languages
             raise SourceError(f"source '{source}' needs {path}, which does not exist")
     if verify_checksums:
         _verify_checksums(resources, files)
-    prepared = SOURCES[source][1](resources, task, spec, languages, source_lang, seed)
+    prepared = SOURCES[source].prepare(resources, task, spec, languages, source_lang, seed)
     if spec.get("strip_calculator_annotations"):
         prepared.report["calculator_annotations_stripped"] = strip_calculator_annotations(
             prepared.records + prepared.references)

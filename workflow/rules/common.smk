@@ -154,6 +154,18 @@ def get_source_files(wildcards):
     return study_data.source_files(spec["source"], RESOURCES, LANGS)
 
 
+def prepare_data_spec(wildcards):
+    """What prepare_data reads of the task's config (also recorded as its provenance); a Hub source
+    adds the revision hub.revisions pins for its dataset (None: the adapter's own)."""
+    task = config["tasks"][wildcards.task]
+    keys = ("source", "n_train", "n_val", "n_test", "strip_calculator_annotations")
+    spec = {k: task[k] for k in keys}
+    hub = study_data.hub_dataset(task["source"])
+    if hub is not None:
+        spec["hub_revision"] = config["hub"]["revisions"].get(hub.repo)
+    return spec
+
+
 def mixture_language_files(task, mixture):
     return {
         lang: out("translated", task=task, lang=lang)

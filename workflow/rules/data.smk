@@ -1,4 +1,12 @@
-# Raw shipped data -> normalised English records; tiny models built locally when configured.
+# Raw data -> normalised English records; tiny models built locally when configured.
+
+# prepare_data runs where Snakemake runs (like download_model): the Hub sources (mCoT-MATH,
+# API-Bank level-1/2) read their training data from the Hugging Face Hub, and compute nodes may
+# have no internet; the shipped sources take seconds.
+
+
+localrules:
+    prepare_data,
 
 
 rule prepare_data:
@@ -22,16 +30,7 @@ rule prepare_data:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        spec=lambda wc: {
-            k: config["tasks"][wc.task][k]
-            for k in (
-                "source",
-                "n_train",
-                "n_val",
-                "n_test",
-                "strip_calculator_annotations",
-            )
-        },
+        spec=prepare_data_spec,
         languages=LANGS,
         source_lang=SRC,
         resources=RESOURCES,

@@ -1,5 +1,7 @@
-"""prepare_data: raw shipped data of one task -> normalised English records, human references
-and the test-item guard (see mlpt.data)."""
+"""prepare_data: raw data of one task -> normalised English records, existing translations
+(references) and the test-item guard (see mlpt.data)."""
+
+import os
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -7,6 +9,10 @@ from mlpt import data, io, logs
 
 logs.setup(snakemake)
 p = snakemake.params
+if data.hub_dataset(p.spec["source"]) is not None:
+    # The Hub is switched off for jobs (_bootstrap); this one reads its training data there (a
+    # local rule then, like download_model). Set before datasets and huggingface_hub are imported.
+    os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "0"
 prepared = data.prepare(p.spec["source"], p.resources, snakemake.wildcards.task, p.spec, p.languages, p.source_lang, p.seed,
                         verify_checksums=p.verify_checksums)
 io.write_jsonl(snakemake.output.data, prepared.records, schema="example")
