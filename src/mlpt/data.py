@@ -22,8 +22,9 @@ test set, a duplicate item, or an MGSM gold answer that differs between language
 The Hub adapters (``mcot_math``, ``api_bank_hub``; :data:`SOURCES`) read the paper's training
 data from the Hugging Face Hub with ``datasets`` (test sets and the guard stay the shipped files),
 at a pinned or resolved commit that the report names. A file without a column the adapter reads
-is a :class:`SourceError` naming the column; in these large third-party files, an item whose
-content is unusable (an empty text, an answer that is not one number) is left out and counted.
+is a :class:`SourceError` naming the column. API-Bank's items are checked like the shipped ones;
+in mCoT-MATH's millions of rows, an item whose content is unusable (an empty text, an answer that
+is not one number) is left out in every language and counted instead.
 """
 
 from __future__ import annotations
@@ -217,9 +218,9 @@ def _hub_commit(hub: HubDataset, revision: str) -> str:
 
 
 def _hub_unreachable(repo: str, err: Exception) -> str:
-    return (f"hf://datasets/{repo}: not readable ({type(err).__name__}: {err}). prepare_data reads this dataset from "
-            "the Hugging Face Hub: run Snakemake where the Hub can be reached (prepare_data is then a local rule), "
-            "or use the shipped sources (config/paper-offline.yaml)")
+    return (f"hf://datasets/{repo}: could not be read ({type(err).__name__}: {err}). This source reads the Hugging "
+            "Face Hub: run Snakemake where the Hub can be reached (prepare_data runs there, as a local rule), or use "
+            "the shipped sources (config/paper-offline.yaml)")
 
 
 def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, object]]:
@@ -354,9 +355,9 @@ def prepare_gsm8k_mgsm(resources: Path, task: str, spec: dict, languages: list[s
 
 
 #: mCoT-MATH (Lai & Nissim, ACL 2024): MetaMathQA and MathInstruct chains of thought in 11 languages,
-#: machine-translated by the authors; the paper's math training data. Schema (assumed from the
-#: dataset card and public code that reads the file; the adapter stops, naming the column, if the
-#: file differs): one row per item and language, ``lang-id`` = "<language>-<item id>" (the item id
+#: machine-translated by the authors; the paper's math training data. Schema (assumed: the dataset
+#: card lists no columns; taken from public code that reads the file; the adapter stops, naming the
+#: column, if the file differs): one row per item and language, ``lang-id`` = "<language>-<item id>" (the item id
 #: is shared by the translations of one item), ``question``, ``answer`` = the chain of thought
 #: ending with a line that states the final answer ("The answer is: 18" in English, translated in
 #: the other languages), optionally preceded by a GSM8K-style "#### 18" line.

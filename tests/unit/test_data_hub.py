@@ -187,7 +187,7 @@ def test_unreachable_hub_says_where_to_run(hub, root, monkeypatch):
         raise ConnectionError("offline")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
-    with pytest.raises(data.SourceError, match="hf://datasets/laihuiyuan/mCoT-MATH: not readable .ConnectionError: "
+    with pytest.raises(data.SourceError, match="hf://datasets/laihuiyuan/mCoT-MATH: could not be read .ConnectionError: "
                                                "offline.*where the Hub can be reached.*paper-offline.yaml"):
         mcot(root)
 
