@@ -10,9 +10,22 @@ columns rather than an error. Nothing here plots or writes files.
 
 Statistics
 ----------
-``wilson_ci``
+``paper_rows`` / ``extra_rows``
+    The paper's numbers come from its evaluation languages only: those whose config role is
+    ``core`` (trained and evaluated) or ``eval`` (evaluated only). Every checkpoint is also
+    evaluated on the ``extra`` (train-only) languages; those rows stay in the accuracy table and
+    have their own view, but enter no statistic, table or figure that carries a paper number.
+``paper_statistics``
+    Every statistic behind Tables 2-3, the headline numbers, Fig. 3 and the t-tests, from
+    ``paper_rows`` alone.
+``wilson_ci`` / ``pooled_accuracy`` / ``change_ci``
     Wilson score 95% interval of an accuracy ``correct / n`` (statsmodels), the error bars of every
-    figure.
+    accuracy figure; the same for the pooled counts of several rows; and Newcombe's interval of a
+    difference of two accuracies, built from their two Wilson intervals (Fig. 7).
+``exposure``
+    Whether a row's evaluation language was trained on: "direct" (in the training mixture),
+    "zero-shot" (not in it) or "base" (the untouched base model). Figures never pool zero-shot
+    with direct rows.
 ``bilingual_changes`` / ``summarise_changes`` / ``win_rates``
     Adding one language X to English-only training (mixture ``en-X`` vs ``en``): the change in
     accuracy, in percentage points, on every evaluated language, split into *english* (the
@@ -33,12 +46,14 @@ Statistics
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from numpy.typing import ArrayLike
 from scipy import stats as sps
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 KEY = ["model", "task", "mixture", "lang"]
 
@@ -47,14 +62,17 @@ CHANGE_COLUMNS = ["model", "family", "params_b", "task", "mixture", "added", "la
                   "category"]
 SUMMARY_STATS = ["n", "median", "ci_low", "ci_high", "win_rate", "mean"]
 ZERO_SHOT_COLUMNS = ["model", "family", "params_b", "task", "mixture", "lang", "resource", "setting",
-                     "train_size", "accuracy"]
+                     "train_size", "n", "correct", "accuracy"]
 TTEST_COLUMNS = ["task", "train_size", "setting", "mean_zero_shot", "mean_direct", "diff", "t", "p",
                  "n_zero_shot", "n_direct"]
 PREDICTORS = ["log10_params", "family_qwen", "task_math", "pretrained_only", "lang_in_training",
               "sqrt_L_over_Lmax", "const"]
 COEF_COLUMNS = ["coef", "std_err", "t", "p_value", "ci_low", "ci_high"]
+POOLED_COLUMNS = ["rows", "n", "correct", "accuracy", "ci_low", "ci_high"]
 
 PRETRAINED = "pretrained"
+PAPER_ROLES = ("core", "eval")  # the paper's evaluation languages; "extra" languages are trained on only
+EXPOSURES = ["base", "direct", "zero-shot"]
 
 
 def _require(acc: pd.DataFrame, columns: Iterable[str]) -> None:
@@ -68,6 +86,38 @@ def _check_unique(acc: pd.DataFrame) -> None:
     if dup.any():
         first = acc.loc[dup, KEY].iloc[0].to_dict()
         raise ValueError(f"accuracy table has {int(dup.sum())} rows with a repeated {KEY} key, e.g. {first}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Which rows carry the paper's numbers
+
+
+def languages_with_role(languages: Mapping[str, Mapping], roles: Iterable[str]) -> list[str]:
+    """Codes of the config's ``languages`` whose ``role`` is one of ``roles``, in config order."""
+    roles = set(roles)
+    return [code for code, spec in languages.items() if spec["role"] in roles]
+
+
+def paper_rows(acc: pd.DataFrame, languages: Mapping[str, Mapping]) -> pd.DataFrame:
+    """The rows of the paper's evaluation languages (config role ``core`` or ``eval``).
+
+    Every statistic, table and figure that carries a number of the paper is computed from these
+    rows only; ``languages`` is the config's ``languages`` section."""
+    return acc[acc["lang"].isin(languages_with_role(languages, PAPER_ROLES))]
+
+
+def extra_rows(acc: pd.DataFrame, languages: Mapping[str, Mapping]) -> pd.DataFrame:
+    """The rows of the extra (train-only, config role ``extra``) languages: in no paper number."""
+    return acc[acc["lang"].isin(languages_with_role(languages, ["extra"]))]
+
+
+def exposure(acc: pd.DataFrame) -> pd.Series:
+    """Per row: "base" (the untouched base model), "direct" (the evaluation language is in the
+    training mixture) or "zero-shot" (it is not)."""
+    _require(acc, ["mixture", "in_training"])
+    values = np.where(acc["mixture"] == PRETRAINED, "base",
+                      np.where(acc["in_training"].astype(bool), "direct", "zero-shot"))
+    return pd.Series(values, index=acc.index, name="exposure")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -87,6 +137,45 @@ def wilson_ci(correct, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     ok = n > 0
     if ok.any():
         lo, hi = proportion_confint(correct[ok], n[ok], alpha=alpha, method="wilson")
+        low[ok], high[ok] = lo, hi
+    return low, high
+
+
+def pooled_accuracy(acc: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Accuracy of several rows taken together, with its Wilson 95% interval, per group of ``by``.
+
+    ``accuracy`` = Σ correct / Σ n over the group's rows, which is their mean accuracy when every
+    row has the same ``n`` (as the parallel test sets of one task do); ``ci_low``/``ci_high`` is
+    the Wilson interval of the pooled counts: it reflects the sampling of test items only, treats
+    the pooled items as independent, and does not include the spread between the pooled
+    languages or mixtures. ``rows`` counts the pooled rows; a group of one row keeps that row's
+    accuracy and interval. Columns: ``by`` + ``POOLED_COLUMNS``, groups in sorted order; rows
+    without counts are dropped."""
+    by = list(by)
+    _require(acc, [*by, "n", "correct"])
+    data = acc.dropna(subset=["n", "correct"])
+    pooled = (data.groupby(by, sort=True, observed=True)
+              .agg(rows=("n", "size"), n=("n", "sum"), correct=("correct", "sum")).reset_index())
+    pooled["accuracy"] = pooled["correct"] / pooled["n"].where(pooled["n"] > 0)
+    pooled["ci_low"], pooled["ci_high"] = wilson_ci(pooled["correct"].to_numpy(), pooled["n"].to_numpy())
+    return pooled[[*by, *POOLED_COLUMNS]]
+
+
+def change_ci(correct: ArrayLike, n: ArrayLike, correct_ref: ArrayLike, n_ref: ArrayLike,
+              alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Interval (95% by default) of ``correct / n − correct_ref / n_ref`` (0-1 scale), for
+    independent samples.
+
+    Newcombe's hybrid score interval (statsmodels ``confint_proportions_2indep``, method
+    "newcomb"), which combines the two accuracies' Wilson intervals. Vectorised like
+    ``wilson_ci``; NaN where either ``n`` is 0 or missing."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (correct, n, correct_ref, n_ref)))
+    low = np.full(arrays[0].shape, np.nan)
+    high = np.full(arrays[0].shape, np.nan)
+    ok = (arrays[1] > 0) & (arrays[3] > 0) & ~np.isnan(arrays[0]) & ~np.isnan(arrays[2])
+    if ok.any():
+        lo, hi = confint_proportions_2indep(*(a[ok] for a in arrays), method="newcomb", compare="diff",
+                                            alpha=alpha)
         low[ok], high[ok] = lo, hi
     return low, high
 
@@ -214,7 +303,8 @@ def zero_shot_vs_direct(acc: pd.DataFrame, mixture_languages: Mapping[str, Seque
     ``train_size`` is the number of training languages of the mixture. Mixtures are identified by
     their languages, not their names. Missing models/mixtures are skipped; NaN accuracies dropped;
     a repeated model × task × mixture × lang key raises ValueError. Columns ``ZERO_SHOT_COLUMNS``."""
-    _require(acc, ["model", "family", "params_b", "task", "mixture", "lang", "resource", "accuracy"])
+    _require(acc, ["model", "family", "params_b", "task", "mixture", "lang", "resource", "n", "correct",
+                   "accuracy"])
     _check_unique(acc)
     core = set(core_languages)
     pieces = []
@@ -235,7 +325,8 @@ def zero_shot_vs_direct(acc: pd.DataFrame, mixture_languages: Mapping[str, Seque
                 pieces.append(rows.assign(setting=setting, train_size=len(langs)))
     if not pieces:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("params_b", "accuracy") else
-                                          int if c == "train_size" else object) for c in ZERO_SHOT_COLUMNS})
+                                          int if c in ("train_size", "n", "correct") else object)
+                             for c in ZERO_SHOT_COLUMNS})
     out = pd.concat(pieces, ignore_index=True).dropna(subset=["accuracy"])
     return out[ZERO_SHOT_COLUMNS].reset_index(drop=True)
 
@@ -362,5 +453,38 @@ def regression(acc: pd.DataFrame, seed: int = 0, test_size: float = 0.3) -> tupl
 
 def zero_shot_rows(acc: pd.DataFrame, mixture_languages: dict, languages: dict, source_lang: str = "en") -> pd.DataFrame:
     """:func:`zero_shot_vs_direct` with the core languages taken from the config's ``languages``."""
-    core = [code for code, spec in languages.items() if spec["role"] == "core"]
-    return zero_shot_vs_direct(acc, mixture_languages, core, source_lang)
+    return zero_shot_vs_direct(acc, mixture_languages, languages_with_role(languages, ["core"]), source_lang)
+
+
+# --------------------------------------------------------------------------------------------------
+# Everything that carries a paper number
+
+
+@dataclass(frozen=True)
+class PaperStatistics:
+    """The statistics of the paper's tables and headline numbers (see :func:`paper_statistics`)."""
+
+    changes: pd.DataFrame  # bilingual_changes
+    summary: pd.DataFrame  # summarise_changes (Fig. 3, headline medians)
+    win_rates: pd.DataFrame  # win_rates (Table 2)
+    coef: pd.DataFrame  # regression coefficients (Table 3)
+    r2_test: float
+    r2_train: float
+    ttests: pd.DataFrame  # ttest_zero_shot_vs_direct
+
+
+def paper_statistics(acc: pd.DataFrame, mixture_languages: Mapping[str, Sequence[str]],
+                     languages: Mapping[str, Mapping], source_lang: str = "en", seed: int = 0,
+                     n_boot: int = 10000) -> PaperStatistics:
+    """Every statistic that carries a number of the paper, from :func:`paper_rows` only.
+
+    ``languages`` is the config's ``languages`` section: rows of extra (train-only) languages are
+    dropped before anything is computed, so they change no median, win rate, coefficient or
+    t-test. ``seed`` seeds the bootstrap and the regression's train/test split."""
+    paper = paper_rows(acc, languages)
+    changes = bilingual_changes(paper, mixture_languages, source_lang)
+    coef, r2_test, r2_train = regression(paper, seed=seed)
+    zero_shot = zero_shot_rows(paper, mixture_languages, languages, source_lang)
+    return PaperStatistics(changes=changes, summary=summarise_changes(changes, n_boot=n_boot, seed=seed),
+                           win_rates=win_rates(changes), coef=coef, r2_test=r2_test, r2_train=r2_train,
+                           ttests=ttest_zero_shot_vs_direct(zero_shot))

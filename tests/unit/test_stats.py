@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -15,20 +14,11 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
+from fixtures import make_accuracy_fixture as FIX  # tests/ is on sys.path (conftest.py)
 from mlpt import stats
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 CORE = ["en", "es", "ja", "bn", "sw"]
-
-
-def _load_fixture_module():
-    spec = importlib.util.spec_from_file_location("make_accuracy_fixture", FIXTURES / "make_accuracy_fixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FIX = _load_fixture_module()
 
 
 @pytest.fixture(scope="module")
@@ -442,3 +432,116 @@ def test_everything_with_mixtures_missing(fixture_acc, mixes):
     out = _run_all(only_pretrained, mixes)
     assert out["changes"].empty and out["rows"].empty and out["ttest"].empty
     assert out["regression"][0].loc[["pretrained_only", "lang_in_training", "sqrt_L_over_Lmax"]].isna().all().all()
+
+
+# ------------------------------------------------------------------------------------------------
+# The paper's evaluation languages: core and eval rows carry every paper number, extra rows none
+
+
+@pytest.fixture
+def languages(paper_config) -> dict:
+    return paper_config["languages"]
+
+
+def test_languages_by_role_follow_the_config(fixture_acc, languages):
+    assert stats.languages_with_role(languages, stats.PAPER_ROLES) == ["en", "es", "ja", "bn", "sw", "te"]
+    assert stats.languages_with_role(languages, ["extra"]) == ["fr", "de", "ru", "zh", "th"]
+    paper, extra = stats.paper_rows(fixture_acc, languages), stats.extra_rows(fixture_acc, languages)
+    assert len(paper) + len(extra) == len(fixture_acc) and set(paper.index).isdisjoint(extra.index)
+    assert set(paper["lang"]) == {"en", "es", "ja", "bn", "sw", "te"}
+    # A role edit in the config moves a language between the views.
+    relabelled = {**languages, "fr": {**languages["fr"], "role": "core"}}
+    assert "fr" in set(stats.paper_rows(fixture_acc, relabelled)["lang"])
+
+
+def _paper_statistics(acc, mixes, languages):
+    return stats.paper_statistics(acc, mixes, languages, seed=3, n_boot=300)
+
+
+def _frames(result) -> dict[str, pd.DataFrame]:
+    """Every output of paper_statistics as a frame (the two R² values as one)."""
+    return {"changes": result.changes, "summary": result.summary, "win_rates": result.win_rates,
+            "coef": result.coef, "r2": pd.DataFrame({"test": [result.r2_test], "train": [result.r2_train]}),
+            "ttests": result.ttests}
+
+
+def test_paper_statistics_ignore_extra_language_rows(fixture_acc, mixes, languages):
+    before = _frames(_paper_statistics(fixture_acc, mixes, languages))
+    extras = stats.languages_with_role(languages, ["extra"])
+    for seed in (0, 1):
+        after = _frames(_paper_statistics(FIX.alter_rows(fixture_acc, extras, seed=seed), mixes, languages))
+        for name, frame in before.items():
+            pd.testing.assert_frame_equal(frame, after[name], obj=name)
+    # Only the paper's languages are compared: transfer = the other core languages and te.
+    ch = before["changes"]
+    assert set(ch["lang"]) == {"en", "es", "ja", "bn", "sw", "te"}
+    assert ch["category"].value_counts().to_dict() == {"transfer": 5 * 2 * 4 * 4, "english": 40, "direct": 40}
+
+
+@pytest.mark.parametrize("lang, moved", [
+    ("bn", ["changes", "summary", "win_rates", "coef", "r2", "ttests"]),  # a core language
+    ("te", ["changes", "summary", "win_rates", "coef", "r2"]),  # the eval-only language (never in a t-test)
+])
+def test_paper_statistics_follow_core_and_eval_rows(fixture_acc, mixes, languages, lang, moved):
+    before = _frames(_paper_statistics(fixture_acc, mixes, languages))
+    after = _frames(_paper_statistics(FIX.alter_rows(fixture_acc, [lang], drop=0.0), mixes, languages))
+    for name in moved:
+        assert not before[name].equals(after[name]), name
+    if lang == "te":
+        pd.testing.assert_frame_equal(before["ttests"], after["ttests"])
+
+
+def test_extra_rows_would_move_the_transfer_median_if_not_left_out(fixture_acc, mixes, languages):
+    """The alteration above has teeth: on all rows, the extras change the transfer median."""
+    extras = stats.languages_with_role(languages, ["extra"])
+    altered = FIX.alter_rows(fixture_acc, extras, drop=0.0)
+    transfer = [stats.summarise_changes(stats.bilingual_changes(acc, mixes), n_boot=300)
+                .set_index(["task", "category"]).loc[("math", "transfer"), "median"] for acc in (fixture_acc, altered)]
+    assert transfer[0] != transfer[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# exposure, pooled accuracy, interval of a change
+
+
+def test_exposure_hand_case():
+    acc = pd.DataFrame({"mixture": ["pretrained", "en", "en", "en-es"], "in_training": [False, True, False, True]})
+    assert stats.exposure(acc).tolist() == ["base", "direct", "zero-shot", "direct"]
+
+
+def test_pooled_accuracy_hand_case():
+    acc = pd.DataFrame({"g": ["a", "a", "b", "c"], "n": [100, 300, 50, 0], "correct": [10, 90, 5, 0]})
+    pooled = stats.pooled_accuracy(acc, ["g"]).set_index("g")
+    assert list(pooled.columns) == stats.POOLED_COLUMNS
+    assert pooled.loc["a", "accuracy"] == pytest.approx(100 / 400) and pooled.loc["a", "rows"] == 2
+    low, high = stats.wilson_ci(100, 400)
+    assert (pooled.loc["a", "ci_low"], pooled.loc["a", "ci_high"]) == pytest.approx((float(low), float(high)))
+    assert np.isnan(pooled.loc["c", "accuracy"]) and np.isnan(pooled.loc["c", "ci_low"])
+    empty = stats.pooled_accuracy(acc.iloc[:0], ["g"])
+    assert empty.empty and list(empty.columns) == ["g", *stats.POOLED_COLUMNS]
+
+
+def test_pooled_accuracy_of_one_row_is_the_row(fixture_acc):
+    pooled = stats.pooled_accuracy(fixture_acc, stats.KEY)
+    merged = pooled.merge(fixture_acc, on=stats.KEY, suffixes=("", "_row"))
+    assert len(merged) == len(fixture_acc)
+    for col in ("accuracy", "ci_low", "ci_high"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_row"], atol=1e-6)
+
+
+def test_pooled_accuracy_equals_the_mean_for_equal_n(fixture_acc):
+    by = ["model", "task", "lang"]
+    pooled = stats.pooled_accuracy(fixture_acc, by).set_index(by)["accuracy"]
+    mean = fixture_acc.groupby(by)["accuracy"].mean()
+    np.testing.assert_allclose(pooled.loc[mean.index], mean, atol=1e-6)
+
+
+def test_change_ci_matches_statsmodels_newcombe():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = stats.change_ci([60, 30, 5], [100, 250, 0], [40, 30, 1], [100, 250, 10])
+    ref = confint_proportions_2indep(60, 100, 40, 100, method="newcomb", compare="diff")
+    assert (low[0], high[0]) == pytest.approx(ref)
+    assert 0.0 < low[0] < 0.2 < high[0]
+    assert low[1] < 0 < high[1]  # equal accuracies: the interval straddles 0
+    assert np.isnan(low[2]) and np.isnan(high[2])  # no items

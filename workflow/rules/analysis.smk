@@ -79,14 +79,14 @@ rule fit_stats:
         summary=out("median_changes"),
         table2=report(
             out("table2"),
-            caption="../report/tables.rst",
+            caption="../report/paper_statistics.rst",
             category="Tables",
             labels={"table": "2 win rates"},
         ),
         table2_tex=out("table2_tex"),
         table3=report(
             out("table3"),
-            caption="../report/tables.rst",
+            caption="../report/paper_statistics.rst",
             category="Tables",
             labels={"table": "3 regression"},
         ),
@@ -94,7 +94,7 @@ rule fit_stats:
         ttests=out("ttests"),
         headlines=report(
             out("headlines"),
-            caption="../report/tables.rst",
+            caption="../report/paper_statistics.rst",
             category="Tables",
             labels={"table": "headline numbers"},
         ),
