@@ -21,19 +21,22 @@ import mlpt
 
 SRC = Path(mlpt.__file__).resolve().parents[1]  # the child imports the same mlpt as the tests
 
-# Python source that, pasted at the top of a child script, defines ``die_before_replacing(pattern)``:
-# from then on the process kills itself when it is about to rename a file onto a path matching the
-# regular expression ``pattern``. The pipeline writes every result to a temporary file and renames it
-# (mlpt.io.atomic_path), so this is the last moment a result is not yet in place.
+# Python source that, pasted at the top of a child script, defines ``die_before_replacing(pattern,
+# let_through=0)``: from then on the process kills itself when it is about to rename a file onto a
+# path matching the regular expression ``pattern``, after ``let_through`` such renames have been
+# done. The pipeline writes every result to a temporary file and renames it (mlpt.io.atomic_path),
+# so this is the last moment a result is not yet in place.
 DIE_BEFORE_REPLACING = textwrap.dedent("""
     import os, re, signal
 
-    def die_before_replacing(pattern):
-        replace = os.replace
+    def die_before_replacing(pattern, let_through=0):
+        replace, seen = os.replace, []
 
         def replace_or_die(src, dst, *args, **kwargs):
             if re.search(pattern, os.fspath(dst)):
-                os.kill(os.getpid(), signal.SIGKILL)
+                seen.append(dst)
+                if len(seen) > let_through:
+                    os.kill(os.getpid(), signal.SIGKILL)
             return replace(src, dst, *args, **kwargs)
 
         os.replace = replace_or_die

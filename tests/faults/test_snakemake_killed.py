@@ -1,0 +1,144 @@
+"""Snakemake itself killed with SIGKILL while a job runs, and the documented recovery.
+
+A small chain of the demo config (prepare_data for every task, build_mt_model, translate of the
+control task into Spanish; seconds) runs in a working directory of its own, so its lock and its
+``--unlock`` never touch another run's. The translate job is paused right after its first output
+is in place, Snakemake is killed, and then, as docs/reliability.md says:
+
+1. the job outlives Snakemake (on a cluster: it stays in the queue) and must be ended first;
+2. the same command refuses, naming the incomplete output and ``--rerun-incomplete``;
+3. with ``--rerun-incomplete`` it refuses while the directory is locked, naming ``--unlock``;
+4. ``--unlock``, then the command with ``--rerun-incomplete``, finishes the chain with exactly the
+   files an uninterrupted run writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_snakemake
+from inject import child_env
+
+pytestmark = pytest.mark.faults
+ROOT = Path(__file__).resolve().parents[2]
+RUN = "test-faults"
+TARGET = f"results/{RUN}/translated/control/es.jsonl"  # the translate job writes it, then es.qc.json
+
+# sitecustomize.py for the killed run: a job (not Snakemake) that puts a file matching
+# MLPT_FAULT_PAUSE_AFTER in place writes its pid to MLPT_FAULT_PAUSED and then waits forever.
+PAUSE_HOOK = '''
+import os, re, sys
+
+pattern = os.environ.get("MLPT_FAULT_PAUSE_AFTER")
+if pattern and "/.snakemake/scripts/" in sys.argv[0]:
+    import time
+
+    replace = os.replace
+
+    def replace_then_pause(src, dst, *args, **kwargs):
+        replace(src, dst, *args, **kwargs)
+        if re.search(pattern, os.fspath(dst)):
+            paused = os.environ["MLPT_FAULT_PAUSED"]
+            with open(paused + ".tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            replace(paused + ".tmp", paused)
+            time.sleep(3600)
+
+    os.replace = replace_then_pause
+'''
+
+
+def workdir(path: Path) -> list[str]:
+    """A working directory for the demo config under run name RUN; returns the snakemake arguments."""
+    path.mkdir()
+    (path / "resources").symlink_to(ROOT / "resources")  # config.resources_dir is relative to the working dir
+    cfg = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
+    (path / "config.yaml").write_text(yaml.safe_dump({**cfg, "run": RUN}, sort_keys=False))
+    return ["-s", str(ROOT / "Snakefile"), "-d", str(path), "--configfile", str(path / "config.yaml"), "--cores", "1",
+            TARGET]
+
+
+def results(path: Path) -> dict[str, bytes]:
+    """Every file of the run but logs and benchmarks (they hold times), by path."""
+    files = (path / "results" / RUN).rglob("*")
+    return {str(f.relative_to(path)): f.read_bytes() for f in files
+            if f.is_file() and f.relative_to(path / "results" / RUN).parts[0] not in ("logs", "benchmarks")}
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, killed but not yet reaped, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def paused_run(args: list[str], tmp_path: Path, pause_after: str):
+    """Start snakemake with the pause hook; yield it and the pid of the job once the job has paused.
+    Whatever is left of both is killed on the way out."""
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(PAUSE_HOOK)
+    paused = tmp_path / "paused"
+    env = child_env(MLPT_FAULT_PAUSE_AFTER=pause_after, MLPT_FAULT_PAUSED=str(paused))
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hook"), env["PYTHONPATH"]])
+    with open(tmp_path / "snakemake.out", "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    job = None
+    try:
+        deadline = time.monotonic() + 600
+        while not paused.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the job never paused:\n{(tmp_path / 'snakemake.out').read_text()[-3000:]}")
+            time.sleep(0.2)
+        job = int(paused.read_text())
+        yield proc, job
+    finally:  # a failed test leaves no process behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the jobs it started (one process group)
+        if job is not None and running(job):
+            os.kill(job, signal.SIGKILL)
+        proc.wait()
+
+
+def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(tmp_path):
+    run_snakemake(*workdir(tmp_path / "uninterrupted"))
+
+    args = workdir(tmp_path / "killed")
+    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+        snakemake.send_signal(signal.SIGKILL)
+        snakemake.wait()
+        killed = tmp_path / "killed" / "results" / RUN / "translated/control"
+        assert (killed / "es.jsonl").exists() and not (killed / "es.qc.json").exists()
+
+        # 1. the orphaned job is still running and could still write: end it before anything else
+        assert running(job)
+        os.kill(job, signal.SIGKILL)
+        while running(job):
+            time.sleep(0.1)
+
+    # 2. the same command refuses: an output of the killed job is incomplete
+    refused = run_snakemake(*args, check=False)
+    assert refused.returncode != 0
+    assert "IncompleteFilesException" in refused.stderr and "--rerun-incomplete" in refused.stderr
+    assert f"results/{RUN}/translated/control/es.jsonl" in refused.stderr
+
+    # 3. with --rerun-incomplete it refuses while the killed run's lock is there
+    locked = run_snakemake(*args, "--rerun-incomplete", check=False)
+    assert locked.returncode != 0
+    assert "Directory cannot be locked" in locked.stderr and "--unlock" in locked.stderr
+
+    # 4. unlock, rerun the incomplete job: the same files as a run that was never interrupted
+    run_snakemake(*args, "--unlock")
+    rerun = run_snakemake(*args, "--rerun-incomplete")
+    assert "1 of 1 steps (100%) done" in rerun.stderr  # only the killed job ran again
+    assert results(tmp_path / "killed") == results(tmp_path / "uninterrupted")
