@@ -31,6 +31,16 @@ import yaml
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
+#: libyaml's safe loader when PyYAML was built with it (several times faster than the pure-Python
+#: one: the config and its schema are read at every Snakemake start), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load_yaml(stream) -> Any:
+    """``yaml.safe_load`` with the fastest safe loader available; every YAML file is read with it."""
+    return yaml.load(stream, Loader=_YAML_LOADER)
+
+
 class ConfigError(ValueError):
     """A configuration problem, with the key path that causes it."""
 
@@ -39,7 +49,7 @@ def load_yaml(path: str | Path) -> Any:
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load_yaml(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as err:

@@ -43,6 +43,7 @@ from io import StringIO
 from pathlib import Path
 
 from . import io, scoring
+from .config import safe_load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -646,7 +647,7 @@ def _read_templates(path: Path, languages: list[str]) -> dict[str, dict]:
     import yaml
 
     try:
-        doc = yaml.safe_load(_read_text(path))
+        doc = safe_load_yaml(_read_text(path))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jsonschema
 
-from .config import load_schema
+from .config import load_schema, safe_load_yaml
 
 
 _UMASK = os.umask(0)
@@ -111,10 +111,8 @@ def write_json(path: str | Path, obj) -> None:
 
 
 def read_yaml(path: str | Path):
-    import yaml
-
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return safe_load_yaml(fh)
 
 
 def read_json(path: str | Path):

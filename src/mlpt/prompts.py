@@ -23,8 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from .config import safe_load_yaml
 from .scoring import NumberNotation
 
 PHRASES_FILE = Path("prompts") / "phrases.yaml"
@@ -53,7 +52,7 @@ def load_phrases(path: str | Path, must_exist: bool = True) -> dict | None:
 @lru_cache(maxsize=8)
 def _load_cached(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = safe_load_yaml(fh)
     for key in ("languages", "templates"):
         if key not in data:
             raise ValueError(f"{path}: missing top-level key '{key}'")
