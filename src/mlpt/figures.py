@@ -1,9 +1,25 @@
-"""The paper's figures (2, 3, 4, 7, 8, 9) from the tidy accuracy table and :mod:`mlpt.stats`.
+"""The paper's figures (2, 3, 4, 7, 8, 9), a view of the extra languages, and the run's
+diagnostic figures (training curves, translation QC).
 
-Every function takes tables, never the config, and writes a PDF and a PNG. Models are ordered by
-family and size, languages in config order, colours from the colour-blind-safe seaborn palette.
-A partial results table draws what exists: a missing model, mixture or language is simply absent
-from the plot (or shown as an empty cell), never an error.
+A paper figure takes the accuracy table (Fig 3: the median changes of :mod:`mlpt.stats`) and the
+study slices of the rules' ``plotting`` params (``models``, ``tasks``, ``languages`` with their
+roles, ``mixtures``, ``mixture_languages``, ``source_lang``, ``run``), never the whole config, and
+writes a PDF and a PNG; ``FIGURES`` names the function of each figure rule. Three rules hold for
+every one of them:
+
+* Only the paper's evaluation languages (config roles core and eval, :func:`mlpt.stats.paper_rows`)
+  enter a paper figure. The extra (train-only) languages have their own figure,
+  :func:`extra_languages`, which carries no number of the paper.
+* Zero-shot accuracy (the evaluation language is not in the training mixture) is never pooled
+  with direct inclusion (it is): they are separate series, and the base model a third marker
+  (:func:`mlpt.stats.exposure`).
+* Every accuracy is drawn with its Wilson 95% interval. A point that pools several rows (Figs 2
+  and 8) is the pooled accuracy with the Wilson interval of the pooled counts
+  (:func:`mlpt.stats.pooled_accuracy`).
+
+Models are ordered by family and size, languages in config order, colours from the
+colour-blind-safe seaborn palette. A partial results table draws what exists: a missing model,
+mixture or language is simply absent from the plot (or shown as an empty cell), never an error.
 """
 
 from __future__ import annotations
@@ -13,10 +29,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, stats
 
 CATEGORIES = ["english", "direct", "transfer"]
 SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
+# How each exposure of an evaluation language (stats.EXPOSURES) is drawn, in every figure.
+EXPOSURE_STYLE = {
+    "direct": {"linestyle": "-", "marker": "o"},
+    "zero-shot": {"linestyle": ":", "marker": "o", "markerfacecolor": "white"},
+    "base": {"linestyle": "none", "marker": "D"},
+}
+EXPOSURE_LABEL = {
+    "direct": "language in the training mixture",
+    "zero-shot": "language not in the mixture (zero-shot)",
+    "base": "base model (no SFT)",
+}
 
 
 def _plt():
@@ -43,6 +70,15 @@ def model_order(models: dict) -> list[str]:
     return sorted(models, key=lambda m: (families.index(models[m]["family"]), models[m]["params_b"]))
 
 
+def largest_per_family(models: dict) -> list[str]:
+    """Fig 4's models: the largest of each family (Qwen3-8B and Gemma3-4B in the paper)."""
+    best: dict[str, str] = {}
+    for m, spec in models.items():
+        if spec["family"] not in best or spec["params_b"] > models[best[spec["family"]]]["params_b"]:
+            best[spec["family"]] = m
+    return list(best.values())
+
+
 def _palette(n: int):
     import seaborn as sns
 
@@ -55,50 +91,101 @@ def _empty(ax, text: str = "no results") -> None:
     ax.set_yticks([])
 
 
-def fig2_data(acc: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy per model × task × resource level × number of training languages.
-
-    For each mixture the accuracy is averaged over the evaluated languages of a resource level,
-    then mixtures with the same number of training languages are averaged (0 = pretrained)."""
-    per_mix = acc.groupby(["model", "task", "resource", "mixture", "n_train_langs"], as_index=False)["accuracy"].mean()
-    return per_mix.groupby(["model", "task", "resource", "n_train_langs"], as_index=False)["accuracy"].mean()
+def _wilson_err(rows: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths (points) below and above each accuracy, from its ``ci_low``/``ci_high``."""
+    err = 100 * np.vstack([rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]])
+    return np.clip(np.nan_to_num(err), 0.0, None)  # a bound at 0 or 1 can sit a rounding error past its estimate
 
 
-def fig2_accuracy_vs_languages(acc: pd.DataFrame, models: dict, tasks: dict, run: str, pdf_path: str,
-                               png_path: str) -> None:
+def _offsets(n: int, spread: float = 0.45) -> np.ndarray:
+    """x shifts that keep the error bars of ``n`` series at the same x apart."""
+    return np.linspace(-spread / 2, spread / 2, n) if n > 1 else np.zeros(n)
+
+
+def _exposure_curves(ax, rows: pd.DataFrame, colour, offset: float) -> None:
+    """One model's (Fig 2) or one language's (Fig 8) pooled accuracy against the number of training
+    languages: a line per exposure (never joined), each point with its Wilson 95% error bar."""
+    for exposure in stats.EXPOSURES:
+        s = rows[rows["exposure"] == exposure].sort_values("n_train_langs")
+        if len(s):
+            ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=_wilson_err(s), color=colour,
+                        capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **EXPOSURE_STYLE[exposure])
+
+
+def _legend(fig, colours: dict, side_title: str | None = None) -> None:
+    """The figure's legend: a colour per model or language, then the three exposure styles; in one
+    column right of the panels under ``side_title`` if one is given, else in two rows below them."""
+    from matplotlib.lines import Line2D
+
+    by_colour = [Line2D([], [], color=c, lw=2, label=name) for name, c in colours.items()]
+    by_style = [Line2D([], [], color="0.35", label=EXPOSURE_LABEL[e], **EXPOSURE_STYLE[e]) for e in stats.EXPOSURES]
+    text = {"frameon": False, "fontsize": 8, "title_fontsize": 8}
+    if side_title is not None:
+        fig.legend(handles=by_colour + by_style, title=side_title, loc="center left", bbox_to_anchor=(1.0, 0.5), **text)
+        return
+    fig.legend(handles=by_colour, loc="lower center", ncol=max(len(by_colour), 1), bbox_to_anchor=(0.5, 0.035), **text)
+    fig.legend(handles=by_style, loc="lower center", ncol=len(by_style), bbox_to_anchor=(0.5, 0.0), **text)
+
+
+def _accuracy_by_exposure(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Pooled accuracy (Wilson 95% interval) per ``by`` × exposure × number of training languages."""
+    return stats.pooled_accuracy(rows.assign(exposure=stats.exposure(rows)), [*by, "exposure", "n_train_langs"])
+
+
+# --------------------------------------------------------------------------------------------------
+# Fig 2: average accuracy vs number of training languages
+
+
+def fig2_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """Fig 2's points: per model × task × resource level × exposure × number of training languages,
+    the pooled accuracy of the paper's evaluation languages of that resource level over the
+    mixtures of that size (0 = the base model), with its Wilson 95% interval."""
+    return _accuracy_by_exposure(stats.paper_rows(acc, languages), ["model", "task", "resource"])
+
+
+def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
     """Fig 2: one row per task (API, math, then others such as the synthetic control), columns
-    high- and low-resource evaluation languages, one line per model."""
+    high- and low-resource evaluation languages, one colour per model."""
     plt = _plt()
-    data = fig2_data(acc)
+    models, tasks = plotting["models"], plotting["tasks"]
+    data = fig2_data(acc, plotting["languages"])
     task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
     model_ids = [m for m in model_order(models) if m in set(data["model"])]
     colours = dict(zip(model_ids, _palette(len(model_ids))))
-    fig, axes = plt.subplots(len(task_order), 2, figsize=(8, 2.8 * len(task_order)), sharex=True, squeeze=False)
-    for r, task in enumerate(task_order):
+    fig, axes = plt.subplots(max(len(task_order), 1), 2, figsize=(9, 3 * max(len(task_order), 1)), sharex=True,
+                             squeeze=False)
+    top = max(5.0, 105 * float(data["ci_high"].max())) if len(data) else 100.0
+    for r, task in enumerate(task_order or [None]):
         for c, res in enumerate(["high", "low"]):
             ax = axes[r][c]
-            for model in model_ids:
-                d = data[(data.task == task) & (data.resource == res) & (data.model == model)].sort_values("n_train_langs")
-                if len(d):
-                    ax.plot(d["n_train_langs"], 100 * d["accuracy"], marker="o", color=colours[model],
-                            label=models[model]["label"])
-            ax.set_ylim(0, max(5.0, 105 * data["accuracy"].max()))
+            d = data[(data.task == task) & (data.resource == res)]
+            if d.empty:
+                _empty(ax)
+                continue
+            for model, offset in zip(model_ids, _offsets(len(model_ids))):
+                _exposure_curves(ax, d[d.model == model], colours[model], offset)
+            ax.set_ylim(0, top)
             ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
             ax.set_ylabel("accuracy (%)")
             ax.grid(alpha=0.3)
     for ax in axes[-1]:
-        ax.set_xlabel("number of training languages (0 = pretrained)")
-    handles, names = axes[0][0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 5), frameon=False)
-    fig.suptitle(f"Average accuracy vs number of training languages (run: {run})", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+        ax.set_xlabel("number of training languages (0 = base model)")
+    _legend(fig, {models[m]["label"]: colours[m] for m in model_ids})
+    fig.suptitle(f"Average accuracy vs number of training languages (run: {plotting['run']})", fontsize=11)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.97))
     _save(fig, pdf_path, png_path)
 
 
-def fig3_median_change(summary: pd.DataFrame, tasks: dict, pdf_path: str, png_path: str) -> None:
-    """Median change (points) of bilingual over English-only, by category, per task, with CIs."""
+# --------------------------------------------------------------------------------------------------
+# Fig 3: median change of bilingual over English-only
+
+
+def fig3_median_change(summary: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Median change (points) of bilingual over English-only, by category, per task, with CIs.
+
+    ``summary`` is the ``median_changes`` table (:func:`mlpt.stats.paper_statistics`)."""
     plt = _plt()
+    tasks = plotting["tasks"]
     task_ids = [t for t in tasks if t in set(summary.get("task", []))]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     if not task_ids:
@@ -119,28 +206,43 @@ def fig3_median_change(summary: pd.DataFrame, tasks: dict, pdf_path: str, png_pa
     _save(fig, pdf_path, png_path)
 
 
-def fig4_zero_shot(rows: pd.DataFrame, models: dict, tasks: dict, selected: list[str], pdf_path: str, png_path: str,
-                   title: str) -> None:
-    """Zero-shot accuracy in a left-out core language (4, 6, 9 training languages) vs direct
-    inclusion in a bilingual mixture; one panel per model (rows) and task (columns)."""
+# --------------------------------------------------------------------------------------------------
+# Figs 4 and 9: zero-shot vs direct inclusion
+
+
+def zero_shot_data(acc: pd.DataFrame, plotting: dict) -> pd.DataFrame:
+    """Figs 4 and 9's bars: accuracy (Wilson 95% interval) of each core language per model × task ×
+    setting (direct-2, zero-shot-4/6/9; :func:`mlpt.stats.zero_shot_vs_direct`), one row each."""
+    languages = plotting["languages"]
+    rows = stats.zero_shot_rows(stats.paper_rows(acc, languages), plotting["mixture_languages"], languages,
+                                plotting["source_lang"])
+    return stats.pooled_accuracy(rows, ["model", "task", "lang", "setting"])
+
+
+def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], title: str, pdf_path: str,
+                      png_path: str) -> None:
+    """Bars per core language and setting, one panel per model in ``selected`` (rows) and task (columns)."""
     plt = _plt()
+    models, tasks = plotting["models"], plotting["tasks"]
+    rows = zero_shot_data(acc, plotting)
     model_ids = [m for m in model_order(models) if m in selected]
     task_ids = list(tasks)
     fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids), figsize=(3.4 * len(task_ids), 2.6 * max(len(model_ids), 1)),
                              squeeze=False, sharey=True)
-    langs = list(dict.fromkeys(rows["lang"])) if len(rows) else []
+    langs = [lang for lang in plotting["languages"] if lang in set(rows["lang"])]
     colours = _palette(len(SETTINGS))
+    width = 0.8 / len(SETTINGS)
     for r, model in enumerate(model_ids or [None]):
         for c, task in enumerate(task_ids):
             ax = axes[r][c]
-            d = rows[(rows.model == model) & (rows.task == task)] if model else rows.iloc[0:0]
+            d = rows[(rows.model == model) & (rows.task == task)]
             if d.empty:
                 _empty(ax)
             else:
-                width = 0.8 / len(SETTINGS)
                 for i, setting in enumerate(SETTINGS):
-                    s = d[d.setting == setting].groupby("lang")["accuracy"].mean().reindex(langs)
-                    ax.bar(np.arange(len(langs)) + (i - 1.5) * width, 100 * s, width, color=colours[i], label=setting)
+                    s = d[d.setting == setting].set_index("lang").reindex(langs)
+                    ax.bar(np.arange(len(langs)) + (i - 1.5) * width, 100 * s["accuracy"], width, yerr=_wilson_err(s),
+                           error_kw={"elinewidth": 0.7, "capsize": 1.5}, color=colours[i], label=setting)
                 ax.set_xticks(range(len(langs)), langs)
             ax.set_title(f"{models[model]['label'] if model else ''} — {tasks[task]['label']}", fontsize=9)
             if c == 0:
@@ -153,88 +255,176 @@ def fig4_zero_shot(rows: pd.DataFrame, models: dict, tasks: dict, selected: list
     _save(fig, pdf_path, png_path)
 
 
-def fig7_heatmaps(acc: pd.DataFrame, models: dict, tasks: dict, languages: list[str], mixtures: list[str],
-                  pdf_path: str, png_path: str) -> None:
-    """Change vs the base model (points) per evaluation language (columns) and mixture (rows),
-    one heatmap per model (rows of panels) and task (columns of panels)."""
+def fig4_zero_shot(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 4: zero-shot accuracy in a left-out core language (4, 6, 9 training languages) vs direct
+    inclusion in a bilingual mixture, for the largest model of each family."""
+    _zero_shot_panels(acc, plotting, largest_per_family(plotting["models"]),
+                      "Zero-shot (language left out) vs direct inclusion", pdf_path, png_path)
+
+
+def fig9_zero_shot_other_models(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 9: Fig 4 for the remaining models."""
+    largest = largest_per_family(plotting["models"])
+    _zero_shot_panels(acc, plotting, [m for m in plotting["models"] if m not in largest],
+                      "Zero-shot (language left out) vs direct inclusion: remaining models", pdf_path, png_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Fig 7: change vs the base model
+
+
+def fig7_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """Fig 7's cells: per model × task × trained mixture × paper evaluation language, the change in
+    accuracy over the base model (points, ``change``), its 95% interval (``ci_low``/``ci_high``,
+    :func:`mlpt.stats.change_ci`) and whether the language is in the mixture (``in_training``)."""
+    rows = stats.paper_rows(acc, languages)
+    key = ["model", "task", "lang"]
+    base = rows.loc[rows["mixture"] == stats.PRETRAINED, [*key, "n", "correct", "accuracy"]]
+    cells = rows[rows["mixture"] != stats.PRETRAINED].merge(base, on=key, suffixes=("", "_base"))
+    low, high = stats.change_ci(cells["correct"], cells["n"], cells["correct_base"], cells["n_base"])
+    return pd.DataFrame({"model": cells["model"], "task": cells["task"], "mixture": cells["mixture"],
+                         "lang": cells["lang"], "in_training": cells["in_training"].astype(bool),
+                         "change": 100 * (cells["accuracy"] - cells["accuracy_base"]),
+                         "ci_low": 100 * low, "ci_high": 100 * high})
+
+
+def fig7_heatmaps(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 7: change vs the base model (points) per paper evaluation language (columns) and mixture
+    (rows), one heatmap per model (rows of panels) and task (columns of panels), one colour bar.
+
+    A framed cell is a language in the mixture (direct); a cross marks a change whose 95%
+    interval includes 0."""
     plt = _plt()
     import seaborn as sns
+    from matplotlib.patches import Rectangle
 
-    model_ids = [m for m in model_order(models) if m in set(acc["model"])]
+    models, tasks = plotting["models"], plotting["tasks"]
+    languages = stats.languages_with_role(plotting["languages"], stats.PAPER_ROLES)
+    mixtures = [m for m in plotting["mixtures"] if m != stats.PRETRAINED]
+    cells = fig7_data(acc, plotting["languages"])
+    model_ids = [m for m in model_order(models) if m in set(cells["model"])]
     task_ids = list(tasks)
-    panels = {}
-    for model in model_ids:
-        for task in task_ids:
-            d = acc[(acc.model == model) & (acc.task == task)]
-            base = d[d.mixture == "pretrained"].set_index("lang")["accuracy"]
-            trained = d[d.mixture != "pretrained"]
-            if len(trained) and len(base):
-                grid = trained.pivot_table(index="mixture", columns="lang", values="accuracy")
-                panels[(model, task)] = 100 * (grid.reindex(index=mixtures, columns=languages) - base.reindex(languages))
     # one symmetric colour scale for every panel, so 0 is white and panels compare
-    limit = max([1.0] + [float(np.nanmax(np.abs(p.to_numpy()))) for p in panels.values() if p.notna().any().any()])
-    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids),
-                             figsize=(0.45 * len(languages) * len(task_ids) + 2, 0.28 * len(mixtures) * max(len(model_ids), 1) + 1),
-                             squeeze=False)
+    limit = max([1.0, *np.abs(cells["change"].dropna())])
+    cmap = sns.color_palette("vlag", as_cmap=True)
+    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids), layout="constrained", squeeze=False,
+                             figsize=(0.5 * len(languages) * len(task_ids) + 3,
+                                      0.26 * len(mixtures) * max(len(model_ids), 1) + 1.2))
+    mappable = None
     for r, model in enumerate(model_ids or [None]):
         for c, task in enumerate(task_ids):
             ax = axes[r][c]
-            if (model, task) not in panels:
-                _empty(ax)
-                continue
-            sns.heatmap(panels[(model, task)], ax=ax, cmap="vlag", center=0, vmin=-limit, vmax=limit,
-                        cbar=c == len(task_ids) - 1, linewidths=0.2, cbar_kws={"label": "change vs base (points)"})
-            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-    fig.tight_layout()
-    _save(fig, pdf_path, png_path)
-
-
-def fig8_scaling(acc: pd.DataFrame, models: dict, tasks: dict, languages: dict, pdf_path: str, png_path: str) -> None:
-    """Per-language accuracy vs number of training languages (mean over mixtures of that size;
-    0 = the base model); one panel per model (rows) and task (columns)."""
-    plt = _plt()
-    model_ids = [m for m in model_order(models) if m in set(acc["model"])]
-    task_ids = list(tasks)
-    lang_ids = list(languages)
-    colours = dict(zip(lang_ids, _palette(len(lang_ids))))
-    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids), figsize=(3.6 * len(task_ids), 2.5 * max(len(model_ids), 1)),
-                             squeeze=False, sharex=True)
-    for r, model in enumerate(model_ids or [None]):
-        for c, task in enumerate(task_ids):
-            ax = axes[r][c]
-            d = acc[(acc.model == model) & (acc.task == task)]
+            d = cells[(cells.model == model) & (cells.task == task)]
             if d.empty:
                 _empty(ax)
                 continue
-            curve = d.groupby(["lang", "n_train_langs"], as_index=False)["accuracy"].mean()
-            for lang in lang_ids:
-                s = curve[curve.lang == lang].sort_values("n_train_langs")
-                if len(s):
-                    style = "-" if languages[lang]["resource"] == "high" else "--"
-                    ax.plot(s["n_train_langs"], 100 * s["accuracy"], style, marker=".", color=colours[lang], label=lang)
+            grid = d.pivot(index="mixture", columns="lang", values="change").reindex(index=mixtures, columns=languages)
+            mappable = ax.pcolormesh(np.ma.masked_invalid(grid.to_numpy(dtype=float)), cmap=cmap, vmin=-limit,
+                                     vmax=limit, edgecolors="white", linewidth=0.2)
+            ax.set_xticks(np.arange(len(languages)) + 0.5, languages)
+            ax.set_yticks(np.arange(len(mixtures)) + 0.5, mixtures)
+            ax.set_xlim(0, len(languages))
+            ax.set_ylim(len(mixtures), 0)  # first mixture on top
+            ax.tick_params(length=0)
+            for cell in d.itertuples():
+                if cell.mixture not in mixtures or cell.lang not in languages:
+                    continue
+                x, y = languages.index(cell.lang), mixtures.index(cell.mixture)
+                if cell.in_training:
+                    ax.add_patch(Rectangle((x + 0.06, y + 0.06), 0.88, 0.88, fill=False, edgecolor="0.15", lw=0.8))
+                if cell.ci_low <= 0 <= cell.ci_high:
+                    ax.text(x + 0.5, y + 0.5, "×", ha="center", va="center", fontsize=6, color="0.25")
+            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
+            ax.tick_params(labelsize=7)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+    if mappable is not None:
+        fig.colorbar(mappable, ax=axes, shrink=min(1.0, 6 / max(1, 0.26 * len(mixtures) * len(model_ids))),
+                     label="change vs base model (points)")
+    fig.suptitle("Change over the base model; framed: language in the mixture; ×: 95% interval includes 0",
+                 fontsize=9)
+    _save(fig, pdf_path, png_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Fig 8 and the extra languages: per-language accuracy vs number of training languages
+
+
+def fig8_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """Fig 8's points: per model × task × paper evaluation language × exposure × number of training
+    languages, the pooled accuracy over the mixtures of that size (0 = the base model) with its
+    Wilson 95% interval."""
+    return _accuracy_by_exposure(stats.paper_rows(acc, languages), ["model", "task", "lang"])
+
+
+def extra_languages_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """:func:`fig8_data` for the extra (train-only) languages instead of the paper's."""
+    return _accuracy_by_exposure(stats.extra_rows(acc, languages), ["model", "task", "lang"])
+
+
+def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title: str, pdf_path: str,
+                     png_path: str) -> None:
+    """One panel per model (rows) and task (columns), one colour per language of ``langs``."""
+    plt = _plt()
+    models, tasks, languages = plotting["models"], plotting["tasks"], plotting["languages"]
+    model_ids = [m for m in model_order(models) if m in set(data["model"])]
+    task_ids = list(tasks)
+    colours = dict(zip(langs, _palette(len(langs))))
+    fig, axes = plt.subplots(max(len(model_ids), 1), len(task_ids),
+                             figsize=(5 * len(task_ids), 2.6 * max(len(model_ids), 1)), squeeze=False, sharex=True)
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(task_ids):
+            ax = axes[r][c]
+            d = data[(data.model == model) & (data.task == task)]
+            if d.empty:
+                _empty(ax)
+                continue
+            for lang, offset in zip(langs, _offsets(len(langs))):
+                _exposure_curves(ax, d[d.lang == lang], colours[lang], offset)
             ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
             ax.grid(alpha=0.3)
             if c == 0:
                 ax.set_ylabel("accuracy (%)")
     for ax in axes[-1]:
-        ax.set_xlabel("training languages (0 = base)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.9, 0.5), frameon=False, title="solid: high\ndashed: low")
-    fig.tight_layout(rect=(0, 0, 0.88, 1))
+        ax.set_xlabel("training languages (0 = base model)")
+    _legend(fig, {f"{lang} ({languages[lang]['resource']})": colours[lang] for lang in langs}, "language")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     _save(fig, pdf_path, png_path)
 
 
-def largest_per_family(models: dict) -> list[str]:
-    """Fig 4's models: the largest of each family (Qwen3-8B and Gemma3-4B in the paper)."""
-    best: dict[str, str] = {}
-    for m, spec in models.items():
-        if spec["family"] not in best or spec["params_b"] > models[best[spec["family"]]]["params_b"]:
-            best[spec["family"]] = m
-    return list(best.values())
+def fig8_scaling(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 8: per-language accuracy vs number of training languages, for the paper's evaluation
+    languages; one panel per model and task."""
+    langs = stats.languages_with_role(plotting["languages"], stats.PAPER_ROLES)
+    _language_curves(fig8_data(acc, plotting["languages"]), plotting, langs,
+                     "Per-language accuracy vs number of training languages", pdf_path, png_path)
 
+
+def extra_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """The extra (train-only) languages drawn like Fig 8. Not a figure of the paper: these rows
+    enter none of its statistics."""
+    langs = stats.languages_with_role(plotting["languages"], ["extra"])
+    _language_curves(extra_languages_data(acc, plotting["languages"]), plotting, langs,
+                     "Extra (train-only) languages: accuracy vs number of training languages "
+                     "(not in the paper's statistics)", pdf_path, png_path)
+
+
+# The function of each figure rule (its `figure` param); Fig 3 reads the median changes, the
+# others the accuracy table.
+FIGURES = {
+    "fig2": fig2_accuracy_vs_languages,
+    "fig3": fig3_median_change,
+    "fig4": fig4_zero_shot,
+    "fig7": fig7_heatmaps,
+    "fig8": fig8_scaling,
+    "fig9": fig9_zero_shot_other_models,
+    "extra_languages": extra_languages,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Run diagnostics
 
 def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks: dict, pdf_path: str, png_path: str) -> None:
     """Per task (columns): SFT loss per optimiser step (top) and validation accuracy averaged over the

@@ -15,11 +15,16 @@ pytestmark = pytest.mark.workflow
 RUN = "test-fixture"
 ANALYSIS_RULES = ["fit_stats", "plot_fig3_median_change", "plot_fig4_zero_shot_vs_direct", "plot_fig7_heatmaps",
                   "plot_fig8_scaling", "plot_fig9_zero_shot_other_models", "plot_fig2_accuracy_vs_languages",
-                  "make_table1_languages"]
+                  "plot_extra_languages", "make_table1_languages"]
 TARGETS = ["figures/fig2_accuracy_vs_languages.pdf", "figures/fig3_median_change.pdf", "figures/fig4_zero_shot_vs_direct.pdf",
            "figures/fig7_heatmaps.pdf", "figures/fig8_scaling.pdf", "figures/fig9_zero_shot_other_models.pdf",
+           "figures/extra_languages.pdf",
            "tables/table1_languages.tex", "tables/table2_win_rates.tex", "tables/table3_regression.tex",
            "tables/ttest_zero_shot_vs_direct.csv", "tables/median_changes.csv", "tables/headline_numbers.csv"]
+# What carries a paper number: the statistics tables and the figures drawn from the accuracy table.
+PAPER_OUTPUTS = ["tables/bilingual_changes.csv", "tables/median_changes.csv", "tables/table2_win_rates.csv",
+                 "tables/table3_regression.csv", "tables/ttest_zero_shot_vs_direct.csv", "tables/headline_numbers.csv",
+                 "figures/fig2_accuracy_vs_languages.png", "figures/fig7_heatmaps.png", "figures/fig8_scaling.png"]
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,29 @@ def test_every_analysis_target_builds_from_the_fixture(fixture_run):
 
     headlines = pd.read_csv(out / "tables/headline_numbers.csv")
     assert len(headlines) == 16 and headlines["this_run"].notna().all()
+
+
+def test_extra_language_rows_change_no_paper_output(fixture_run, root):
+    """The rules pass the config's language roles: altering every extra-language row of the
+    accuracy table rebuilds the paper's tables and figures byte for byte, but not the extra view."""
+    import pandas as pd
+
+    from fixtures.make_accuracy_fixture import alter_rows
+
+    out, cfg = fixture_run
+    acc = pd.read_csv(root / "tests/fixtures/accuracy_fixture.csv")
+    targets = [f"results/{RUN}/{t}" for t in [*PAPER_OUTPUTS, "figures/extra_languages.png"]]
+
+    def build(table: pd.DataFrame) -> dict[str, bytes]:
+        table.to_csv(out / "tables/accuracy.csv", index=False)
+        run_snakemake(*targets, "--cores", "2", "--configfile", cfg, "--allowed-rules", *ANALYSIS_RULES)
+        return {t: (out / t).read_bytes() for t in [*PAPER_OUTPUTS, "figures/extra_languages.png"]}
+
+    before = build(acc)
+    after = build(alter_rows(acc, ["fr", "de", "ru", "zh", "th"]))
+    for target in PAPER_OUTPUTS:
+        assert before[target] == after[target], target
+    assert before["figures/extra_languages.png"] != after["figures/extra_languages.png"]
 
 
 def test_one_figure_plans_one_job(fixture_run):
