@@ -91,8 +91,8 @@ def paused_run(args: list[str], tmp_path: Path, pause_after: str):
     env = child_env(MLPT_FAULT_PAUSE_AFTER=pause_after, MLPT_FAULT_PAUSED=str(paused))
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hook"), env["PYTHONPATH"]])
     with open(tmp_path / "snakemake.out", "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     job = None
     try:
         deadline = time.monotonic() + 600
