@@ -102,14 +102,17 @@ def _offsets(n: int, spread: float = 0.45) -> np.ndarray:
     return np.linspace(-spread / 2, spread / 2, n) if n > 1 else np.zeros(n)
 
 
-def _exposure_curves(ax, rows: pd.DataFrame, colour, offset: float) -> None:
-    """One model's (Fig 2) or one language's (Fig 8) pooled accuracy against the number of training
-    languages: a line per exposure (never joined), each point with its Wilson 95% error bar."""
-    for exposure in stats.EXPOSURES:
-        s = rows[rows["exposure"] == exposure].sort_values("n_train_langs")
-        if len(s):
-            ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=_wilson_err(s), color=colour,
-                        capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **EXPOSURE_STYLE[exposure])
+def _exposure_panel(ax, rows: pd.DataFrame, column: str, colours: dict) -> None:
+    """A panel of Fig 2 or 8: for each value of ``column`` (a model or a language, coloured by
+    ``colours``), pooled accuracy against the number of training languages, a line per exposure
+    (never joined), each point with its Wilson 95% error bar; the series sit side by side at each x."""
+    for key, offset in zip(colours, _offsets(len(colours))):
+        for exposure in stats.EXPOSURES:
+            s = rows[(rows[column] == key) & (rows["exposure"] == exposure)].sort_values("n_train_langs")
+            if len(s):
+                ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=_wilson_err(s), color=colours[key],
+                            capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **EXPOSURE_STYLE[exposure])
+    ax.grid(alpha=0.3)
 
 
 def _legend(fig, colours: dict, side_title: str | None = None) -> None:
@@ -162,12 +165,10 @@ def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str,
             if d.empty:
                 _empty(ax)
                 continue
-            for model, offset in zip(model_ids, _offsets(len(model_ids))):
-                _exposure_curves(ax, d[d.model == model], colours[model], offset)
+            _exposure_panel(ax, d, "model", colours)
             ax.set_ylim(0, top)
             ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
             ax.set_ylabel("accuracy (%)")
-            ax.grid(alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel("number of training languages (0 = base model)")
     _legend(fig, {models[m]["label"]: colours[m] for m in model_ids})
@@ -379,10 +380,8 @@ def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title
             if d.empty:
                 _empty(ax)
                 continue
-            for lang, offset in zip(langs, _offsets(len(langs))):
-                _exposure_curves(ax, d[d.lang == lang], colours[lang], offset)
+            _exposure_panel(ax, d, "lang", colours)
             ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
-            ax.grid(alpha=0.3)
             if c == 0:
                 ax.set_ylabel("accuracy (%)")
     for ax in axes[-1]:
