@@ -162,6 +162,8 @@ def _check_study_rules(config: dict, source: str) -> None:
         if "tiny" in spec and "hub_id" in spec:
             raise ConfigError(f"{source}: key 'models/{model}': give either hub_id or tiny, not both")
         like = spec.get("tiny", {}).get("like")
+        if not resources.is_dir():  # checked where the workflow runs (as the prompt phrases are)
+            continue
         if like and not (Path(paths.model_reference(resources, like)) / "config.json").is_file():
             raise ConfigError(f"{source}: key 'models/{model}/tiny/like': no reference files for '{like}' "
                               f"({paths.model_reference(resources, like)}/config.json is missing)")
