@@ -173,3 +173,13 @@ def test_cli_rejects_a_bad_config(tmp_path, capsys):
     assert study_config.main([str(bad)]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "Invalid configuration" in captured.err and str(bad) in captured.err
+
+
+def test_tiny_copy_of_an_unknown_checkpoint_is_named(demo_config):
+    demo_config["models"]["qwen3-tiny"]["tiny"]["like"] = "Qwen/Qwen3-0.6B"  # the instruct model: no files
+    _fails(demo_config, "models/qwen3-tiny/tiny/like", "no reference files for 'Qwen/Qwen3-0.6B'")
+
+
+def test_missing_chat_template_file_is_named(paper_config):
+    paper_config["models"]["gemma3-1b"]["chat_template"] = "models/google--gemma-3-1b-pt/nope.jinja"
+    _fails(paper_config, "models/gemma3-1b/chat_template", "nope.jinja not found")
