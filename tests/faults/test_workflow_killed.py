@@ -1,17 +1,22 @@
-"""Snakemake itself killed with SIGKILL while a job runs, and the documented recovery.
+"""Kills under Snakemake: of Snakemake itself, and of a job while Snakemake runs on.
 
 A small chain of the demo config (prepare_data for every task, build_mt_model, translate of the
 control task into Spanish; seconds) runs in a working directory of its own, so its lock and its
 ``--unlock`` never touch another run's. The translate job is paused right after its first output
-is in place, Snakemake is killed, and then, as docs/reliability.md says:
+is in place, and then, as docs/reliability.md says:
+
+Snakemake killed (SIGKILL: a lost login session, the OOM killer, a node failure):
 
 1. the job outlives Snakemake (on a cluster: it stays in the queue) and must be ended first;
 2. the same command refuses, naming the incomplete output and ``--rerun-incomplete``;
 3. with ``--rerun-incomplete`` it refuses while the directory is locked, naming ``--unlock``;
-4. ``--unlock``, then the command with ``--rerun-incomplete``, finishes the chain with exactly the
-   files an uninterrupted run writes.
-"""
+4. ``--unlock``, then the command with ``--rerun-incomplete``, finishes the chain.
 
+The job killed (SIGKILL: out of memory, a time limit, preemption) while Snakemake runs on:
+Snakemake removes the job's outputs and stops, unlocked; the same command finishes the chain.
+
+Either way the end is exactly the files of an uninterrupted run.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -110,9 +115,14 @@ def paused_run(args: list[str], tmp_path: Path, pause_after: str):
         proc.wait()
 
 
-def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(tmp_path):
-    run_snakemake(*workdir(tmp_path / "uninterrupted"))
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> dict[str, bytes]:
+    path = tmp_path_factory.mktemp("workflow") / "uninterrupted"
+    run_snakemake(*workdir(path))
+    return results(path)
 
+
+def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(uninterrupted, tmp_path):
     args = workdir(tmp_path / "killed")
     with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
         snakemake.send_signal(signal.SIGKILL)
@@ -141,4 +151,19 @@ def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(tmp_
     run_snakemake(*args, "--unlock")
     rerun = run_snakemake(*args, "--rerun-incomplete")
     assert "1 of 1 steps (100%) done" in rerun.stderr  # only the killed job ran again
-    assert results(tmp_path / "killed") == results(tmp_path / "uninterrupted")
+    assert results(tmp_path / "killed") == uninterrupted
+
+
+def test_a_job_killed_under_snakemake_is_cleaned_up_and_the_same_command_reruns_it(uninterrupted, tmp_path):
+    args = workdir(tmp_path / "killed")
+    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+        os.kill(job, signal.SIGKILL)
+        assert snakemake.wait(timeout=300) != 0
+    log = (tmp_path / "snakemake.out").read_text()
+    assert "Removing output files of failed job translate" in log
+    assert not (tmp_path / "killed" / "results" / RUN / "translated/control/es.jsonl").exists()
+    assert not any((tmp_path / "killed" / ".snakemake" / "locks").glob("*"))
+
+    rerun = run_snakemake(*args)
+    assert "1 of 1 steps (100%) done" in rerun.stderr
+    assert results(tmp_path / "killed") == uninterrupted
