@@ -1,22 +1,22 @@
-"""Kills under Snakemake: of Snakemake itself, and of a job while Snakemake runs on.
+"""Interruptions under Snakemake: Snakemake killed, Ctrl-C, and a job killed while Snakemake runs on.
 
 A small chain of the demo config (prepare_data for every task, build_mt_model, translate of the
 control task into Spanish; seconds) runs in a working directory of its own, so its lock and its
 ``--unlock`` never touch another run's. The translate job is paused right after its first output
-is in place, and then, as docs/reliability.md says:
+is in place, the fault is injected, and the recovery of docs/reliability.md must end with exactly
+the files of an uninterrupted run:
 
-Snakemake killed (SIGKILL: a lost login session, the OOM killer, a node failure):
-
-1. the job outlives Snakemake (on a cluster: it stays in the queue) and must be ended first;
-2. the same command refuses, naming the incomplete output and ``--rerun-incomplete``;
-3. with ``--rerun-incomplete`` it refuses while the directory is locked, naming ``--unlock``;
-4. ``--unlock``, then the command with ``--rerun-incomplete``, finishes the chain.
-
-The job killed (SIGKILL: out of memory, a time limit, preemption) while Snakemake runs on:
-Snakemake removes the job's outputs and stops, unlocked; the same command finishes the chain.
-
-Either way the end is exactly the files of an uninterrupted run.
+- Snakemake killed (SIGKILL: a lost login session, the OOM killer, a node failure): the job
+  outlives it (on a cluster: it stays in the queue) and must be ended first; the same command
+  then refuses, naming the incomplete output and ``--rerun-incomplete``; with that flag it refuses
+  while the directory is locked, naming ``--unlock``; ``--unlock``, then the command with
+  ``--rerun-incomplete``, finishes the chain.
+- Ctrl-C (SIGINT to Snakemake and its jobs): Snakemake stops and unlocks, but the job's output is
+  left marked incomplete: the same command refuses; with ``--rerun-incomplete`` it finishes.
+- The job killed (SIGKILL: out of memory, a time limit, preemption) while Snakemake runs on:
+  Snakemake removes the job's outputs and stops, unlocked; the same command finishes the chain.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -96,8 +96,11 @@ def paused_run(args: list[str], tmp_path: Path, pause_after: str):
     env = child_env(MLPT_FAULT_PAUSE_AFTER=pause_after, MLPT_FAULT_PAUSED=str(paused))
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hook"), env["PYTHONPATH"]])
     with open(tmp_path / "snakemake.out", "w") as out:
+        # its own process group (what a terminal's Ctrl-C reaches), with the default SIGINT handling even
+        # when the tests run in the background of a shell, which ignores SIGINT for its children
         proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     job = None
     try:
         deadline = time.monotonic() + 600
@@ -152,6 +155,20 @@ def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(unin
     rerun = run_snakemake(*args, "--rerun-incomplete")
     assert "1 of 1 steps (100%) done" in rerun.stderr  # only the killed job ran again
     assert results(tmp_path / "killed") == uninterrupted
+
+
+def test_ctrl_c_leaves_the_output_incomplete_and_rerun_incomplete_finishes(uninterrupted, tmp_path):
+    args = workdir(tmp_path / "interrupted")
+    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+        os.killpg(snakemake.pid, signal.SIGINT)  # a terminal's Ctrl-C: Snakemake and its jobs
+        assert snakemake.wait(timeout=300) != 0
+        assert not running(job)
+    assert not any((tmp_path / "interrupted" / ".snakemake" / "locks").glob("*"))
+
+    refused = run_snakemake(*args, check=False)
+    assert refused.returncode != 0 and "IncompleteFilesException" in refused.stderr
+    run_snakemake(*args, "--rerun-incomplete")
+    assert results(tmp_path / "interrupted") == uninterrupted
 
 
 def test_a_job_killed_under_snakemake_is_cleaned_up_and_the_same_command_reruns_it(uninterrupted, tmp_path):
