@@ -58,6 +58,8 @@ PATTERNS = {
     "fig4_png": "figures/fig4_zero_shot_vs_direct.png",
     "fig7": "figures/fig7_heatmaps.pdf",
     "fig7_png": "figures/fig7_heatmaps.png",
+    "extra_languages": "figures/extra_languages.pdf",
+    "extra_languages_png": "figures/extra_languages.png",
     "fig8": "figures/fig8_scaling.pdf",
     "fig8_png": "figures/fig8_scaling.png",
     "fig9": "figures/fig9_zero_shot_other_models.pdf",

@@ -182,7 +182,7 @@ def test_every_paper_table_and_figure_exists(demo_run):
                  "benchmarks.csv"):
         assert (out / "tables" / name).stat().st_size > 50, name
     for fig in ("fig2_accuracy_vs_languages", "fig3_median_change", "fig4_zero_shot_vs_direct", "fig7_heatmaps",
-                "fig8_scaling", "fig9_zero_shot_other_models", "training_curves"):
+                "fig8_scaling", "fig9_zero_shot_other_models", "extra_languages", "training_curves"):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
     mt = pd.read_csv(out / "tables/mt_quality.csv")

@@ -1,8 +1,6 @@
 # Evaluation summaries -> tidy accuracy table -> paper tables and figures (each its own target).
 # The paper's numbers come from its evaluation languages (roles core and eval); the extra
-# (train-only) languages have their own figure, registered with the path scheme here.
-paths.PATTERNS.setdefault("extra_languages", "figures/extra_languages.pdf")
-paths.PATTERNS.setdefault("extra_languages_png", "figures/extra_languages.png")
+# (train-only) languages have their own figure.
 
 
 rule collect_results:

@@ -276,7 +276,16 @@ FINAL_TABLES = [
     "mt_quality",
     "benchmark_table",
 ]
-FINAL_FIGURES = ["fig2", "fig3", "fig4", "fig7", "fig8", "fig9", "training_curves"]
+FINAL_FIGURES = [
+    "fig2",
+    "fig3",
+    "fig4",
+    "fig7",
+    "fig8",
+    "fig9",
+    "extra_languages",
+    "training_curves",
+]
 
 
 def get_final_output():
