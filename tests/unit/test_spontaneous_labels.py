@@ -15,9 +15,12 @@ from transformers import PreTrainedTokenizerFast
 from mlpt import models as mlpt_models
 from mlpt import prompts as mlpt_prompts
 from mlpt import tiny
+from mlpt.spontaneous import data
 from mlpt.spontaneous import labels as L
+from mlpt.spontaneous import prompts as sb_prompts
 
 ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data" / "spontaneous"
 TINY_SPEC = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
              "num_key_value_heads": 1, "head_dim": 16}
 
@@ -253,3 +256,17 @@ def test_free_generation_on_tiny_model(tiny_qwen):
             enc = tok(prompt, return_tensors="pt")
             gen = model.generate(**enc, do_sample=False, max_new_tokens=4, pad_token_id=tok.pad_token_id)
         assert tok.decode(gen[0, enc["input_ids"].shape[1]:], skip_special_tokens=True) == output
+
+
+@pytest.mark.skipif(not (SHARED / "snli").is_dir(), reason=f"study B's test sets are not beside the repository ({SHARED})")
+def test_package_example_on_real_items(tiny_qwen):
+    """The package docstring's example, on the first Chinese SNLI items and a tiny model."""
+    model, tok = tiny_qwen
+    spec = sb_prompts.load_prompt_spec(ROOT / "resources" / sb_prompts.PROMPTS_FILE)
+    records = data.read_test_set(SHARED, "snli", "zh")
+    texts = sb_prompts.build_prompts(spec, "snli", records, seed=0)[:6]
+    sets = L.label_token_sets(tok, data.TASKS["snli"].labels)
+    result = L.score_labels(model, tok, texts, sets, seed=0, keys=[r["id"] for r in records[:6]], batch_size=4)
+    accuracy = L.positional_accuracy(result.predictions, [r["label"] for r in records[:6]], sets.labels, sets.labels)
+    assert result.scores.shape == (6, 3) and 0.0 <= accuracy <= 1.0
+    assert all(t.endswith('答案: "') for t in texts)

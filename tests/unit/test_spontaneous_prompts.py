@@ -116,6 +116,11 @@ def test_exemplar_draw_is_balanced_seeded_and_never_the_item():
         prompts.exemplar_indices(["same", "same", "different", "different"], 0, "paws")
 
 
+def test_unknown_language_is_named(spec):
+    with pytest.raises(KeyError, match="'xx'"):
+        prompts.instruction(spec, "snli", "xx")
+
+
 def test_build_prompts_one_language_at_a_time(spec):
     recs = [_rec("amazon", "en", 0, "positive", review="a"), _rec("amazon", "zh", 1, "negative", review="b")]
     with pytest.raises(ValueError, match="several languages"):

@@ -17,5 +17,17 @@ script calls:
 * :mod:`.pca` -- mean-pooled hidden states of parallel prompts, PCA per layer and the correlation
   of the first component with language.
 
+Typical use (one task, one language; ``resources`` is the project's resources folder)::
+
+    from mlpt.spontaneous import data, labels, prompts
+
+    spec = prompts.load_prompt_spec(resources / prompts.PROMPTS_FILE)
+    records = data.read_test_set(data_dir, "snli", "zh")
+    texts = prompts.build_prompts(spec, "snli", records, seed=0)
+    sets = labels.label_token_sets(tokenizer, data.TASKS["snli"].labels)  # once per tokenizer
+    result = labels.score_labels(model, tokenizer, texts, sets, seed=0, keys=[r["id"] for r in records])
+    accuracy = labels.positional_accuracy(result.predictions, [r["label"] for r in records],
+                                          sets.labels, sets.labels)
+
 Nothing here reads files outside the paths it is given.
 """

@@ -94,10 +94,10 @@ def _load(path: str) -> dict:
 
 
 def _entry(spec: dict, lang: str) -> dict:
-    try:
-        return spec["languages"][lang]
-    except KeyError:
-        raise KeyError(f"no study B prompt wording for language '{lang}'") from None
+    entry = spec["languages"].get(lang)
+    if entry is None:
+        raise KeyError(f"no study B prompt wording for language '{lang}'")
+    return entry
 
 
 def language_name(spec: dict, lang: str) -> str:
