@@ -36,8 +36,9 @@ pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
 RUN = "test-faults"
 TARGET = f"results/{RUN}/translated/control/es.jsonl"  # the translate job writes it, then es.qc.json
+PAUSE_AFTER = r"/translated/control/es\.jsonl$"  # the translate job pauses once its first output is in place
 
-# sitecustomize.py for the killed run: a job (not Snakemake) that puts a file matching
+# sitecustomize.py for the run under test: a job (not Snakemake) that puts a file matching
 # MLPT_FAULT_PAUSE_AFTER in place writes its pid to MLPT_FAULT_PAUSED and then waits forever.
 PAUSE_HOOK = '''
 import os, re, sys
@@ -79,7 +80,7 @@ def results(path: Path) -> dict[str, bytes]:
 
 
 def running(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, killed but not yet reaped, does not count)."""
+    """True while ``pid`` runs (a zombie, killed but not yet reaped, does not count; Linux /proc)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
@@ -87,13 +88,13 @@ def running(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def paused_run(args: list[str], tmp_path: Path, pause_after: str):
-    """Start snakemake with the pause hook; yield it and the pid of the job once the job has paused.
-    Whatever is left of both is killed on the way out."""
+def paused_run(args: list[str], tmp_path: Path):
+    """Start snakemake with the pause hook; yield it and the pid of the translate job once that has
+    paused. Whatever is left of both is killed on the way out."""
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(PAUSE_HOOK)
     paused = tmp_path / "paused"
-    env = child_env(MLPT_FAULT_PAUSE_AFTER=pause_after, MLPT_FAULT_PAUSED=str(paused))
+    env = child_env(MLPT_FAULT_PAUSE_AFTER=PAUSE_AFTER, MLPT_FAULT_PAUSED=str(paused))
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hook"), env["PYTHONPATH"]])
     with open(tmp_path / "snakemake.out", "w") as out:
         # its own process group (what a terminal's Ctrl-C reaches), with the default SIGINT handling even
@@ -127,7 +128,7 @@ def uninterrupted(tmp_path_factory) -> dict[str, bytes]:
 
 def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(uninterrupted, tmp_path):
     args = workdir(tmp_path / "killed")
-    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+    with paused_run(args, tmp_path) as (snakemake, job):
         snakemake.send_signal(signal.SIGKILL)
         snakemake.wait()
         killed = tmp_path / "killed" / "results" / RUN / "translated/control"
@@ -159,7 +160,7 @@ def test_snakemake_killed_mid_run_recovers_with_unlock_and_rerun_incomplete(unin
 
 def test_ctrl_c_leaves_the_output_incomplete_and_rerun_incomplete_finishes(uninterrupted, tmp_path):
     args = workdir(tmp_path / "interrupted")
-    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+    with paused_run(args, tmp_path) as (snakemake, job):
         os.killpg(snakemake.pid, signal.SIGINT)  # a terminal's Ctrl-C: Snakemake and its jobs
         assert snakemake.wait(timeout=300) != 0
         assert not running(job)
@@ -173,7 +174,7 @@ def test_ctrl_c_leaves_the_output_incomplete_and_rerun_incomplete_finishes(unint
 
 def test_a_job_killed_under_snakemake_is_cleaned_up_and_the_same_command_reruns_it(uninterrupted, tmp_path):
     args = workdir(tmp_path / "killed")
-    with paused_run(args, tmp_path, r"/translated/control/es\.jsonl$") as (snakemake, job):
+    with paused_run(args, tmp_path) as (snakemake, job):
         os.kill(job, signal.SIGKILL)
         assert snakemake.wait(timeout=300) != 0
     log = (tmp_path / "snakemake.out").read_text()
