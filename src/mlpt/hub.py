@@ -18,12 +18,14 @@ import logging
 import os
 from pathlib import Path
 
+from .models import DOWNLOAD_RECORD
+
 log = logging.getLogger(__name__)
 
 #: The files a model needs (config, weights as safetensors, tokenizer, chat template, processor
 #: configs); duplicate weight formats (``*.bin``, ``*.pth``, ``*.gguf``, ``original/``) are skipped.
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.txt", "*.tiktoken"]
-COMPLETE = ".download-complete"
+COMPLETE = DOWNLOAD_RECORD  # written last: the identity of the downloaded weights (mlpt.models.fingerprint)
 
 
 def download(hub_id: str, out_dir: str | Path, revision: str | None = None, chat_template: str | None = None) -> Path:

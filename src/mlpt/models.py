@@ -18,6 +18,7 @@ models:
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -96,3 +97,56 @@ def _check_complete(path, model, info: dict) -> None:
         raise ValueError(f"{path}: weights missing from the checkpoint: {missing[:5]}{' ...' if len(missing) > 5 else ''} "
                          f"({len(missing)} in all; an image-text checkpoint's language model is read from "
                          f"{list(TEXT_MODEL_KEY_MAPPING)})")
+
+
+# --- what identifies a model's weights (fingerprints of resumable work) --------------------------
+
+#: The record download_model writes last into a downloaded model (mlpt.hub).
+DOWNLOAD_RECORD = ".download-complete"
+
+
+def fingerprint(model: str | None) -> dict:
+    """What identifies a model's weights, for the fingerprints that decide whether earlier work
+    (finished MT shards, SFT checkpoints) may be reused.
+
+    * a model downloaded by download_model: its download record (hub id, the commit downloaded,
+      a chat template added), which pins every file without reading gigabytes of weights;
+    * any other local directory (a tiny model, a checkpoint): the sha256 of each of its files
+      (config, tokenizer, weights; hidden files such as cache metadata left out), kept per
+      (path, size, modification time) within a process;
+    * anything else: a Hugging Face id with the revision the local Hugging Face cache resolves it
+      to (None when it is not cached).
+    """
+    if model is None:
+        return {}
+    root = Path(model)
+    if (root / DOWNLOAD_RECORD).is_file():
+        return {"download": (root / DOWNLOAD_RECORD).read_text(encoding="utf-8")}
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*")
+                       if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return {"files": {p.relative_to(root).as_posix(): _file_sha256(p) for p in files}}
+    return {"hub_id": model, "revision": _hub_revision(model)}
+
+
+def _file_sha256(path: Path) -> str:
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    from . import io
+
+    return io.file_sha256(path)
+
+
+def _hub_revision(hub_id: str) -> str | None:
+    """The commit the local Hugging Face cache holds for ``hub_id`` (its main branch), or None."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(hub_id, "config.json")
+    except (ImportError, ValueError):  # no huggingface_hub, or not a valid hub id
+        return None
+    return Path(cached).parent.name if isinstance(cached, str) else None

@@ -38,6 +38,11 @@ from . import batching, io, models, prompts
 log = logging.getLogger(__name__)
 
 
+#: Version of this stage's training code: bump it when a change here changes what training produces
+#: for the same inputs and recipe, so checkpoints of older code are never resumed.
+CODE_VERSION = 2
+
+
 @dataclass
 class TrainConfig:
     epochs: float = 6  # passes over the mixture
@@ -401,7 +406,8 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
     )
     fingerprint = io.content_hash(
-        {"base": base_model, "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
+        {"code_version": CODE_VERSION, "base": base_model, "weights": models.fingerprint(base_model),
+         "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
     with args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others then only read
         resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
     resume = resume_from is not None

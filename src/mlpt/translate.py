@@ -44,10 +44,9 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
-from . import sentences
+from . import models, sentences
 from . import translation_qc as tqc
 from .data import CALC_ANNOTATION
 from .scoring import canonical_call, read_call
@@ -394,55 +393,15 @@ def shard_settings(backend: dict, *, src: str, tgt: str, codes: dict[str, str], 
                    mt_model: str | None, seed: int | None) -> dict:
     """Everything besides its texts that decides what MT returns for a shard, for the shard's fingerprint:
     the code version, every backend setting, the MT model's language codes and the language names
-    (the llm prompt) of ``src`` and ``tgt``, the seed and the MT weights (:func:`model_fingerprint`)."""
+    (the llm prompt) of ``src`` and ``tgt``, the seed and the MT weights (:func:`mlpt.models.fingerprint`)."""
     return {
         "code_version": CODE_VERSION,
         "backend": {k: v for k, v in backend.items() if k not in NOT_MT_SETTINGS},
         "languages": {side: {"lang": lang, "code": codes.get(lang), "name": names.get(lang)}
                       for side, lang in (("src", src), ("tgt", tgt))},
         "seed": seed,
-        "model": model_fingerprint(mt_model),
+        "model": models.fingerprint(mt_model),
     }
-
-
-def model_fingerprint(model: str | None) -> dict:
-    """What identifies MT weights: a local model directory by the sha256 of each of its files (config,
-    tokenizer, weights; hidden files such as download metadata left out), anything else as a Hugging
-    Face id with the revision the local Hugging Face cache resolves it to (None when not cached).
-
-    Loading the model reads every byte of it anyway, so hashing costs about as much as one more
-    load; hashes are kept per (path, size, modification time) within a process."""
-    if model is None:
-        return {}
-    root = Path(model)
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*")
-                       if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
-        return {"files": {p.relative_to(root).as_posix(): _file_sha256(p) for p in files}}
-    return {"hub_id": model, "revision": _hub_revision(model)}
-
-
-def _file_sha256(path: Path) -> str:
-    stat = path.stat()
-    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=None)
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    from . import io
-
-    return io.file_sha256(path)
-
-
-def _hub_revision(hub_id: str) -> str | None:
-    """The commit the local Hugging Face cache holds for ``hub_id`` (its main branch), or None."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(hub_id, "config.json")
-    except (ImportError, ValueError):  # no huggingface_hub, or not a valid hub id
-        return None
-    return Path(cached).parent.name if isinstance(cached, str) else None
 
 
 def translate_sharded(texts: Sequence[str], translator, src: str, tgt: str, *, shard_size: int = 2000,

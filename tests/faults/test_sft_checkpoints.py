@@ -148,20 +148,32 @@ def stale_checkpoints(tiny_setup, tmp_path_factory):
     return d / "ckpt"
 
 
-@pytest.mark.parametrize("change", ["one mixture record", "the learning rate"])
-def test_checkpoints_of_other_inputs_are_never_resumed(change, tiny_setup, stale_checkpoints, tmp_path, caplog):
+@pytest.mark.parametrize("change", ["one mixture record", "the learning rate", "one byte of the base weights",
+                                    "the code version"])
+def test_checkpoints_of_other_inputs_are_never_resumed(change, tiny_setup, stale_checkpoints, tmp_path, caplog,
+                                                       monkeypatch):
     setup, config = dict(tiny_setup), CONFIG
+    weights_file = Path(setup["base"]) / "model.safetensors"
+    original = weights_file.read_bytes()
     if change == "one mixture record":
         records = list(io.read_jsonl(setup["mixture"]))
         records[0]["response"] = records[0]["response"].replace("=", "is")
         setup["mixture"] = str(tmp_path / "mixture.jsonl")
         io.write_jsonl(setup["mixture"], records, schema="train_record")
-    else:
+    elif change == "the learning rate":
         config = {**CONFIG, "learning_rate": CONFIG["learning_rate"] / 2}
+    elif change == "one byte of the base weights":  # same path, other weights
+        changed = bytearray(original)
+        changed[-1] ^= 1
+        weights_file.write_bytes(bytes(changed))
+    else:
+        monkeypatch.setattr(sft, "CODE_VERSION", sft.CODE_VERSION + 1)
     shutil.copytree(stale_checkpoints, tmp_path / "retry" / "ckpt")
-
-    with caplog.at_level(logging.INFO, logger="mlpt.sft"):
-        retried = sft.train_from_spec(spec(setup, tmp_path / "retry", config))
-    assert "they belong to a run with other inputs" in caplog.text and retried["resumed"] is False
-    reference = sft.train_from_spec(spec(setup, tmp_path / "reference", config))
-    assert_same_training(retried, tmp_path / "retry", reference, weights(tmp_path / "reference" / "model"))
+    try:
+        with caplog.at_level(logging.INFO, logger="mlpt.sft"):
+            retried = sft.train_from_spec(spec(setup, tmp_path / "retry", config))
+        assert "they belong to a run with other inputs" in caplog.text and retried["resumed"] is False
+        reference = sft.train_from_spec(spec(setup, tmp_path / "reference", config))
+        assert_same_training(retried, tmp_path / "retry", reference, weights(tmp_path / "reference" / "model"))
+    finally:
+        weights_file.write_bytes(original)

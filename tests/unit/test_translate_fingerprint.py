@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlpt import io, translate
+from mlpt import io, models, translate
 
 MATH = [{"id": f"m{k:02d}", "task": "math", "lang": "en", "split": "train",
          "question": f"Tom has {k} apples and buys {k + 1} more. How many now?",
@@ -82,7 +82,7 @@ def test_one_changed_byte_of_the_weights_resumes_nothing(job):
     data = bytearray(weights.read_bytes())
     data[100] ^= 1
     weights.write_bytes(bytes(data))
-    translate._sha256_of.cache_clear()  # a rerun is a new process
+    models._sha256_of.cache_clear()  # a rerun is a new process
     assert job()[1] == 0
     (job.model / ".cache" / "download.metadata").write_text("fetched again at 13:00")  # not the model
     _, resumed, shards = job()
@@ -102,10 +102,10 @@ def test_a_hub_model_is_identified_by_its_cached_revision(tmp_path, monkeypatch)
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
-    assert translate.model_fingerprint("org/mt-model") == {"hub_id": "org/mt-model", "revision": None}
+    assert models.fingerprint("org/mt-model") == {"hub_id": "org/mt-model", "revision": None}
     repo = tmp_path / "models--org--mt-model"
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text("0123abcd")
     (repo / "snapshots" / "0123abcd").mkdir(parents=True)
     (repo / "snapshots" / "0123abcd" / "config.json").write_text("{}")
-    assert translate.model_fingerprint("org/mt-model") == {"hub_id": "org/mt-model", "revision": "0123abcd"}
+    assert models.fingerprint("org/mt-model") == {"hub_id": "org/mt-model", "revision": "0123abcd"}
