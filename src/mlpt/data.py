@@ -8,7 +8,10 @@ Each adapter reads its files under ``resources/`` and returns a :class:`Prepared
   the training items; the translation stage uses them instead of MT;
 - ``forbidden``: normalised-text hashes of every test item the study must never train on
   (the contamination guard in the mixture stage checks against them);
-- ``report``: counts of what was read, dropped and why.
+- ``report``: counts of what was read, dropped and why, and ``test_sets``: per language whether
+  its test set is ``human`` or ``machine-translated`` (:func:`origin_of_test_sets`; MGSM test
+  sets exist for the languages with a file ``resources/mgsm/mgsm_<code>.tsv``, and the translate
+  stage machine-translates the English items for any other language).
 
 Train and validation items are drawn with a seeded shuffle from the training pool, disjoint, and
 never contain an item whose normalised text equals a test item's.
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 #: GSM8K's calculator annotations ``<<48/2=24>>``: the result follows each one in the text itself.
 CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
 CHECKSUMS_FILE = "SHA256SUMS"  # in the resources folder: "<sha256>  <path relative to the folder>" per line
+#: Where a language's test set comes from (:func:`origin_of_test_sets`).
+HUMAN, MACHINE_TRANSLATED = "human", "machine-translated"
 
 
 @dataclass
@@ -251,9 +256,11 @@ def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, obj
 
 # --- math: English CoT training data (GSM8K or mCoT-MATH) + MGSM test ------------------------
 
+MGSM_SOURCE = "en"  # the language every MGSM version is translated from (GSM8K's test rows 0-249)
+
 
 def _math_test_files(resources: Path, languages: list[str]) -> list[Path]:
-    return [resources / "gsm8k/test.jsonl"] + [_mgsm_path(resources, lang) for lang in languages]
+    return [resources / "gsm8k/test.jsonl"] + [_mgsm_path(resources, lang) for lang in mgsm_languages(resources, languages)]
 
 
 def files_gsm8k_mgsm(resources: Path, languages: list[str]) -> list[Path]:
@@ -284,6 +291,15 @@ def _mgsm_path(resources: Path, lang: str) -> Path:
     return resources / f"mgsm/mgsm_{lang}.tsv"
 
 
+def mgsm_languages(resources: Path, languages: list[str]) -> list[str]:
+    """The languages of ``languages`` whose MGSM test set is read from a human file
+    ``mgsm/mgsm_<code>.tsv``: English always (the source of every other version; a missing file is
+    an error), any other language when its file exists. A language without one gets no reference,
+    so the translate stage machine-translates the English test items for it, and its test set is
+    flagged (:func:`origin_of_test_sets`)."""
+    return [lang for lang in languages if lang == MGSM_SOURCE or _mgsm_path(resources, lang).exists()]
+
+
 def _check_mgsm_parallel(resources: Path, mgsm: dict[str, list[tuple[str, str, str]]]) -> None:
     """Every language file has the same items (row-aligned) with the same gold answers."""
     (first_lang, first), *others = mgsm.items()
@@ -300,10 +316,16 @@ def _check_mgsm_parallel(resources: Path, mgsm: dict[str, list[tuple[str, str, s
 def _mgsm_test(resources: Path, task: str, n_test: int, languages: list[str], source_lang: str,
                report: dict) -> tuple[list[dict], list[dict], set[str]]:
     """The math test split, whatever the training source: MGSM's first ``n_test`` items (the source
-    language's as records, the others as human references), and the guard: the hashes of every
-    GSM8K test question (rows 0-249 are MGSM's) and every MGSM question in every language."""
+    language's as records, the other languages with a human file (:func:`mgsm_languages`) as
+    references), and the guard: the hashes of every GSM8K test question (rows 0-249 are MGSM's) and
+    every MGSM question in every language read. A language without a human file gets no reference
+    (a warning names it): the translate stage machine-translates the English test items for it."""
     forbidden = {text_hash(row["question"]) for _, row in _read_gsm8k(resources / "gsm8k/test.jsonl")}
-    mgsm = {lang: _read_mgsm(_mgsm_path(resources, lang)) for lang in languages}
+    mgsm = {lang: _read_mgsm(_mgsm_path(resources, lang)) for lang in mgsm_languages(resources, languages)}
+    by_mt = [lang for lang in languages if lang not in mgsm]
+    if by_mt:
+        log.warning("no human MGSM file (mgsm/mgsm_<code>.tsv) for %s: their test sets are machine-translated from "
+                    "English, flagged '%s' in accuracy.csv and Table 1", by_mt, MACHINE_TRANSLATED)
     _check_mgsm_parallel(resources, mgsm)
     forbidden |= {text_hash(q) for rows in mgsm.values() for _, q, _ in rows}
     test, references = [], []
@@ -312,7 +334,7 @@ def _mgsm_test(resources: Path, task: str, n_test: int, languages: list[str], so
             rec = {"id": f"mgsm-{i:03d}", "task": task, "lang": lang, "split": "test", "question": question,
                    "answer": answer, "source": "mgsm"}
             (test if lang == source_lang else references).append(rec)
-    report["test"] = min(n_test, len(mgsm[languages[0]]))
+    report["test"] = min(n_test, len(mgsm[source_lang]))
     return test, references, forbidden
 
 
@@ -681,22 +703,34 @@ def _read_templates(path: Path, languages: list[str]) -> dict[str, dict]:
     return table
 
 
+def _no_human_tests(resources: Path, languages: list[str]) -> list[str]:
+    return []
+
+
+def _every_language(resources: Path, languages: list[str]) -> list[str]:
+    return list(languages)
+
+
 @dataclass(frozen=True)
 class Source:
     """A data adapter: the shipped files it reads (checksummed before it runs), the function that
-    prepares the task, and the Hub dataset it reads its training data from (None: shipped data only)."""
+    prepares the task, the Hub dataset it reads its training data from (None: shipped data only),
+    and the languages whose test items it supplies in a human version, as records or references
+    (the others' test sets are machine-translated; :func:`origin_of_test_sets`)."""
 
     files: Callable[[Path, list[str]], list[Path]]
     prepare: Callable[..., Prepared]
     hub: HubDataset | None = None
+    human_tests: Callable[[Path, list[str]], list[str]] = _no_human_tests
 
 
 SOURCES = {
-    "gsm8k_mgsm": Source(files_gsm8k_mgsm, prepare_gsm8k_mgsm),
-    "mcot_math": Source(files_mcot_math, prepare_mcot_math, MCOT_MATH),
+    "gsm8k_mgsm": Source(files_gsm8k_mgsm, prepare_gsm8k_mgsm, human_tests=mgsm_languages),
+    "mcot_math": Source(files_mcot_math, prepare_mcot_math, MCOT_MATH, human_tests=mgsm_languages),
     "api_bank": Source(files_api_bank, prepare_api_bank),
     "api_bank_hub": Source(files_api_bank_hub, prepare_api_bank_hub, API_BANK_TRAIN),
-    "synthetic_arithmetic": Source(files_synthetic_arithmetic, prepare_synthetic_arithmetic),
+    "synthetic_arithmetic": Source(files_synthetic_arithmetic, prepare_synthetic_arithmetic,
+                                   human_tests=_every_language),
 }
 
 
@@ -707,6 +741,16 @@ def source_files(source: str, resources: str | Path, languages: list[str]) -> li
 def hub_dataset(source: str) -> HubDataset | None:
     """The Hub dataset ``source`` reads (prepare_data must then run where the Hub can be reached)."""
     return SOURCES[source].hub
+
+
+def origin_of_test_sets(source: str, resources: str | Path, languages: list[str], source_lang: str) -> dict[str, str]:
+    """Where each language's test set comes from, known before any job runs: :data:`HUMAN` for the
+    source language's own items and for a human translation the adapter supplies as a reference
+    (MGSM's files), :data:`MACHINE_TRANSLATED` for a language without one, whose test items the
+    translate stage machine-translates from the source language with the task's MT backend
+    (records ``source: mt:<src>-><lang>``; test records are never dropped by QC)."""
+    human = set(SOURCES[source].human_tests(Path(resources), languages))
+    return {lang: HUMAN if lang == source_lang or lang in human else MACHINE_TRANSLATED for lang in languages}
 
 
 def strip_calculator_annotations(records: list[dict]) -> int:
@@ -720,6 +764,20 @@ def strip_calculator_annotations(records: list[dict]) -> int:
             rec["reasoning"] = CALC_ANNOTATION.sub("", rec["reasoning"])
             changed += 1
     return changed
+
+
+def _check_test_origins(prepared: Prepared, source: str, resources: Path, languages: list[str],
+                        source_lang: str) -> dict[str, str]:
+    """:func:`origin_of_test_sets`, checked against what the adapter wrote: the languages it calls
+    human must be exactly those with test references (the workflow flags test sets from the same
+    function before the data exist, so the two must never disagree)."""
+    origins = origin_of_test_sets(source, resources, languages, source_lang)
+    referenced = {r["lang"] for r in prepared.references if r["split"] == "test"}
+    declared = {lang for lang, origin in origins.items() if origin == HUMAN and lang != source_lang}
+    if referenced != declared:
+        raise RuntimeError(f"source '{source}': human test sets declared for {sorted(declared)}, but the adapter "
+                           f"wrote test references for {sorted(referenced)}")
+    return origins
 
 
 def prepare(source: str, resources: str | Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int,
@@ -736,6 +794,7 @@ def prepare(source: str, resources: str | Path, task: str, spec: dict, languages
     if verify_checksums:
         _verify_checksums(resources, files)
     prepared = SOURCES[source].prepare(resources, task, spec, languages, source_lang, seed)
+    prepared.report["test_sets"] = _check_test_origins(prepared, source, resources, languages, source_lang)
     if spec.get("strip_calculator_annotations"):
         prepared.report["calculator_annotations_stripped"] = strip_calculator_annotations(
             prepared.records + prepared.references)
