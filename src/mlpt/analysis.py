@@ -18,14 +18,17 @@ from .stats import wilson_ci
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",
                     "in_training", "n", "correct", "accuracy", "ci_low", "ci_high", "fidelity",
-                    "hit_max_gen_toks"]
+                    "hit_max_gen_toks", "test_set"]
 
 
-def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict) -> pd.DataFrame:
+def collect(eval_files: list[str], models: dict, languages: dict, mixture_languages: dict,
+            test_sets: dict[str, dict[str, str]]) -> pd.DataFrame:
     """Tidy accuracy table from evaluation summaries.
 
     ``models`` and ``languages`` are the config sections; ``mixture_languages`` maps each mixture
-    name to its training languages."""
+    name to its training languages; ``test_sets`` maps task -> language -> where its test set comes
+    from (``human`` or ``machine-translated``; :func:`mlpt.data.origin_of_test_sets`), the last
+    column, ``test_set``."""
     rows = []
     for path in eval_files:
         summary = io.read_json(path)
@@ -38,7 +41,7 @@ def collect(eval_files: list[str], models: dict, languages: dict, mixture_langua
                 "mixture": mixture, "n_train_langs": len(langs), "lang": lang,
                 "resource": languages[lang]["resource"], "in_training": lang in langs,
                 "n": res["n"], "correct": res["correct"], "fidelity": res.get("fidelity"),
-                "hit_max_gen_toks": res.get("hit_max_gen_toks"),
+                "hit_max_gen_toks": res.get("hit_max_gen_toks"), "test_set": test_sets[summary["task"]][lang],
             })
     if not rows:
         raise ValueError("no evaluation results to collect")
@@ -52,10 +55,14 @@ def collect(eval_files: list[str], models: dict, languages: dict, mixture_langua
     return df[ACCURACY_COLUMNS].reset_index(drop=True)
 
 
-def table1_languages(languages: dict) -> pd.DataFrame:
+def table1_languages(languages: dict, test_sets: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Table 1: per language its name, resource level and role, and per task where its test set
+    comes from (column ``test_set_<task>``: ``human`` or ``machine-translated``; ``test_sets`` as
+    in :func:`collect`)."""
     role = {"core": "train + eval", "extra": "train only", "eval": "eval only"}
     return pd.DataFrame([
-        {"code": code, "language": spec["name"], "resource": spec["resource"], "role": role[spec["role"]]}
+        {"code": code, "language": spec["name"], "resource": spec["resource"], "role": role[spec["role"]],
+         **{f"test_set_{task}": origins[code] for task, origins in test_sets.items()}}
         for code, spec in languages.items()
     ])
 

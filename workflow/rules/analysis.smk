@@ -23,6 +23,7 @@ rule collect_results:
         models=config["models"],
         languages=config["languages"],
         mixture_languages=MIXTURE_LANGUAGES,
+        test_sets=test_set_origins(),
     script:
         "../scripts/collect_results.py"
 
@@ -44,6 +45,7 @@ rule make_table1_languages:
         "../../envs/pipeline.yaml"
     params:
         languages=config["languages"],
+        test_sets=test_set_origins(),
     script:
         "../scripts/make_table1_languages.py"
 

@@ -145,6 +145,16 @@ def splits_for(lang):
     return (["val"] if fewshot else []) + ["test"]
 
 
+def test_set_origins():
+    """{task: {lang: "human" | "machine-translated"}}: where each evaluated test set comes from,
+    decided by the task's data adapter (a language without a human MGSM file gets the English
+    items machine-translated); flagged in accuracy.csv and Table 1."""
+    return {
+        task: study_data.origin_of_test_sets(spec["source"], RESOURCES, LANGS, SRC)
+        for task, spec in config["tasks"].items()
+    }
+
+
 def get_translate_mt_input(wildcards):
     return [] if wildcards.lang == SRC else mt_model_path(wildcards.task)
 

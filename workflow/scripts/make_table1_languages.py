@@ -1,4 +1,5 @@
-"""make_table1_languages: Table 1 (languages, resource level, role) as CSV and LaTeX."""
+"""make_table1_languages: Table 1 (languages, resource level, role, and per task whether the test
+set is human or machine-translated) as CSV and LaTeX."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -6,6 +7,7 @@ from mlpt import analysis, logs
 
 logs.setup(snakemake)
 analysis.write_table(
-    analysis.table1_languages(snakemake.params.languages), snakemake.output.csv, snakemake.output.tex,
-    caption="Languages of the study: resource level and role.", label="tab:languages",
+    analysis.table1_languages(snakemake.params.languages, snakemake.params.test_sets), snakemake.output.csv,
+    snakemake.output.tex, caption="Languages of the study: resource level, role, and per task whether the test set "
+    "is human or machine-translated.", label="tab:languages",
 )
