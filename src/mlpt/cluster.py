@@ -11,7 +11,9 @@ the repository: the account, partitions, GPU model and QoS come from environment
 task and in total, from the mixture sizes and throughput numbers in the config (``cluster.plan``:
 assumed numbers, labelled as estimates until measured on the cluster), plus the disk needed for
 the fine-tuned checkpoints and the GPU memory each SFT job needs for its model states
-(:func:`sft_memory_per_gpu`).
+(:func:`sft_memory_per_gpu`). SFT FLOPs are counted on the positions a GPU computes, padding
+included: the real tokens over one minus the padding share of the config's ``sft.batching``
+(:data:`PADDING_SHARE`, measured; none with ``sft.padding_free``).
 """
 
 from __future__ import annotations
@@ -96,6 +98,37 @@ def sft_memory_per_gpu(config: dict, model: str) -> dict:
             "states_gb_per_gpu": states_gb / gpus if fsdp else states_gb}
 
 
+#: Share of the positions an SFT step computes that are padding, per task kind and ``sft.batching``,
+#: at the paper's batch shape (512 examples per optimiser step, 8 per forward pass). Counted on
+#: 2026-11-30 by benchmarks/sft_throughput.py (benchmarks/results/sft_throughput.md) over the
+#: shipped English training data tokenized as mlpt.sft does, with the tiny models' tokenizer: GSM8K
+#: train for ``math`` (7,473 items), API-Bank level-3 calls for ``api_call`` (345); the same on 1, 4
+#: and 8 ranks. ``sft.padding_free`` computes no padding. Another task kind gets ``math``'s shares.
+PADDING_SHARE: dict[str, dict[str, float]] = {
+    "math": {"random": 0.3444, "step_sorted": 0.0107, "group_by_length": 0.0056},
+    "api_call": {"random": 0.2575, "step_sorted": 0.0061, "group_by_length": 0.0170},
+}
+PADDING_SHARE_SHAPE = (512, 8)  # (global_batch_size, per_device_batch_size) the shares were counted at
+PADDING_SHARE_SOURCE = "counted at 512 per step / 8 per forward pass, benchmarks/sft_throughput.py, 2026-11-30"
+
+
+def padding_share(kind: str, sft: dict) -> float:
+    """Padded share of the positions an SFT job of task kind ``kind`` computes under the recipe ``sft``.
+
+    ``padding_free``: none. A step of one micro-batch (``global_batch_size`` = ``per_device_batch_size``)
+    cannot be regrouped, so ``step_sorted`` pads as ``random`` does there."""
+    if sft.get("padding_free"):
+        return 0.0
+    batching = sft.get("batching", "step_sorted")
+    if batching == "step_sorted" and sft["global_batch_size"] == sft["per_device_batch_size"]:
+        batching = "random"
+    return PADDING_SHARE.get(kind, PADDING_SHARE["math"])[batching]
+
+
+def batching_label(sft: dict) -> str:
+    """``sft.batching``, with ``+pf`` when batches are padding-free."""
+    return sft.get("batching", "step_sorted") + ("+pf" if sft.get("padding_free") else "")
+
 
 def runtime_hours(runtime: str | int) -> float:
     """Snakemake runtime ("12h", "2d", minutes as int) in hours."""
@@ -105,29 +138,52 @@ def runtime_hours(runtime: str | int) -> float:
     return value * {"m": 1 / 60, "h": 1, "d": 24}[unit]
 
 
+def _sft_gpu_hours(params: float, positions: float, flops_per_second: float) -> float:
+    """GPU-hours of training ``params`` parameters on ``positions`` positions: 6 FLOPs per parameter
+    and position (forward and backward)."""
+    return 6 * params * positions / flops_per_second / 3600
+
+
 def plan(config: dict) -> dict:
-    """GPU-hour and disk estimates of a config's SFT and evaluation jobs (see module docstring)."""
+    """GPU-hour and disk estimates of a config's SFT and evaluation jobs (see module docstring).
+
+    ``total["sft_gpu_hours_by_batching"]``: the SFT GPU-hours the same config would take under each
+    other ``sft.batching`` (and padding-free batches), for comparison."""
     assumptions = config["cluster"]["plan"]
     mixes = mixtures.expand(config)
     n_langs = len(config["languages"])
     flops_per_second = assumptions["gpu_peak_tflops"] * 1e12 * assumptions["mfu"]
+    alternatives = {"random": {"batching": "random"}, "group_by_length": {"batching": "group_by_length"},
+                    "step_sorted": {"batching": "step_sorted"}, "padding_free": {"padding_free": True}}
     rows = []
+    by_batching = dict.fromkeys(alternatives, 0.0)
     for model, spec in config["models"].items():
         params = spec["params_b"] * 1e9
         for task, tspec in config["tasks"].items():
-            epochs = {**config["sft"], **tspec.get("sft", {})}["epochs"]
+            recipe = {**config["sft"], **tspec.get("sft", {})}
+            epochs = recipe["epochs"]
             tokens_per_example = assumptions["tokens_per_example"].get(task, assumptions["tokens_per_example"]["default"])
             train_tokens = sum(m.size for m in mixes) * tspec["n_train"] * tokens_per_example * epochs
-            sft_gpu_h = 6 * params * train_tokens / flops_per_second / 3600
+            pad = padding_share(tspec["kind"], recipe)
+            positions = train_tokens / (1 - pad)  # what the GPU computes: real tokens and padding
+            sft_gpu_h = _sft_gpu_hours(params, positions, flops_per_second)
+            for name, change in alternatives.items():
+                alt_pad = padding_share(tspec["kind"], {**recipe, "padding_free": False, **change})
+                by_batching[name] += _sft_gpu_hours(params, train_tokens / (1 - alt_pad), flops_per_second)
             # evaluation: every checkpoint (mixtures + pretrained) on every language, plus per-epoch validation
             gen_tokens = (len(mixes) + 1) * n_langs * tspec["n_test"] * assumptions["generated_tokens"]
             val_tokens = sum(m.size for m in mixes) * tspec["n_val"] * assumptions["generated_tokens"] * math.ceil(epochs)
             decode = assumptions["decode_tokens_per_second_per_b"] / spec["params_b"]
             eval_gpu_h = (gen_tokens + val_tokens) / decode / 3600
             rows.append({"model": model, "task": task, "sft_runs": len(mixes), "train_tokens": train_tokens,
+                         "batching": batching_label(recipe), "padding_share": pad, "computed_positions": positions,
+                         "padding_at_measured_shape": (recipe["global_batch_size"],
+                                                       recipe["per_device_batch_size"]) == PADDING_SHARE_SHAPE,
                          "sft_gpu_hours": sft_gpu_h, "eval_gpu_hours": eval_gpu_h, **sft_memory_per_gpu(config, model),
                          "checkpoint_disk_gb": len(mixes) * params * assumptions["bytes_per_param"] / 1e9})
-    total = {k: sum(r[k] for r in rows) for k in ("sft_runs", "sft_gpu_hours", "eval_gpu_hours", "checkpoint_disk_gb")}
+    total = {k: sum(r[k] for r in rows) for k in ("sft_runs", "train_tokens", "computed_positions", "sft_gpu_hours",
+                                                  "eval_gpu_hours", "checkpoint_disk_gb")}
+    total["sft_gpu_hours_by_batching"] = by_batching
     return {"rows": rows, "total": total, "assumptions": assumptions}
 
 
@@ -140,18 +196,27 @@ def format_plan(result: dict, job_counts: dict[str, int] | None = None) -> str:
     a = result["assumptions"]
     lines.append(f"GPU-hour ESTIMATE (assumed: {a['gpu_peak_tflops']} TFLOP/s peak per GPU, MFU {a['mfu']}, "
                  f"{a['decode_tokens_per_second_per_b']:.0f} generated tokens/s per GPU for a 1B model; {a['source']}):")
-    lines.append(f"  {'model':<14}{'task':<10}{'runs':>5}{'train tokens':>15}{'SFT GPU-h':>11}{'eval GPU-h':>11}{'ckpt GB':>9}"
-                 f"{'GPUs':>6}{'':>2}{'sharding':<9}{'GB/GPU':>7}")
+    lines.append(f"  {'model':<14}{'task':<10}{'runs':>5}{'train tokens':>14}{'batching':>13}{'padding':>9}"
+                 f"{'positions':>11}{'SFT GPU-h':>11}{'eval GPU-h':>11}{'ckpt GB':>9}{'GPUs':>6}{'':>2}{'sharding':<9}"
+                 f"{'GB/GPU':>7}")
     for r in result["rows"]:
-        lines.append(f"  {r['model']:<14}{r['task']:<10}{r['sft_runs']:>5}{r['train_tokens']:>15.3g}"
+        lines.append(f"  {r['model']:<14}{r['task']:<10}{r['sft_runs']:>5}{r['train_tokens']:>14.3g}{r['batching']:>13}"
+                     f"{100 * r['padding_share']:>7.1f}%{' ' if r['padding_at_measured_shape'] else '*'}"
+                     f"{r['computed_positions']:>11.3g}"
                      f"{r['sft_gpu_hours']:>11.1f}{r['eval_gpu_hours']:>11.1f}{r['checkpoint_disk_gb']:>9.0f}"
                      f"{r['gpus']:>6}{'':>2}{r['sharding']:<9}{r['states_gb_per_gpu']:>7.1f}")
     t = result["total"]
-    lines.append(f"  {'total':<24}{t['sft_runs']:>5}{'':>15}{t['sft_gpu_hours']:>11.1f}{t['eval_gpu_hours']:>11.1f}"
-                 f"{t['checkpoint_disk_gb']:>9.0f}")
+    lines.append(f"  {'total':<24}{t['sft_runs']:>5}{t['train_tokens']:>14.3g}{'':>22}{t['computed_positions']:>11.3g}"
+                 f"{t['sft_gpu_hours']:>11.1f}{t['eval_gpu_hours']:>11.1f}{t['checkpoint_disk_gb']:>9.0f}")
     lines.append(f"  = {t['sft_gpu_hours'] + t['eval_gpu_hours']:.0f} GPU-hours, "
                  f"{(t['sft_gpu_hours'] + t['eval_gpu_hours']) / 8:.0f} hours on one 8-GPU node; "
                  f"{t['checkpoint_disk_gb']:.0f} GB of final checkpoints")
+    lines.append("  SFT FLOPs: 6 x parameters x positions, positions = train tokens / (1 - padding), the padding share "
+                 f"of the job's sft.batching ({PADDING_SHARE_SOURCE}; +pf = padding_free: none)")
+    if not all(r["padding_at_measured_shape"] for r in result["rows"]):
+        lines.append("  * this job's batch shape is not the one the padding share was counted at: a rough figure")
+    lines.append("  SFT GPU-h by sft.batching: " + ", ".join(
+        f"{name} {hours:.1f}" for name, hours in t["sft_gpu_hours_by_batching"].items()))
     lines.append(f"  GB/GPU: model states of one SFT job per GPU ({TRAINING_BYTES_PER_PARAM} bytes per parameter: "
                  "fp32 master weights, gradients and AdamW moments; bf16 compute), before activations")
     return "\n".join(lines)

@@ -3,7 +3,10 @@
     python -m mlpt.plan_cli --configfile config/paper.yaml
 
 Prints the job count of every rule (from a Snakemake dry-run of the whole DAG) and the GPU-hour
-and disk estimate of mlpt.cluster.plan (assumptions from the config's `cluster.plan`).
+and disk estimate of mlpt.cluster.plan (assumptions from the config's `cluster.plan`). SFT FLOPs
+are counted on the positions the config's `sft.batching` makes a GPU compute, padding included
+(the padding shares of mlpt.cluster.PADDING_SHARE, measured by benchmarks/sft_throughput.py); the
+plan also lists what every other batching would cost.
 """
 
 from __future__ import annotations

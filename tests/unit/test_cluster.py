@@ -1,5 +1,7 @@
 """Per-job SLURM resources come from config, scaled by model size; site settings from the environment."""
 
+import copy
+
 import pytest
 
 from mlpt import cluster
@@ -67,3 +69,50 @@ def test_plan_states_the_memory_per_gpu_of_each_sft_tier(paper_config):
     assert rows["qwen3-8b"]["states_gb_per_gpu"] == pytest.approx(8 * 16 / 8)
     assert rows["gemma3-4b"]["sharding"] == "FSDP"  # DDP would hold 64 GB of states per GPU
     assert "GB/GPU" in cluster.format_plan(cluster.plan(paper_config))
+
+
+def _sft_gpu_hours(config: dict, **sft) -> dict:
+    config["sft"].update(sft)
+    result = cluster.plan(config)
+    return {"total": result["total"]["sft_gpu_hours"], "rows": result["rows"]}
+
+
+def test_step_sorted_plans_fewer_gpu_hours_than_random(paper_config):
+    """SFT FLOPs count the positions a GPU computes: real tokens / (1 - padding share of sft.batching)."""
+    step_sorted = _sft_gpu_hours(copy.deepcopy(paper_config), batching="step_sorted")
+    plain = _sft_gpu_hours(copy.deepcopy(paper_config), batching="random")
+    padding_free = _sft_gpu_hours(copy.deepcopy(paper_config), batching="random", padding_free=True)
+    assert padding_free["total"] < step_sorted["total"] < plain["total"]
+    math_row = next(r for r in step_sorted["rows"] if r["task"] == "math")
+    math_plain = next(r for r in plain["rows"] if r["task"] == "math")
+    assert math_row["padding_share"] == cluster.PADDING_SHARE["math"]["step_sorted"] <= 0.02
+    assert math_row["computed_positions"] == pytest.approx(math_row["train_tokens"] / (1 - math_row["padding_share"]))
+    assert math_plain["sft_gpu_hours"] / math_row["sft_gpu_hours"] == pytest.approx(
+        (1 - cluster.PADDING_SHARE["math"]["step_sorted"]) / (1 - cluster.PADDING_SHARE["math"]["random"]))
+    assert all(r["padding_share"] == 0 and r["computed_positions"] == r["train_tokens"] for r in padding_free["rows"])
+    # the plan also states what each other batching would cost
+    by_batching = cluster.plan(paper_config)["total"]["sft_gpu_hours_by_batching"]
+    assert by_batching["random"] == pytest.approx(plain["total"])
+    assert by_batching["step_sorted"] == pytest.approx(step_sorted["total"])
+    assert by_batching["padding_free"] == pytest.approx(padding_free["total"])
+
+
+def test_padding_share_follows_the_task_recipe_and_batch_shape(paper_config):
+    paper_config["tasks"]["api"]["sft"] = {"batching": "group_by_length"}
+    rows = {r["task"]: r for r in cluster.plan(paper_config)["rows"] if r["model"] == "qwen3-600m"}
+    assert rows["api"]["batching"] == "group_by_length"
+    assert rows["api"]["padding_share"] == cluster.PADDING_SHARE["api_call"]["group_by_length"]
+    assert rows["math"]["batching"] == "step_sorted" and rows["math"]["padding_at_measured_shape"]
+    # a step of one micro-batch (the demo's 16 = 16) cannot be regrouped: step_sorted pads like random
+    demo_shape = {"batching": "step_sorted", "global_batch_size": 16, "per_device_batch_size": 16}
+    assert cluster.padding_share("math", demo_shape) == cluster.PADDING_SHARE["math"]["random"]
+    assert cluster.padding_share("math", {**demo_shape, "padding_free": True}) == 0
+
+
+def test_plan_output_shows_padding_and_computed_positions(paper_config, demo_config):
+    text = cluster.format_plan(cluster.plan(paper_config))
+    header = next(line for line in text.splitlines() if "SFT GPU-h" in line and "model" in line)
+    assert "batching" in header and "padding" in header and "positions" in header
+    assert "step_sorted    1.1%" in text and "SFT GPU-h by sft.batching: random" in text
+    assert "*" not in text  # the paper's shape is the one the shares were counted at
+    assert "* this job's batch shape" in cluster.format_plan(cluster.plan(demo_config))

@@ -1,9 +1,8 @@
-"""The SFT throughput benchmark counts padding right (no training here)."""
+"""The SFT batching benchmark: its recipe, padding counts, summary and report (no training here)."""
 
 import importlib.util
 
 import pytest
-import torch
 
 from conftest import ROOT
 
@@ -12,27 +11,79 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def test_padding_fraction_of_a_right_padded_batch():
-    # lengths 4, 2 and 1 padded to width 4: 7 real tokens in 12 positions
-    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]])
-    batch = {"input_ids": torch.zeros_like(mask), "attention_mask": mask}
-    assert bench.batch_token_counts(batch) == (7, 12)
-    assert bench.padding_fraction([bench.batch_token_counts(batch)]) == pytest.approx(5 / 12)
+def test_variants_train_the_paper_shape_on_cpu_settings():
+    cfg = bench.train_config("config/paper.yaml", **bench.VARIANTS["padding_free"])
+    assert (cfg.global_batch_size, cfg.per_device_batch_size, cfg.max_length) == (512, 8, 1024)
+    assert (cfg.epochs, cfg.bf16, cfg.gradient_checkpointing, cfg.selection) == (1, False, False, "last")
+    assert (cfg.batching, cfg.padding_free) == ("step_sorted", True)
+    assert bench.train_config("config/paper.yaml", **bench.VARIANTS["random"]).batching == "random"
+    assert set(bench.DEFAULT_VARIANTS) <= set(bench.VARIANTS) and bench.TRL_BEST in bench.DEFAULT_VARIANTS
 
 
-def test_padding_free_batches_have_no_padding_and_batches_are_pooled():
-    flat = {"input_ids": torch.zeros((1, 7), dtype=torch.long)}  # three examples concatenated, no mask
-    assert bench.batch_token_counts(flat) == (7, 7)
-    assert bench.padding_fraction([(7, 12), (7, 7)]) == pytest.approx(5 / 19)  # by positions, not a mean of ratios
-    assert bench.padding_fraction([]) == 0.0
+def test_padding_shares_of_each_batching():
+    lengths = [10, 200] * 32  # every random micro-batch of 8 mixes short and long examples
+    one_rank = bench.padding_shares(lengths, 32, 8, 1)
+    assert set(one_rank) == {"random", "step_sorted", "group_by_length"}
+    assert one_rank["random"] > 0.4 and one_rank["step_sorted"] < one_rank["random"] / 4
+    two_ranks = bench.padding_shares(lengths, 32, 8, 2)
+    assert "group_by_length" not in two_ranks  # counted on one process only
+    # a step of one micro-batch: sorting inside the step changes nothing
+    one_batch = bench.padding_shares(lengths, 8, 8, 1)
+    assert one_batch["step_sorted"] == one_batch["random"]
 
 
-def test_counting_collator_records_every_batch():
-    counting = bench.CountingCollator(lambda feats: {"input_ids": torch.zeros((len(feats), 3)),
-                                                     "attention_mask": torch.ones((len(feats), 3))})
-    counting([{}, {}])
-    counting([{}])
-    assert counting.counts == [(6, 6), (3, 3)]
+def _run(variant, rate, padding=0.01, losses=(2.0, 1.5)):
+    return {"variant": variant, "settings": {}, "steps": 2, "real_tokens": 1000, "positions": round(1000 / (1 - padding)),
+            "padding_share": padding, "wall_seconds": 2.0, "cpu_seconds": 1000 / rate, "real_tokens_per_cpu_s": rate,
+            "positions_per_cpu_s": rate, "real_tokens_per_s": rate / 2, "peak_rss_mb": 700.0, "losses": list(losses)}
+
+
+def _rows():
+    runs = {"random": [_run("random", 100, 0.34), _run("random", 120, 0.34)],
+            "step_sorted": [_run("step_sorted", 150, losses=(2.0, 1.5 + 1e-6)), _run("step_sorted", 170)],
+            "trl_grouped": [_run("trl_grouped", 120, 0.016, losses=(2.1, 1.6)), _run("trl_grouped", 130)]}
+    return runs, bench.summarise(runs)
+
+
+def test_summary_takes_the_median_over_rounds_and_compares_with_random_and_trl():
+    _, rows = _rows()
+    assert rows["random"]["real_tokens_per_cpu_s"] == 110 and rows["random"]["real_tokens_per_cpu_s_by_round"] == [100, 120]
+    cmp_ = bench.compare(rows)
+    assert cmp_["step_sorted"]["vs_random"] == pytest.approx(160 / 110, abs=1e-3)
+    assert cmp_["step_sorted"]["vs_trl_best"] == pytest.approx(160 / 125, abs=1e-3)
+    assert cmp_["step_sorted"]["max_abs_loss_diff_vs_random"] == pytest.approx(1e-6)
+    assert cmp_["trl_grouped"]["max_abs_loss_diff_vs_random"] is None  # other batches: not comparable
+    assert cmp_["step_sorted"]["same_real_tokens_as_random"]
+
+
+def test_verdict_states_whether_the_target_is_met():
+    _, rows = _rows()
+    assert "**met**" in bench.verdict(rows, bench.compare(rows))
+    rows["step_sorted"]["padding_share"] = 0.05
+    assert "**not met**" in bench.verdict(rows, bench.compare(rows))
+    del rows["trl_grouped"]
+    assert "no verdict" in bench.verdict(rows, bench.compare(rows))
+
+
+def test_markdown_reports_every_part_and_says_it_is_cpu():
+    runs, rows = _rows()
+    shares = {"random": 0.34, "step_sorted": 0.011, "group_by_length": 0.006}
+    counted = {"demo_shape": {"gsm8k": {"examples": 10, "global_batch": 16, "per_device": 16, "mean_tokens": 245.0,
+                                        "shares": {**shares, "step_sorted": 0.34}}},
+               "paper_shape": {"gsm8k": {"examples": 10, "global_batch": 512, "per_device": 8, "mean_tokens": 245.0,
+                                         "max_tokens": 600, "shares_by_world_size": {1: shares}}}}
+    report = {"date": "2026-11-30", "command": "x", "parameters": 552_832, "vocabulary": 2000, "steps": 2, "rounds": 2,
+              "examples": 1024, "global_batch": 512, "per_device": 8, "learning_rate": 1e-5, "max_length": 1024,
+              "machine": {"machine": "x86_64", "cpus": 2, "torch": "t", "transformers": "tf", "trl": "trl"},
+              "results": rows, "comparison": bench.compare(rows), "counted": counted,
+              "runs": {name: {"load_average_before": [1.0, 2.0]} for name in runs}}
+    rows["trl_grouped"]["real_tokens"] = 996  # TRL trains no EOS after the end-of-turn marker
+    text = bench.markdown(report)
+    assert "not GPU throughput" in text and "**met**" in text
+    assert "`trl_grouped` trained on 996 real tokens, -0.4% against mlpt's 1,000" in text
+    assert "| step_sorted | 1.0% | 160 | 1.46× | 1.28× |" in text
+    assert "| gsm8k | 10 | 16 = 16 | 245 | 34.0% | 34.0% | 0.6% |" in text
+    assert "| gsm8k | 10 | 245 | 1 | 34.0% | 1.1% | 0.6% |" in text
 
 
 def test_exits_with_a_message_without_trl(monkeypatch, capsys):
