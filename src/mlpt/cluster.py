@@ -117,9 +117,9 @@ def padding_share(kind: str, sft: dict) -> float:
 
     ``padding_free``: none. A step of one micro-batch (``global_batch_size`` = ``per_device_batch_size``)
     cannot be regrouped, so ``step_sorted`` pads as ``random`` does there."""
-    if sft.get("padding_free"):
+    if sft["padding_free"]:
         return 0.0
-    batching = sft.get("batching", "step_sorted")
+    batching = sft["batching"]
     if batching == "step_sorted" and sft["global_batch_size"] == sft["per_device_batch_size"]:
         batching = "random"
     return PADDING_SHARE.get(kind, PADDING_SHARE["math"])[batching]
@@ -127,7 +127,7 @@ def padding_share(kind: str, sft: dict) -> float:
 
 def batching_label(sft: dict) -> str:
     """``sft.batching``, with ``+pf`` when batches are padding-free."""
-    return sft.get("batching", "step_sorted") + ("+pf" if sft.get("padding_free") else "")
+    return sft["batching"] + ("+pf" if sft["padding_free"] else "")
 
 
 def runtime_hours(runtime: str | int) -> float:

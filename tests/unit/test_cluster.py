@@ -104,7 +104,7 @@ def test_padding_share_follows_the_task_recipe_and_batch_shape(paper_config):
     assert rows["api"]["padding_share"] == cluster.PADDING_SHARE["api_call"]["group_by_length"]
     assert rows["math"]["batching"] == "step_sorted" and rows["math"]["padding_at_measured_shape"]
     # a step of one micro-batch (the demo's 16 = 16) cannot be regrouped: step_sorted pads like random
-    demo_shape = {"batching": "step_sorted", "global_batch_size": 16, "per_device_batch_size": 16}
+    demo_shape = {"batching": "step_sorted", "padding_free": False, "global_batch_size": 16, "per_device_batch_size": 16}
     assert cluster.padding_share("math", demo_shape) == cluster.PADDING_SHARE["math"]["random"]
     assert cluster.padding_share("math", {**demo_shape, "padding_free": True}) == 0
 
