@@ -6,6 +6,7 @@
 #
 # Outputs: results/<run>/{data,translated,mixtures,sft,tasks,eval,tables,figures}/...
 # (the whole path scheme is in src/mlpt/paths.py); logs/ and benchmarks/ beside them.
+#   snakemake --configfile config/spontaneous.yaml     study B, "Getting More from Less"
 
 
 from snakemake.utils import min_version
@@ -23,27 +24,35 @@ if not workflow.configfiles:
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/common.smk"
+# Study B ("Getting More from Less", config/spontaneous.yaml: `study: spontaneous`) is a second
+# experiment family of the same workflow: its rules (workflow/rules/spontaneous*.smk) call the same
+# package code for translation, training, evaluation and analysis.
+if config.get("study") == "spontaneous":
+
+    include: "workflow/rules/spontaneous.smk"
+
+else:
+
+    include: "workflow/rules/common.smk"
+
+    # Wildcards match only configured values, so paths never parse ambiguously.
+    wildcard_constraints:
+        task=alternatives(TASKS),
+        model=alternatives(MODELS),
+        lang=alternatives(LANGS),
+        mixture=alternatives([PRETRAINED, *MIXTURES]),
+
+    include: "workflow/rules/models.smk"
+    include: "workflow/rules/data.smk"
+    include: "workflow/rules/translate.smk"
+    include: "workflow/rules/mixtures.smk"
+    include: "workflow/rules/sft.smk"
+    include: "workflow/rules/evaluate.smk"
+    include: "workflow/rules/analysis.smk"
+    include: "workflow/rules/paper.smk"
 
 
-# Wildcards match only configured values, so paths never parse ambiguously.
-wildcard_constraints:
-    task=alternatives(TASKS),
-    model=alternatives(MODELS),
-    lang=alternatives(LANGS),
-    mixture=alternatives([PRETRAINED, *MIXTURES]),
-
-
-include: "workflow/rules/models.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/translate.smk"
-include: "workflow/rules/mixtures.smk"
-include: "workflow/rules/sft.smk"
-include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/analysis.smk"
-include: "workflow/rules/paper.smk"
-
-
+# Every final table and figure of the selected study (get_final_output: common.smk or spontaneous.smk).
 rule all:
     default_target: True
     input:

@@ -57,7 +57,31 @@ def load_yaml(path: str | Path) -> Any:
 
 
 def load_schema(name: str) -> dict:
-    return load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+    """The schema ``schemas/<name>.schema.yaml``, with every reference into another schema file
+    (``{$ref: "config.schema.yaml#/properties/sft"}``) replaced by the part it names (keys beside
+    the ``$ref`` win) and that file's ``$defs`` added, so one section is defined once and shared
+    by both studies, and defaults are filled in the same way."""
+    schema = load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+    others: dict[str, dict] = {}
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if isinstance(ref, str) and not ref.startswith("#") and "#" in ref:
+            file, pointer = ref.split("#", 1)
+            if file not in others:
+                others[file] = load_yaml(SCHEMA_DIR / file)
+            target = _resolve_ref(pointer, others[file])
+            return inline({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+        return {key: inline(value) for key, value in node.items()}
+
+    schema = inline(schema)
+    for other in others.values():
+        schema["$defs"] = {**inline(other.get("$defs", {})), **schema.get("$defs", {})}
+    return schema
 
 
 def _key_path(path) -> str:
@@ -87,7 +111,7 @@ def _fill_defaults(instance: Any, schema: Mapping, root: Mapping) -> None:
 
 def _resolve_ref(ref: str, root: Mapping) -> Mapping:
     node: Any = root
-    for part in ref.removeprefix("#/").split("/"):
+    for part in ref.removeprefix("#").removeprefix("/").split("/"):
         node = node[part]
     return node
 
@@ -110,9 +134,15 @@ def check_schema(instance: Any, schema: Mapping, source: str, at: tuple = ()) ->
 
 
 def validate(config: dict, source: str = "config") -> dict:
-    """Check ``config`` against the schema and the study rules; fill defaults; return it."""
+    """Check ``config`` against the schema and the study rules; fill defaults; return it.
+
+    A config with ``study: spontaneous`` is study B's, checked by :func:`mlpt.spontaneous.study.validate`."""
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(config).__name__}")
+    if config.get("study") == "spontaneous":
+        from .spontaneous import study  # local import: it imports this module
+
+        return study.validate(config, source)
     schema = load_schema("config")
     check_schema(config, schema, source)
     _fill_defaults(config, schema, schema)

@@ -73,6 +73,25 @@ PATTERNS = {
     "benchmark_table": "tables/benchmarks.csv",
     # paper
     "paper_pdf": "paper/main.pdf",
+    # study B (config/spontaneous.yaml) also writes data, translated, translation_qc, translate_work,
+    # tokenizer, base_model, mt_model, mixture (a condition's records), mixture_manifest, sft_*, eval,
+    # eval_samples, accuracy and training_curves above; a condition fills their {mixture} slot
+    "sp_reference": "reference/{task}",  # the authors' files one task reads, checksummed (fetch_reference)
+    "sp_questions": "translated/{task}/{lang}.questions.jsonl",  # training questions, machine-translated
+    "sp_questions_qc": "translated/{task}/{lang}.questions.qc.json",
+    "sp_qt": "qt/{task}/{lang}.jsonl",  # question-translation SFT records of one language, test items kept out
+    "sp_qt_report": "qt/{task}/{lang}.report.json",
+    "sp_lens": "probes/lens/{model}/{task}/{mixture}.json",
+    "sp_pca": "probes/pca/{model}/{task}/{mixture}.json",
+    "sp_conditions": "tables/accuracy_by_condition.csv",
+    "sp_conditions_fig": "figures/accuracy_by_condition.pdf",
+    "sp_conditions_fig_png": "figures/accuracy_by_condition.png",
+    "sp_lens_table": "tables/logit_lens.csv",
+    "sp_lens_fig": "figures/logit_lens.pdf",
+    "sp_lens_fig_png": "figures/logit_lens.png",
+    "sp_pca_table": "tables/pca_language.csv",
+    "sp_pca_fig": "figures/pca_language.pdf",
+    "sp_pca_fig_png": "figures/pca_language.png",
 }
 
 

@@ -1,0 +1,129 @@
+"""Study B's evaluation of one checkpoint, and the logit-lens and PCA probes of one checkpoint.
+
+:func:`evaluate_checkpoint` loads the model once and, for every language of one task, builds the
+few-shot prompts (:func:`mlpt.spontaneous.prompts.build_prompt`, exemplars drawn per item from the
+same language's test set, so the prompts of an item are parallel across languages), scores the
+task's English label words with the constrained scorer (:func:`mlpt.spontaneous.labels.score_labels`)
+and, as the paper's control, generates each answer freely and counts the outputs that begin with
+no label word (:func:`mlpt.spontaneous.labels.free_generation`). It writes one record per test item
+(prompt id, gold label, every label's score, the prediction, tie, the free output) and a summary
+per language (n, correct, accuracy, ties, irrelevant-output rate).
+
+:func:`probe` runs the logit lens (:mod:`mlpt.spontaneous.lens`: per layer, the mean probability of
+the English label token and of the target-language label token of each item's gold label, and the
+mean entropy) or the PCA of mean-pooled states of the same items in several languages
+(:mod:`mlpt.spontaneous.pca`: per layer the variance share of the first components, the
+correlation ratio of the first component with language, and every prompt's coordinates).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import io, models
+from .. import prompts as chat
+from . import data, labels, lens, pca, prompts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["evaluate_checkpoint", "item_prompts", "load", "probe"]
+
+
+def load(model_path: str):
+    """(model, tokenizer) for scoring: bf16 on a GPU, fp32 on the CPU, in eval mode."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    model = models.load_causal_lm(model_path, dtype=torch.bfloat16 if cuda else torch.float32)
+    model = model.to("cuda" if cuda else "cpu").eval()
+    return model, chat.load_tokenizer(model_path)
+
+
+def test_records(path: str, limit: int | None = None) -> tuple[list[dict], list[dict]]:
+    """(every test record of a language file, in row order; the first ``limit`` of them)."""
+    records = [r for r in io.read_jsonl(path) if r["split"] == "test"]
+    return records, records[:limit]
+
+
+def item_prompts(spec: dict, task: str, records: Sequence[dict], n: int, seed: int) -> list[str]:
+    """The prompts of the first ``n`` of ``records`` (one language), exemplars drawn from all of them."""
+    gold = [r["label"] for r in records]
+    return [prompts.build_prompt(spec, task, records[i],
+                                 [records[j] for j in prompts.exemplar_indices(gold, i, task, seed)])
+            for i in range(min(n, len(records)))]
+
+
+def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: str, prompt_file: str,
+                        summary_file: str, samples_file: str, batch_size: int = 8, limit: int | None = None,
+                        free_generation: bool = True, seed: int = 0, meta: dict | None = None) -> dict:
+    """Score one checkpoint on ``task`` in every language of ``test_files`` (see the module docstring)."""
+    spec = prompts.load_prompt_spec(prompt_file)
+    model, tokenizer = load(model_path)
+    words = data.task_spec(task).labels
+    sets = labels.label_token_sets(tokenizer, words)
+    samples, by_language = [], {}
+    for lang, path in test_files.items():
+        records, scored = test_records(path, limit)
+        texts = item_prompts(spec, task, records, len(scored), seed)
+        ids = [r["id"] for r in scored]
+        result = labels.score_labels(model, tokenizer, texts, sets, seed=seed, keys=ids, batch_size=batch_size)
+        free = labels.free_generation(model, tokenizer, texts, words, batch_size=batch_size) if free_generation else None
+        correct = [p == r["label"] for p, r in zip(result.predictions, scored)]
+        for k, (row, rec) in enumerate(zip(result.rows(ids), scored)):
+            samples.append({**row, "lang": lang, "label": rec["label"], "correct": correct[k], "origin": rec["origin"],
+                            "free_output": free.outputs[k] if free else None,
+                            "free_relevant": free.relevant[k] if free else None})
+        by_language[lang] = {"n": len(scored), "correct": int(sum(correct)), "accuracy": float(np.mean(correct)),
+                             "ties": int(result.ties.sum()), "origin": scored[0]["origin"] if scored else None,
+                             "irrelevant_rate": free.irrelevant_rate if free else None}
+        log.info("%s %s: accuracy %.3f over %d items%s", task, lang, by_language[lang]["accuracy"], len(scored),
+                 f", irrelevant outputs {free.irrelevant_rate:.3f}" if free else "")
+    io.write_jsonl(samples_file, samples)
+    summary = {"task": task, **(meta or {}), "model_path": model_path, "labels": list(words),
+               "languages": by_language, "provenance": io.provenance({"limit": limit, "seed": seed}, [], seed)}
+    io.write_json(summary_file, summary)
+    return summary
+
+
+def _lens(model, tokenizer, spec, task, test_files, languages, limit, seed, batch_size) -> dict:
+    out = {}
+    for lang in languages:
+        records, scored = test_records(test_files[lang], limit)
+        texts = item_prompts(spec, task, records, len(scored), seed)
+        res = lens.logit_lens(model, tokenizer, texts, [r["label"] for r in scored], [r["label_local"] for r in scored],
+                              batch_size=batch_size)
+        out[lang] = {"english": res.english.mean(axis=1).tolist(), "target": res.target.mean(axis=1).tolist(),
+                     "entropy": res.entropy.mean(axis=1).tolist(), "n": len(scored)}
+    return {"languages": out}
+
+
+def _pca(model, tokenizer, spec, task, test_files, languages, limit, seed, batch_size) -> dict:
+    texts, langs, ids = [], [], None
+    for lang in languages:
+        records, scored = test_records(test_files[lang], limit)
+        if ids is not None and [r["id"] for r in scored] != ids:
+            raise ValueError(f"the {lang} test items are not parallel to the {languages[0]} ones")
+        ids = [r["id"] for r in scored]
+        texts += item_prompts(spec, task, records, len(scored), seed)
+        langs += [lang] * len(scored)
+    states = pca.mean_pooled_states(model, tokenizer, texts, batch_size=batch_size)
+    res = pca.layer_pca(states, langs)
+    return {"languages": langs, "ids": ids, "eta": res.eta.tolist(), "explained": res.explained.tolist(),
+            "coords": np.round(res.coords, 5).tolist()}
+
+
+PROBES = {"lens": _lens, "pca": _pca}
+
+
+def probe(kind: str, model_path: str, test_files: dict[str, str], out_file: str, *, task: str, prompt_file: str,
+          languages: Sequence[str], limit: int, seed: int = 0, batch_size: int = 8, meta: dict | None = None) -> dict:
+    """Run the ``lens`` or ``pca`` probe of one checkpoint on ``task`` (see the module docstring)."""
+    spec = prompts.load_prompt_spec(prompt_file)
+    model, tokenizer = load(model_path)
+    result = PROBES[kind](model, tokenizer, spec, task, test_files, list(languages), limit, seed, batch_size)
+    result.update(kind=kind, task=task, **(meta or {}), layers=len(lens.decoder_layers(model)))
+    io.write_json(out_file, result)
+    return result

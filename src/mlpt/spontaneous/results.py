@@ -1,0 +1,229 @@
+"""Study B's tables and figures, from the evaluation and probe outputs.
+
+* :func:`collect`: ``tables/accuracy.csv``, one row per model x task x condition x language with
+  n, correct, accuracy and its Wilson 95% interval (:func:`mlpt.stats.wilson_ci`), label-score
+  ties, the irrelevant-output rate of free generation, whether the condition tuned on the language,
+  and where the test set comes from (``source``: English; ``reference``: the authors' translation;
+  ``machine-translated``: this run's MT).
+* :func:`by_condition`: per model x task x condition, accuracy pooled over all languages and over
+  the languages the condition did not tune on (English excluded), and each one's change over the
+  untuned base model: the paper's question, "does tuning on a few languages help the others?".
+* :func:`plot_conditions`: bars per language, one per condition, a panel per model x task.
+* :func:`lens_table` / :func:`plot_lens` and :func:`pca_table` / :func:`plot_pca`: the probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import io, stats
+from ..figures import _empty, _palette, _plt, _save, _wilson_err, model_order
+
+__all__ = ["ACCURACY_COLUMNS", "PROBES", "by_condition", "collect", "lens_table", "pca_table", "plot_conditions",
+           "plot_lens", "plot_pca", "probe_outputs", "read_accuracy"]
+
+ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "condition", "lang", "resource", "tuned_on", "n", "correct",
+                    "accuracy", "ci_low", "ci_high", "ties", "irrelevant_rate", "test_set"]
+
+
+def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, languages: Mapping,
+            condition_languages: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The accuracy table from ``{(model, task, condition): eval summary file}``."""
+    rows = []
+    for (model, task, condition), path in eval_files.items():
+        for lang, res in io.read_json(path)["languages"].items():
+            rows.append({"model": model, "family": models[model]["family"], "params_b": models[model]["params_b"],
+                         "task": task, "condition": condition, "lang": lang,
+                         "resource": languages[lang]["resource"], "tuned_on": lang in condition_languages[condition],
+                         "n": res["n"], "correct": res["correct"], "ties": res["ties"],
+                         "irrelevant_rate": res["irrelevant_rate"], "test_set": res["origin"]})
+    acc = pd.DataFrame(rows, columns=[c for c in ACCURACY_COLUMNS if c not in ("accuracy", "ci_low", "ci_high")])
+    acc["accuracy"] = acc["correct"] / acc["n"].where(acc["n"] > 0)
+    acc["ci_low"], acc["ci_high"] = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())
+    return acc[ACCURACY_COLUMNS]
+
+
+def read_accuracy(path: str) -> pd.DataFrame:
+    """The accuracy table as :func:`collect` wrote it."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def by_condition(acc: pd.DataFrame, base: str, pivot: str) -> pd.DataFrame:
+    """Pooled accuracy per model x task x condition over all languages and over the languages the
+    condition did not tune on (nor the pivot), with Wilson intervals and the change over ``base``
+    on the same languages."""
+    out = []
+    for (model, task, condition), rows in acc.groupby(["model", "task", "condition"], sort=False):
+        base_rows = acc[(acc["model"] == model) & (acc["task"] == task) & (acc["condition"] == base)]
+        for scope, mask in (("all", np.ones(len(rows), bool)),
+                            ("untuned", (~rows["tuned_on"] & (rows["lang"] != pivot)).to_numpy())):
+            part = rows[mask]
+            ref = base_rows[base_rows["lang"].isin(part["lang"])]
+            n, correct = int(part["n"].sum()), int(part["correct"].sum())
+            low, high = stats.wilson_ci(np.array([correct]), np.array([n]))
+            accuracy = correct / n if n else np.nan
+            ref_accuracy = ref["correct"].sum() / ref["n"].sum() if ref["n"].sum() else np.nan
+            out.append({"model": model, "task": task, "condition": condition, "languages": scope,
+                        "n_languages": len(part), "n": n, "correct": correct, "accuracy": accuracy,
+                        "ci_low": float(low[0]), "ci_high": float(high[0]),
+                        "change_over_base": accuracy - ref_accuracy})
+    return pd.DataFrame(out)
+
+
+def _grid(plt, rows: int, cols: int, width: float = 5.0, height: float = 2.6):
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    return fig, axes
+
+
+def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str], conditions: Sequence[str],
+                    pdf_path: str, png_path: str) -> None:
+    """Accuracy per language (x) and condition (bars, Wilson 95% intervals); a panel per model (row)
+    and task (column); tuned-on languages hatched."""
+    plt = _plt()
+    model_ids = [m for m in model_order(dict(models)) if m in set(acc["model"])]
+    tasks = list(dict.fromkeys(acc["task"]))
+    fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=max(5.0, 0.45 * len(languages) * 2))
+    colours = dict(zip(conditions, _palette(len(conditions))))
+    width = 0.8 / max(len(conditions), 1)
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(tasks or [None]):
+            ax = axes[r][c]
+            rows = acc[(acc["model"] == model) & (acc["task"] == task)]
+            if rows.empty:
+                _empty(ax)
+                continue
+            x = np.arange(len(languages))
+            for k, cond in enumerate(conditions):
+                part = rows[rows["condition"] == cond].set_index("lang").reindex(languages)
+                have = part["n"].notna().to_numpy()
+                ax.bar(x[have] + (k - (len(conditions) - 1) / 2) * width, 100 * part["accuracy"][have], width,
+                       yerr=_wilson_err(part[have]), color=colours[cond], label=cond, error_kw={"lw": 0.6},
+                       hatch=["//" if t else "" for t in part["tuned_on"][have].astype(bool)])
+            ax.set_xticks(x, languages, fontsize=7)
+            ax.set_ylim(0, 100)
+            ax.set_ylabel("accuracy (%)")
+            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], label=c) for c in conditions]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), frameon=False,
+               bbox_to_anchor=(0.5, -0.02), title="condition (hatched: a language it tunes on)")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, pdf_path, png_path)
+
+
+def _probe_runs(files: Mapping[tuple[str, str, str], str]) -> list[tuple[tuple[str, str, str], dict]]:
+    return [(key, io.read_json(path)) for key, path in files.items()]
+
+
+def lens_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
+    """One row per model x task x condition x language x layer (0 = embeddings): mean probability
+    of the English and of the target-language label token, and mean entropy (nats)."""
+    rows = []
+    for (model, task, condition), res in _probe_runs(files):
+        for lang, per in res["languages"].items():
+            for layer, (en, tg, h) in enumerate(zip(per["english"], per["target"], per["entropy"])):
+                rows.append({"model": model, "task": task, "condition": condition, "lang": lang, "layer": layer,
+                             "p_english": en, "p_target": tg, "entropy": h, "n": per["n"]})
+    return pd.DataFrame(rows, columns=["model", "task", "condition", "lang", "layer", "p_english", "p_target",
+                                       "entropy", "n"])
+
+
+def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str) -> None:
+    """Per language (column) and model x condition (line colour): the English label token's
+    probability (solid), the target-language one's (dashed) and the entropy (bottom row), by layer."""
+    plt = _plt()
+    langs = list(dict.fromkeys(table["lang"]))
+    runs = list(dict.fromkeys(zip(table["model"], table["condition"])))
+    fig, axes = _grid(plt, 2, max(len(langs), 1), width=3.2, height=2.6)
+    colours = dict(zip(runs, _palette(len(runs))))
+    for c, lang in enumerate(langs or [None]):
+        if lang is None:
+            _empty(axes[0][0])
+            _empty(axes[1][0])
+            break
+        for run in runs:
+            rows = table[(table["lang"] == lang) & (table["model"] == run[0]) & (table["condition"] == run[1])]
+            axes[0][c].plot(rows["layer"], rows["p_english"], color=colours[run], lw=1.2)
+            axes[0][c].plot(rows["layer"], rows["p_target"], color=colours[run], lw=1.2, ls="--")
+            axes[1][c].plot(rows["layer"], rows["entropy"], color=colours[run], lw=1.2)
+        axes[0][c].set_title(lang, fontsize=9)
+        axes[0][c].set_ylabel("label-token probability")
+        axes[1][c].set_ylabel("entropy (nats)")
+        axes[1][c].set_xlabel("layer")
+        for ax in axes[:, c]:
+            ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], color=colours[r], label=f"{models[r[0]]['label']} · {r[1]}") for r in runs]
+    handles += [plt.Line2D([], [], color="0.3", label="English token"),
+                plt.Line2D([], [], color="0.3", ls="--", label="target-language token")]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, bbox_to_anchor=(0.5, -0.03))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    _save(fig, pdf_path, png_path)
+
+
+def pca_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
+    """One row per model x task x condition x layer: the correlation ratio (eta) of the first
+    principal component with language and the variance shares of the first two components."""
+    rows = []
+    for (model, task, condition), res in _probe_runs(files):
+        for layer, (eta, explained) in enumerate(zip(res["eta"], res["explained"])):
+            rows.append({"model": model, "task": task, "condition": condition, "layer": layer, "eta": eta,
+                         "explained_pc1": explained[0], "explained_pc2": explained[1] if len(explained) > 1 else np.nan,
+                         "languages": " ".join(dict.fromkeys(res["languages"])), "prompts": len(res["languages"])})
+    return pd.DataFrame(rows, columns=["model", "task", "condition", "layer", "eta", "explained_pc1", "explained_pc2",
+                                       "languages", "prompts"])
+
+
+def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_path: str, png_path: str) -> None:
+    """Left: eta of the first component with language, by layer, one line per model x condition.
+    Then one scatter per run: every prompt on the first two components of the last layer,
+    coloured by language."""
+    plt = _plt()
+    runs = _probe_runs(files)
+    fig, axes = _grid(plt, 1, 1 + max(len(runs), 1), width=3.4, height=3.2)
+    colours = dict(zip([k for k, _ in runs], _palette(len(runs))))
+    for key, res in runs:
+        axes[0][0].plot(range(len(res["eta"])), res["eta"], color=colours[key], lw=1.2,
+                        label=f"{models[key[0]]['label']} · {key[2]}")
+    axes[0][0].set_xlabel("layer")
+    axes[0][0].set_ylabel("eta (PC1 ~ language)")
+    axes[0][0].set_ylim(-0.02, 1.02)
+    axes[0][0].grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, frameon=False)
+    for k, (key, res) in enumerate(runs):
+        ax = axes[0][k + 1]
+        coords = np.asarray(res["coords"][-1])
+        langs = list(dict.fromkeys(res["languages"]))
+        lang_colours = dict(zip(langs, _palette(len(langs))))
+        for lang in langs:
+            pick = [i for i, g in enumerate(res["languages"]) if g == lang]
+            ax.scatter(coords[pick, 0], coords[pick, 1] if coords.shape[1] > 1 else np.zeros(len(pick)), s=6,
+                       color=lang_colours[lang], label=lang, alpha=0.7)
+        ax.set_title(f"{models[key[0]]['label']} · {key[2]} (last layer, eta {res['eta'][-1]:.2f})", fontsize=8)
+        ax.set_xlabel("PC1")
+        ax.set_ylabel("PC2")
+        ax.legend(fontsize=6, frameon=False, markerscale=2)
+    if not runs:
+        _empty(axes[0][1])
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+#: Each probe's table and figure: (table from the probe files, figure from the files and the table).
+PROBES = {
+    "lens": (lens_table, lambda files, table, models, pdf, png: plot_lens(table, models, pdf, png)),
+    "pca": (pca_table, lambda files, table, models, pdf, png: plot_pca(files, models, pdf, png)),
+}
+
+
+def probe_outputs(kind: str, files: Mapping[tuple[str, str, str], str], models: Mapping, table_path: str,
+                  pdf_path: str, png_path: str) -> pd.DataFrame:
+    """Write the table and the figure of the ``lens`` or ``pca`` probe runs in ``files``."""
+    make_table, plot = PROBES[kind]
+    table = make_table(files)
+    with io.atomic_path(table_path) as fh:
+        table.to_csv(fh, index=False)
+    plot(files, table, models, pdf_path, png_path)
+    return table

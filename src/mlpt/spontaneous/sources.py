@@ -1,0 +1,352 @@
+"""Study B's data stages: the authors' files, the English sources, every language's test set and
+question-translation pairs, and the records of each condition.
+
+1. :func:`fetch_reference` downloads the authors' files a task reads (test sets, English training
+   questions, question-translation files) from their repository at a pinned commit and checks each
+   against its SHA-256 (``<resources_dir>/spontaneous/reference.sha256``); a file that differs is
+   an error, never used.
+2. :func:`english_records` gives a task's English test items (split ``test``) and training
+   questions (split ``train``): from the authors' files (``source: reference``; Amazon's questions
+   from Amazon Reviews Polarity's training split on the Hugging Face Hub, :data:`AMAZON`) or from
+   the shipped English files (``source: shipped``, ``<resources_dir>/spontaneous/<task>/``).
+   Training questions whose texts equal an English test item's are left out, counted.
+3. :func:`translate_language` writes one language's test items (the authors' file, or the English
+   items machine-translated, label words included) or, where a condition needs them and no
+   authors' pairs exist, its training questions machine-translated, through the project's MT
+   stage (:func:`mlpt.translate.translate_records`: segmentation, shards, QC and its policy).
+4. :func:`qt_records` builds one language's question-translation SFT records
+   (:func:`mlpt.spontaneous.data.build_qt_records`, 5% held out) from the authors' pairs or the
+   translated questions. The contamination guard: a pair whose question, on either side, has the
+   texts of a test item of any language is left out (counted), and the records are checked again
+   before they are written.
+5. :func:`condition_records` joins the records of a condition's languages into its SFT file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from .. import io, translate
+from .. import translation_qc as tqc
+from ..data import HubDataset, SourceError, _hub_files, text_hash
+from . import data, prompts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AMAZON", "condition_records", "english_records", "fetch_reference", "qt_records", "tokenizer_texts",
+           "translate_language"]
+
+#: Where a file of the authors' repository is downloaded from.
+RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+#: Amazon Reviews Polarity on the Hub (the dataset the authors' Amazon data come from): the first of
+#: its four training shards, 900k reviews, at the commit that converted it to Parquet.
+AMAZON = HubDataset("fancyzhx/amazon_polarity", "9d9c45c18f8c3cf1b23a3c27917b60cbf28f3289",
+                    ("amazon_polarity/train-00000-of-00004.parquet",), ("content",))
+#: Where a task's shipped English files are, below the resources folder (JSON arrays in the authors'
+#: format: the task's text keys, and ``answer`` in the test file).
+SHIPPED = "spontaneous/{task}/{split}.en.json"
+#: Where each record says its text comes from.
+SOURCE, REFERENCE, MACHINE_TRANSLATED = "source", "reference", "machine-translated"
+_LABEL = re.compile(r"^[^:：\n]{1,40}[:：] ?")
+
+
+# --------------------------------------------------------------------------- #
+# 1. The authors' files
+# --------------------------------------------------------------------------- #
+def local_path(ref_dir: str | Path, repo_path: str) -> Path:
+    """Where a file of the authors' ``data/`` folder lies in a reference folder (the layout the
+    readers of :mod:`mlpt.spontaneous.data` expect: ``<folder>/<file>``)."""
+    return Path(ref_dir) / repo_path.removeprefix("data/")
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=300) as response:  # noqa: S310 (a fixed https address)
+        return response.read()
+
+
+def fetch_reference(files: dict[str, str], out_dir: str | Path, *, repo: str, commit: str,
+                    download: Callable[[str], bytes] = _download) -> dict:
+    """Download ``files`` (``{path in the repository: sha256}``) into ``out_dir``; a file already
+    there with the right checksum is kept. ValueError naming the file whose content differs."""
+    report = {"repo": repo, "commit": commit, "files": {}}
+    for path, digest in sorted(files.items()):
+        target = local_path(out_dir, path)
+        if target.is_file() and io.file_sha256(target) == digest:
+            report["files"][path] = "kept"
+            continue
+        url = RAW_URL.format(repo=repo, commit=commit, path=path)
+        log.info("downloading %s", url)
+        content = download(url)
+        got = hashlib.sha256(content).hexdigest()
+        if got != digest:
+            raise ValueError(f"{url}: SHA-256 {got}, expected {digest}: not the file the study was checked "
+                             "against; nothing is read from it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with io.atomic_path(target, "wb") as fh:
+            fh.write(content)
+        report["files"][path] = "downloaded"
+    return report
+
+
+# --------------------------------------------------------------------------- #
+# 2. English test items and training questions
+# --------------------------------------------------------------------------- #
+def item_key(texts: Iterable[str]) -> str:
+    """The contamination key of an item: its texts, normalised (case, spaces, punctuation)."""
+    return text_hash("\n".join(texts))
+
+
+def record_key(task: str, record: dict) -> str:
+    return item_key(record[f] for f in data.task_spec(task).text_fields)
+
+
+def _shipped(resources: str | Path, task: str, split: str) -> Path:
+    path = Path(resources) / SHIPPED.format(task=task, split=split)
+    if not path.is_file():
+        raise SourceError(f"task '{task}' with source 'shipped' needs {path}, which does not exist")
+    return path
+
+
+def _english_tests(task: str, source: str, ref_dir, resources, n_test: int | None) -> list[dict]:
+    if source == "reference":
+        tests = data.read_test_set(ref_dir, task, "en")
+    else:
+        path = _shipped(resources, task, "test")
+        tests = data.read_items(path, task, "en")[:n_test]
+        labels = data.task_spec(task).labels
+        for rec in tests:
+            if rec["answer"] not in labels:
+                raise SourceError(f"{path}: {rec['id']} answers {rec['answer']!r}, not one of {list(labels)}")
+            rec["label"] = rec["label_local"] = rec.pop("answer")
+    return [dict(r, split="test", origin=SOURCE) for r in tests]
+
+
+def _question_rows(task: str, source: str, ref_dir, resources, n: int, seed: int, hub_revision: str | None,
+                   report: dict) -> list[dict]:
+    """The raw English training questions of ``task`` (rows with the task's text keys), in order."""
+    from .study import ENGLISH_TRAIN_FILES
+
+    if source == "shipped":
+        return data.read_json_array(_shipped(resources, task, "train"))
+    if task in ENGLISH_TRAIN_FILES:
+        return data.read_json_array(local_path(ref_dir, ENGLISH_TRAIN_FILES[task]))
+    if task != "amazon":
+        raise SourceError(f"no English training questions for task '{task}'")
+    ((where, rows),) = _hub_files(AMAZON, {"hub_revision": hub_revision}, report)
+    # a seeded sample, twice the size needed (room for left-out rows), in the shard's order
+    picked = sorted(random.Random(seed).sample(range(len(rows)), min(len(rows), 2 * n)))
+    report["sampled_from"] = {"file": where, "rows": len(rows), "sampled": len(picked)}
+    return [{"input": rows[int(i)]["content"]} for i in picked]
+
+
+def english_records(task: str, source: str, *, ref_dir: str | Path | None, resources: str | Path, n_train: int,
+                    n_test: int | None = None, seed: int = 0, hub_revision: str | None = None) -> tuple[list[dict], dict]:
+    """The English test items and the first ``n_train`` usable training questions of ``task``
+    (see the module docstring), and a report of what was read and left out."""
+    spec = data.task_spec(task)
+    report: dict = {"task": task, "source": source}
+    tests = _english_tests(task, source, ref_dir, resources, n_test)
+    forbidden = {record_key(task, r) for r in tests}
+    questions, left_out = [], {"no_text": 0, "equals_a_test_item": 0, "duplicate": 0}
+    seen: set[str] = set()
+    for i, row in enumerate(_question_rows(task, source, ref_dir, resources, n_train, seed, hub_revision, report)):
+        if len(questions) == n_train:
+            break
+        texts = [row.get(key) for key, _ in spec.fields]
+        if not all(isinstance(t, str) and t.strip() for t in texts):
+            left_out["no_text"] += 1
+            continue
+        key = item_key(texts)
+        reason = "equals_a_test_item" if key in forbidden else "duplicate" if key in seen else None
+        if reason:
+            left_out[reason] += 1
+            continue
+        seen.add(key)
+        questions.append({"id": f"{task}-q{i:05d}", "task": task, "lang": "en", "split": "train", "origin": SOURCE,
+                          **{field: text for (_, field), text in zip(spec.fields, texts)}})
+    if len(questions) < n_train:
+        report["warning"] = f"{n_train} training questions requested, {len(questions)} usable"
+    report.update(test=len(tests), train=len(questions), left_out=left_out)
+    return tests + questions, report
+
+
+# --------------------------------------------------------------------------- #
+# 3. One language: test items and training questions
+# --------------------------------------------------------------------------- #
+def translate_items(records: list[dict], task: str, tgt: str, translator, *, checker: tqc.Checker,
+                    shards: dict, max_segment_chars: int, src: str = "en") -> tuple[list[dict], dict]:
+    """``records`` with their text fields machine-translated into ``tgt`` by the MT stage (each
+    text a segment-preserving MT input, its QC flags collected on the record)."""
+    fields = data.task_spec(task).text_fields
+    pieces = [{"id": f"{r['id']}\t{f}", "question": r[f]} for r in records for f in fields]
+    done, counts = translate.translate_records(pieces, "math", src, tgt, translator, checker=checker,
+                                               max_segment_chars=max_segment_chars, shards=shards)
+    by_id = {p["id"]: p for p in done}
+    out = []
+    for rec in records:
+        parts = [by_id[f"{rec['id']}\t{f}"] for f in fields]
+        flags = sorted({flag for p in parts for flag in p["flags"]})
+        out.append(dict(rec, lang=tgt, origin=MACHINE_TRANSLATED, flags=flags,
+                        **{f: p["question"] for f, p in zip(fields, parts)}))
+    return out, counts
+
+
+class _MT:
+    """The run's MT backend for one target language, loaded on first use (as mlpt.translate.run does)."""
+
+    def __init__(self, backend: dict, codes: dict[str, str], mt_model: str | None, languages: dict, src: str,
+                 tgt: str, work_dir: str | None, seed: int | None):
+        self.backend, self.codes, self.mt_model, self.src, self.tgt = backend, codes, mt_model, src, tgt
+        self.names = translate.language_names(languages)
+        self.work_dir, self.seed = work_dir, seed
+        self.settings = tqc.Settings.from_config(backend.get("qc"))
+        self.checker = tqc.Checker(self.settings, languages)
+        self._translator = None
+
+    def items(self, records: list[dict], task: str) -> tuple[list[dict], dict]:
+        if self._translator is None:
+            if self.seed is not None:
+                from transformers import set_seed
+
+                set_seed(self.seed)
+            self._translator = translate.make_translator(self.backend, self.codes, self.mt_model, self.names)
+            self.shards = {"shard_size": self.backend.get("shard_size", 2000), "work_dir": self.work_dir,
+                           "settings": translate.shard_settings(self.backend, src=self.src, tgt=self.tgt,
+                                                                codes=self.codes, names=self.names,
+                                                                mt_model=self.mt_model, seed=self.seed)}
+        return translate_items(records, task, self.tgt, self._translator, checker=self.checker, shards=self.shards,
+                               max_segment_chars=self.backend.get("max_segment_chars",
+                                                                  translate.DEFAULT_MAX_SEGMENT_CHARS))
+
+    def label_words(self, words: Sequence[str], task: str) -> dict[str, str]:
+        """Each English label word in the target language (the logit lens's target token)."""
+        fields = data.task_spec(task).text_fields
+        pseudo = [{"id": f"label-{w}", **{f: w for f in fields}} for w in words]
+        done, _ = self.items(pseudo, task)
+        return {w: (d[fields[0]].strip() or w) for w, d in zip(words, done)}
+
+
+def translate_language(english_file: str, out_file: str, qc_file: str, *, task: str, lang: str, split: str,
+                       source: str, ref_dir: str | None, backend: dict, codes: dict[str, str], mt_model: str | None,
+                       languages: dict, work_dir: str | None = None, seed: int | None = None, src: str = "en") -> dict:
+    """Write the ``split`` records of ``task`` in ``lang`` and return the QC report: ``test``, the
+    test items (the authors' file for a reference source, else the English items and label words
+    machine-translated; never dropped); ``train``, the training questions machine-translated, the
+    QC policy applied. See the module docstring."""
+    english = [r for r in io.read_jsonl(english_file) if r["split"] == split]
+    qc: dict = {"lang": lang, "task": task, "backend": backend["backend"], "splits": {}}
+    if split == "test" and source == "reference":
+        out = [dict(r, split="test", origin=REFERENCE) for r in data.read_test_set(ref_dir, task, lang)]
+        if [r["id"] for r in out] != [r["id"] for r in english]:
+            raise ValueError(f"{ref_dir}: the {lang} test items of '{task}' are not parallel to the English ones")
+        qc["splits"]["test"] = {"records": len(out), "method": "reference"}
+    else:
+        mt = _MT(backend, codes, mt_model, languages, src, lang, work_dir, seed)
+        done, counts = mt.items(english, task)
+        if split == "test":
+            local = mt.label_words(data.task_spec(task).labels, task)
+            for rec in done:
+                rec["label_local"] = local[rec["label"]]
+        out, qc_counts = tqc.apply_policy(done, mt.settings.policy, split)  # test items are never dropped
+        log.info("QC %s %s: %s", lang, split, tqc.describe(qc_counts))
+        qc["splits"][split] = dict(counts, **qc_counts, method=f"mt:{backend['backend']}")
+    io.write_jsonl(out_file, out)
+    io.write_json(qc_file, qc)
+    return qc
+
+
+# --------------------------------------------------------------------------- #
+# 4. Question-translation records of one language
+# --------------------------------------------------------------------------- #
+def question_key(question: str, task: str) -> str:
+    """The contamination key of a rendered question (:func:`mlpt.spontaneous.prompts.render_question`:
+    one ``<field name>: <text>`` line per text field, then the open answer field): its texts, field
+    names removed, so a question matches a test item whatever wording names the fields."""
+    n = len(data.task_spec(task).text_fields)
+    lines = question.split("\n")
+    if len(lines) != n + 1:
+        raise ValueError(f"not a rendered '{task}' question ({n} field lines and the answer field): {question!r:.120}")
+    return item_key(_LABEL.sub("", line, count=1) for line in lines[:n])
+
+
+def qt_records(task: str, lang: str, *, english_file: str, test_files: Sequence[str], spec: dict, n_pairs: int,
+               language_file: str | None = None, reference_pairs: str | None = None, val_fraction: float = 0.05,
+               seed: int = 0) -> tuple[list[dict], dict]:
+    """The question-translation SFT records of ``task`` in ``lang`` (see the module docstring).
+
+    Args:
+        english_file: the task's English records (:func:`english_records`).
+        test_files: every language's test records (the English file among them): the guard.
+        spec: the prompt wording (:func:`mlpt.spontaneous.prompts.load_prompt_spec`).
+        n_pairs: pairs kept (the first usable ones, in order), before the validation share.
+        language_file: the language's records with its translated training questions, or
+        reference_pairs: the authors' pair file of the language.
+    """
+    language = prompts.language_name(spec, lang)
+    if reference_pairs:
+        read = data.read_qt_pairs(reference_pairs)
+        wrong = {p["language"] for p in read} - {language}
+        if wrong:
+            raise ValueError(f"{reference_pairs}: pairs translate from {sorted(wrong)}, not {language} ({lang})")
+        pairs = [(p["question"], p["english"]) for p in read]
+        origin = REFERENCE
+    else:
+        english = [r for r in io.read_jsonl(english_file) if r["split"] == "train"]
+        questions = [r for r in io.read_jsonl(language_file) if r["split"] == "train"]
+        pairs = prompts.question_pairs(spec, task, questions, english)
+        origin = MACHINE_TRANSLATED
+    forbidden = {record_key(task, r) for path in test_files for r in io.read_jsonl(path) if r["split"] == "test"}
+    kept = [(q, e) for q, e in pairs if question_key(q, task) not in forbidden and question_key(e, task) not in forbidden]
+    report = {"task": task, "lang": lang, "origin": origin, "pairs": len(pairs), "test_items_guarded": len(forbidden),
+              "left_out_equal_to_a_test_item": len(pairs) - len(kept)}
+    kept = kept[:n_pairs]
+    if len(kept) < n_pairs:
+        report["warning"] = f"{n_pairs} pairs requested, {len(kept)} usable"
+    records = data.build_qt_records(kept, lang, language, id_prefix=f"{task}-qt-{lang}", val_fraction=val_fraction,
+                                    seed=seed)
+    check_guard(records, forbidden, task, language)
+    report.update(records=len(records), train=sum(r["split"] == "train" for r in records),
+                  val=sum(r["split"] == "val" for r in records))
+    return records, report
+
+
+def check_guard(records: Iterable[dict], forbidden: set[str], task: str, language: str) -> None:
+    """Raise if a record's question, on either side, has the texts of a guarded test item."""
+    tail = data.TRANSLATE_INSTRUCTION.format(language=language)
+    for rec in records:
+        if question_key(rec["prompt"].removesuffix(tail), task) in forbidden or \
+                question_key(rec["response"], task) in forbidden:
+            raise RuntimeError(f"question-translation record {rec['id']} holds a test item")
+
+
+# --------------------------------------------------------------------------- #
+# 5. A condition's SFT file
+# --------------------------------------------------------------------------- #
+def condition_records(files: dict[str, str]) -> tuple[list[dict], dict]:
+    """The records of every language of a condition (``{lang: qt file}``) and a manifest of counts."""
+    records, counts = [], {}
+    for lang, path in files.items():
+        part = list(io.read_jsonl(path, schema="train_record"))
+        if {r["lang"] for r in part} - {lang}:
+            raise ValueError(f"{path}: records of another language than '{lang}'")
+        records += part
+        counts[lang] = {split: sum(r["split"] == split for r in part) for split in ("train", "val")}
+    return records, {"languages": list(files), "counts": counts, "inputs": {p: io.file_sha256(p) for p in files.values()}}
+
+
+# --------------------------------------------------------------------------- #
+# Text for the demo's tiny tokenizers
+# --------------------------------------------------------------------------- #
+def tokenizer_texts(data_files: Iterable[str], prompt_file: str) -> list[str]:
+    """Every text field of the English records in ``data_files`` and every string of the prompt
+    wording (field names and instructions of every language: each script's characters)."""
+    fields = sorted({f for spec in data.TASKS.values() for f in spec.text_fields})
+    wording = prompts.load_prompt_spec(prompt_file)["languages"].values()
+    strings = [s for entry in wording for s in (entry["name"], *entry["fields"].values(), *entry["instructions"].values())]
+    return io.texts(data_files, fields) + strings

@@ -1,0 +1,257 @@
+"""Study B as an experiment of the workflow: its config check, the conditions grammar, run lists.
+
+A study B config (``study: spontaneous``; ``config/spontaneous.yaml``) names the evaluation
+languages, the tasks, the base models, the LoRA recipe and the *conditions*: which languages' question-translation
+pairs a model is tuned on. :func:`validate` checks it against ``schemas/spontaneous.schema.yaml``
+(the sections shared with study A are study A's schema) and against the rules below;
+:func:`conditions` expands the grammar:
+
+=========  ========================================================  ==========================
+family     tuned on question translation from                         names
+=========  ========================================================  ==========================
+base       nothing: the untuned base model, evaluated as it is        ``base``
+single     one language, for each of ``languages``                   ``zh``, ``sw``, ...
+pair       two languages together, for each of ``pairs``              ``zh-de``, ``sw-hi``, ...
+set        every language of ``languages`` together                   ``zh-de-it``
+=========  ========================================================  ==========================
+
+A condition is study B's mixture: it fills the ``{mixture}`` slot of the shared path scheme
+(``results/<run>/sft/<model>/<task>/<condition>/model``), each of its languages contributes
+``tasks.<task>.qt_pairs_per_language`` pairs, and every condition is trained on every model and
+task (the workflow plans the full product).
+
+Study rules beyond the schema: every language has prompt wording
+(``<resources_dir>/spontaneous/prompts.yaml``) and is one of the paper's 20; a condition never
+names English (the pivot) or an unconfigured language, and no two conditions share a name; each
+task's ``shots`` is the paper's, which the prompt builder uses; the recipe is LoRA (``sft.method:
+lora``) and keeps the last checkpoint (``sft.selection: last``: validation *accuracy* needs answers,
+and question-translation data have none); a language without an authors' question-translation
+file is machine-translated, so it needs an ``nllb`` code when the MT backend is ``seq2seq``; the
+batch shape divides over every model's GPUs (study A's check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config as study_config
+from ..config import ConfigError
+from . import data, prompts
+
+__all__ = ["BASE", "Condition", "conditions", "qt_languages", "reference_files", "validate"]
+
+#: The untuned base model's condition.
+BASE = "base"
+
+#: The authors' English training questions of each task (the source of every question-translation
+#: pair; rows in file order), by path in their repository; Amazon's come from the Hub instead.
+ENGLISH_TRAIN_FILES = {"snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
+#: The authors' question-translation files (a language's file is read when the checksum list names it).
+QT_FILES = {"snli": "data/snli/snli_{lang}10k_train_question.json"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    family: str
+    languages: tuple[str, ...]  # question-translation languages, config order; () for the base model
+
+
+def _check_languages(config: dict, langs, key: str, source: str) -> None:
+    for code in langs:
+        if code not in config["languages"]:
+            raise ConfigError(f"{source}: key '{key}': language '{code}' is not in 'languages' "
+                              f"({', '.join(config['languages'])})")
+        if code == config["source_language"]:
+            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a condition names the "
+                              "languages translated into it")
+
+
+def conditions(config: dict, source: str = "config") -> dict[str, Condition]:
+    """The conditions of ``config`` by name, in config order (see the module docstring)."""
+    order = list(config["languages"])
+    out: dict[str, Condition] = {}
+
+    def add(family: str, langs, key: str) -> None:
+        _check_languages(config, langs, key, source)
+        ordered = tuple(sorted(set(langs), key=order.index))
+        if len(ordered) != len(langs):
+            raise ConfigError(f"{source}: key '{key}': a language is named twice in {list(langs)}")
+        name = "-".join(ordered) if ordered else BASE
+        if name in out:
+            raise ConfigError(f"{source}: key '{key}': condition '{name}' is defined twice")
+        out[name] = Condition(name, family, ordered)
+
+    for i, entry in enumerate(config["conditions"]):
+        key, family = f"conditions/{i}", entry["family"]
+        given = {k for k in ("languages", "pairs") if k in entry}
+        wanted = {"base": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}[family]
+        if given != wanted:
+            raise ConfigError(f"{source}: key '{key}': family '{family}' takes "
+                              f"{' and '.join(sorted(wanted)) or 'no languages'}, got {sorted(given) or 'none'}")
+        if family == "base":
+            add(family, (), key)
+        elif family == "single":
+            for j, lang in enumerate(entry["languages"]):
+                add(family, (lang,), f"{key}/languages/{j}")
+        elif family == "pair":
+            for j, pair in enumerate(entry["pairs"]):
+                add(family, tuple(pair), f"{key}/pairs/{j}")
+        else:
+            add(family, tuple(entry["languages"]), f"{key}/languages")
+    return out
+
+
+def trained(config: dict) -> list[str]:
+    """The conditions that are tuned (all but the base model), in config order."""
+    return [name for name, cond in conditions(config).items() if cond.languages]
+
+
+def qt_languages(config: dict) -> list[str]:
+    """Every language some condition tunes on, in config order."""
+    used = {lang for cond in conditions(config).values() for lang in cond.languages}
+    return [lang for lang in config["languages"] if lang in used]
+
+
+# --------------------------------------------------------------------------- #
+# The authors' files
+# --------------------------------------------------------------------------- #
+def read_checksums(path: str | Path) -> dict[str, str]:
+    """``{path in the repository: sha256}`` from a list of ``<sha256>  <path>`` lines (``#`` comments)."""
+    out = {}
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        digest, _, name = line.partition(" ")
+        if len(digest) != 64 or not name.strip():
+            raise ValueError(f"{path}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
+        out[name.strip()] = digest
+    return out
+
+
+def test_file(task: str, lang: str) -> str:
+    """The path of the authors' test file of ``task`` in ``lang`` in their repository."""
+    spec = data.task_spec(task)
+    return f"data/{spec.folder}/{spec.test_file.format(lang=lang)}"
+
+
+def qt_file(task: str, lang: str, checksums: dict[str, str]) -> str | None:
+    """The authors' question-translation file of ``task`` in ``lang``, if the checksum list names
+    one (None: the pairs are machine-translated)."""
+    pattern = QT_FILES.get(task)
+    path = pattern.format(lang=lang) if pattern else None
+    return path if path in checksums else None
+
+
+def reference_files(config: dict, task: str, checksums: dict[str, str]) -> dict[str, str]:
+    """``{path in the repository: sha256}`` of every authors' file ``task`` reads: the test set of
+    every language, the English training questions and the question-translation files of the
+    languages conditions tune on. KeyError naming a file the checksum list lacks."""
+    wanted = [test_file(task, lang) for lang in config["languages"]]
+    if task in ENGLISH_TRAIN_FILES:
+        wanted.append(ENGLISH_TRAIN_FILES[task])
+    wanted += [f for f in (qt_file(task, lang, checksums) for lang in qt_languages(config)) if f]
+    missing = [f for f in wanted if f not in checksums]
+    if missing:
+        raise KeyError(f"no checksum for {missing}")
+    return {f: checksums[f] for f in wanted}
+
+
+# --------------------------------------------------------------------------- #
+# The config check
+# --------------------------------------------------------------------------- #
+def validate(config: dict, source: str = "config") -> dict:
+    """Check a study B config (schema, then the study rules of the module docstring); fill
+    defaults; return it. ConfigError names the file and the key."""
+    schema = study_config.load_schema("spontaneous")
+    study_config.check_schema(config, schema, source)
+    study_config._fill_defaults(config, schema, schema)
+    _check_rules(config, source)
+    return config
+
+
+def _check_rules(config: dict, source: str) -> None:
+    unknown = [lang for lang in config["languages"] if lang not in data.LANGUAGES]
+    if unknown:
+        raise ConfigError(f"{source}: key 'languages': {unknown} are not among the paper's evaluation languages "
+                          f"{list(data.LANGUAGES)}")
+    if config["source_language"] not in config["languages"]:
+        raise ConfigError(f"{source}: key 'languages': the pivot '{config['source_language']}' must be evaluated too")
+    resources = Path(config["resources_dir"])
+    wording = resources / prompts.PROMPTS_FILE
+    if wording.is_file():  # checked where the workflow runs (as study A's phrases are)
+        spec = prompts.load_prompt_spec(wording)
+        missing = [lang for lang in config["languages"] if lang not in spec["languages"]]
+        if missing:
+            raise ConfigError(f"{source}: key 'languages': no prompt wording for {missing} in {wording}")
+    for task, tspec in config["tasks"].items():
+        paper = data.TASKS[task].shots
+        if tspec.get("shots", paper) != paper:
+            raise ConfigError(f"{source}: key 'tasks/{task}/shots': {tspec['shots']}, but the paper's (and the prompt "
+                              f"builder's, mlpt.spontaneous.data.TASKS) is {paper}")
+        if tspec["source"] == "reference" and tspec["n_test"] is not None:
+            raise ConfigError(f"{source}: key 'tasks/{task}/n_test': the authors' test sets have the paper's sizes; "
+                              "use evaluation/limit_per_language to score fewer items")
+    conds = conditions(config, source)
+    if not any(c.languages for c in conds.values()):
+        raise ConfigError(f"{source}: key 'conditions': no condition tunes on any language")
+    sft = config["sft"]
+    if sft["method"] != "lora":
+        raise ConfigError(f"{source}: key 'sft/method': study B tunes LoRA adapters (merged after training), "
+                          f"not '{sft['method']}'")
+    if sft["selection"] != "last":
+        raise ConfigError(f"{source}: key 'sft/selection': 'val_accuracy' scores answers, and question-translation "
+                          "data have none; use 'last'")
+    _check_translation(config, source)
+    _check_probes(config, conds, source)
+    for model, spec in config["models"].items():
+        like = spec.get("tiny", {}).get("like")
+        if like and resources.is_dir():
+            from .. import paths
+
+            if not (Path(paths.model_reference(resources, like)) / "config.json").is_file():
+                raise ConfigError(f"{source}: key 'models/{model}/tiny/like': no reference files for '{like}' "
+                                  f"({paths.model_reference(resources, like)}/config.json is missing)")
+    study_config._check_batch_sizes(config, source)
+
+
+def machine_translated(config: dict, task: str) -> list[str]:
+    """The languages whose ``task`` data the MT stage writes: every non-English test set of a shipped
+    source, and every tuned language without an authors' question-translation file. Without the
+    checksum list (a config checked away from the resources) every tuned language counts."""
+    langs = [lang for lang in config["languages"] if lang != config["source_language"]]
+    if config["tasks"][task]["source"] == "shipped":
+        return langs
+    sums_path = Path(config["resources_dir"]) / config["reference"]["checksums"]
+    sums = read_checksums(sums_path) if sums_path.is_file() else {}
+    return [lang for lang in qt_languages(config) if qt_file(task, lang, sums) is None]
+
+
+def _check_translation(config: dict, source: str) -> None:
+    study_config._check_translation(config["translation"], "translation", source)
+    if config["translation"]["backend"] != "seq2seq":
+        return
+    for task in config["tasks"]:
+        for lang in machine_translated(config, task):
+            if "nllb" not in config["languages"][lang]:
+                raise ConfigError(f"{source}: key 'languages/{lang}/nllb': '{lang}' is machine-translated for task "
+                                  f"'{task}' (seq2seq backend), which needs its FLORES-200 code")
+    if any(machine_translated(config, task) for task in config["tasks"]) and \
+            "nllb" not in config["languages"][config["source_language"]]:
+        raise ConfigError(f"{source}: key 'languages/{config['source_language']}/nllb': the pivot needs its "
+                          "FLORES-200 code for the seq2seq MT backend")
+
+
+def _check_probes(config: dict, conds: dict[str, Condition], source: str) -> None:
+    """Every model, condition, language and the task an analysis names are configured."""
+    known = {"task": list(config["tasks"]), "models": list(config["models"]), "conditions": list(conds),
+             "languages": list(config["languages"])}
+    for kind, spec in config["analysis"].items():
+        for key, values in spec.items():
+            if key not in known:
+                continue
+            for value in [values] if isinstance(values, str) else values:
+                if value not in known[key]:
+                    raise ConfigError(f"{source}: key 'analysis/{kind}/{key}': '{value}' is not one of {known[key]}")

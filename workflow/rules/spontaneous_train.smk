@@ -1,0 +1,59 @@
+# Study B: LoRA on a condition's question-translation records (mlpt.sft, merged after training;
+# several GPUs -> one process per GPU through accelerate launch), and the evaluation of every
+# checkpoint, base model included, on every language of one task in one process.
+
+
+rule sft:
+    input:
+        mixture=out("mixture"),
+        base=lambda wc: base_model_path(wc.model),
+    output:
+        model=directory(out("sft_model")),
+        train_log=out("sft_log"),
+    log:
+        log_path("sft/{model}/{task}/{mixture}"),
+    benchmark:
+        bench_path("sft/{model}/{task}/{mixture}")
+    wildcard_constraints:
+        mixture=alternatives(TRAINED),
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        **SFT_RESOURCES,
+    params:
+        base=lambda wc: base_model_path(wc.model),
+        hparams=sft_hparams,
+        seed=config["seed"],
+        accelerate_config=accelerate_config,
+        checkpoints=lambda wc: out(
+            "sft_checkpoints", model=wc.model, task=wc.task, mixture=wc.mixture
+        ),
+    script:
+        "../scripts/spontaneous_sft.py"
+
+
+rule evaluate:
+    input:
+        tests=lambda wc: test_files(wc.task),
+        model=checkpoint_path,
+        prompts=PROMPTS,
+    output:
+        summary=out("eval"),
+        samples=out("eval_samples"),
+    log:
+        log_path("evaluate/{model}/{task}/{mixture}"),
+    benchmark:
+        bench_path("evaluate/{model}/{task}/{mixture}")
+    conda:
+        "../../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        **EVALUATE_RESOURCES,
+    params:
+        model_path=checkpoint_path,
+        languages=LANGS,
+        evaluation=config["evaluation"],
+        seed=config["seed"],
+    script:
+        "../scripts/spontaneous_evaluate.py"

@@ -1,0 +1,15 @@
+"""fetch_reference: the authors' files one task reads, from their repository at the pinned commit,
+each checked against its SHA-256 (see mlpt.spontaneous.sources.fetch_reference); runs where
+Snakemake runs (a local rule), the one job of study B that reaches GitHub."""
+
+import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+
+import logging
+
+from mlpt import logs
+from mlpt.spontaneous import sources
+
+logs.setup(snakemake)
+p = snakemake.params
+report = sources.fetch_reference(p.files, snakemake.output[0], repo=p.repo, commit=p.commit)
+logging.info("%s", report)

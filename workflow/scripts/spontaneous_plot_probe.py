@@ -1,0 +1,11 @@
+"""plot_logit_lens / plot_pca_language: one probe's outputs as a table and a figure (see
+mlpt.spontaneous.results.PROBES)."""
+
+import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+
+from mlpt import logs
+from mlpt.spontaneous import results
+
+logs.setup(snakemake)
+p, out = snakemake.params, snakemake.output
+results.probe_outputs(p.kind, dict(zip(map(tuple, p.runs), snakemake.input)), p.models, out.table, out.pdf, out.png)
