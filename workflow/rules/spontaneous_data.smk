@@ -160,7 +160,7 @@ rule translate_questions:
 rule build_qt_pairs:
     input:
         data=out("data"),
-        tests=lambda wc: test_files(wc.task),
+        tests=lambda wc: test_file(wc.task, wc.lang),
         questions=question_input,
         reference=reference_input,
         prompts=PROMPTS,

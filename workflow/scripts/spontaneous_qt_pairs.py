@@ -9,7 +9,7 @@ from mlpt.spontaneous import prompts, sources
 logs.setup(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
 records, report = sources.qt_records(
-    wc.task, wc.lang, english_file=snakemake.input.data, test_files=snakemake.input.tests,
+    wc.task, wc.lang, english_file=snakemake.input.data, test_file=snakemake.input.tests,
     spec=prompts.load_prompt_spec(snakemake.input.prompts), n_pairs=p.n_pairs, language_file=p.language_file,
     reference_pairs=p.reference_pairs, seed=p.seed,
 )

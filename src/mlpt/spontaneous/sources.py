@@ -16,9 +16,9 @@ question-translation pairs, and the records of each condition.
    stage (:func:`mlpt.translate.translate_records`: segmentation, shards, QC and its policy).
 4. :func:`qt_records` builds one language's question-translation SFT records
    (:func:`mlpt.spontaneous.data.build_qt_records`, 5% held out) from the authors' pairs or the
-   translated questions. The contamination guard: a pair whose question, on either side, has the
-   texts of a test item of any language is left out (counted), and the records are checked again
-   before they are written.
+   translated questions. The contamination guard (:class:`Guard`): a pair whose English question
+   has the texts of an English test item, or whose question in X has those of a test item in X,
+   is left out (counted), and the records are checked again before they are written.
 5. :func:`condition_records` joins the records of a condition's languages into its SFT file.
 """
 
@@ -30,6 +30,7 @@ import random
 import re
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import io, translate
@@ -275,17 +276,22 @@ def question_key(question: str, task: str) -> str:
     return item_key(_LABEL.sub("", line, count=1) for line in lines[:n])
 
 
-def qt_records(task: str, lang: str, *, english_file: str, test_files: Sequence[str], spec: dict, n_pairs: int,
+def qt_records(task: str, lang: str, *, english_file: str, test_file: str, spec: dict, n_pairs: int,
                language_file: str | None = None, reference_pairs: str | None = None, val_fraction: float = 0.05,
                seed: int = 0) -> tuple[list[dict], dict]:
     """The question-translation SFT records of ``task`` in ``lang`` (see the module docstring).
 
+    The guard: a pair is left out when its English question has the texts of an English test item,
+    or its question in ``lang`` those of a test item in ``lang`` that is not this run's machine
+    translation. (Two different English texts that this run's MT turns into the same text are an
+    MT collision, not a test item reaching training: counted in the report, kept.)
+
     Args:
-        english_file: the task's English records (:func:`english_records`).
-        test_files: every language's test records (the English file among them): the guard.
+        english_file: the task's English records (:func:`english_records`), its test items included.
+        test_file: the test records of ``lang``.
         spec: the prompt wording (:func:`mlpt.spontaneous.prompts.load_prompt_spec`).
         n_pairs: pairs kept (the first usable ones, in order), before the validation share.
-        language_file: the language's records with its translated training questions, or
+        language_file: the language's machine-translated training questions, or
         reference_pairs: the authors' pair file of the language.
     """
     language = prompts.language_name(spec, lang)
@@ -298,31 +304,50 @@ def qt_records(task: str, lang: str, *, english_file: str, test_files: Sequence[
         origin = REFERENCE
     else:
         english = [r for r in io.read_jsonl(english_file) if r["split"] == "train"]
-        questions = [r for r in io.read_jsonl(language_file) if r["split"] == "train"]
-        pairs = prompts.question_pairs(spec, task, questions, english)
+        pairs = prompts.question_pairs(spec, task, list(io.read_jsonl(language_file)), english)
         origin = MACHINE_TRANSLATED
-    forbidden = {record_key(task, r) for path in test_files for r in io.read_jsonl(path) if r["split"] == "test"}
-    kept = [(q, e) for q, e in pairs if question_key(q, task) not in forbidden and question_key(e, task) not in forbidden]
-    report = {"task": task, "lang": lang, "origin": origin, "pairs": len(pairs), "test_items_guarded": len(forbidden),
-              "left_out_equal_to_a_test_item": len(pairs) - len(kept)}
+    guard = Guard.of(task, io.read_jsonl(english_file), io.read_jsonl(test_file))
+    kept = [(q, e) for q, e in pairs if not guard.holds(q, e)]
+    collisions = sum(guard.mt_collision(q) for q, _ in kept)
+    report = {"task": task, "lang": lang, "origin": origin, "pairs": len(pairs),
+              "left_out_equal_to_a_test_item": len(pairs) - len(kept), "mt_collisions_kept": collisions}
     kept = kept[:n_pairs]
     if len(kept) < n_pairs:
         report["warning"] = f"{n_pairs} pairs requested, {len(kept)} usable"
     records = data.build_qt_records(kept, lang, language, id_prefix=f"{task}-qt-{lang}", val_fraction=val_fraction,
                                     seed=seed)
-    check_guard(records, forbidden, task, language)
+    tail = data.TRANSLATE_INSTRUCTION.format(language=language)
+    for rec in records:  # checked again on what is written
+        if guard.holds(rec["prompt"].removesuffix(tail), rec["response"]):
+            raise RuntimeError(f"question-translation record {rec['id']} holds a test item")
     report.update(records=len(records), train=sum(r["split"] == "train" for r in records),
                   val=sum(r["split"] == "val" for r in records))
     return records, report
 
 
-def check_guard(records: Iterable[dict], forbidden: set[str], task: str, language: str) -> None:
-    """Raise if a record's question, on either side, has the texts of a guarded test item."""
-    tail = data.TRANSLATE_INSTRUCTION.format(language=language)
-    for rec in records:
-        if question_key(rec["prompt"].removesuffix(tail), task) in forbidden or \
-                question_key(rec["response"], task) in forbidden:
-            raise RuntimeError(f"question-translation record {rec['id']} holds a test item")
+@dataclass(frozen=True)
+class Guard:
+    """The test items a question-translation pair must not hold (see :func:`qt_records`), by
+    contamination key (:func:`question_key`)."""
+
+    task: str
+    english: frozenset[str]  # English test items
+    other: frozenset[str]  # test items in the pair's language, not machine-translated by this run
+    machine_translated: frozenset[str]  # test items in the pair's language that this run's MT wrote
+
+    @classmethod
+    def of(cls, task: str, english_records: Iterable[dict], test_records: Iterable[dict]) -> Guard:
+        tests = [r for r in test_records if r["split"] == "test"]
+        keys = {mt: frozenset(record_key(task, r) for r in tests if (r["origin"] == MACHINE_TRANSLATED) == mt)
+                for mt in (False, True)}
+        english = frozenset(record_key(task, r) for r in english_records if r["split"] == "test")
+        return cls(task, english, keys[False], keys[True])
+
+    def holds(self, question: str, english: str) -> bool:
+        return question_key(english, self.task) in self.english or question_key(question, self.task) in self.other
+
+    def mt_collision(self, question: str) -> bool:
+        return question_key(question, self.task) in self.machine_translated
 
 
 # --------------------------------------------------------------------------- #
