@@ -1,0 +1,119 @@
+"""Study B's evaluation of one checkpoint (constrained scores, free-generation control, per-example
+records), its probes, and the tables and figures built from them, on a tiny model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlpt import io, models, stats, tiny
+from mlpt import prompts as chat
+from mlpt.spontaneous import evaluation, labels, prompts, results
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMPT_FILE = str(ROOT / "resources" / prompts.PROMPTS_FILE)
+TINY = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+        "num_key_value_heads": 1, "head_dim": 16}
+LABELS = ["entailment", "neutral", "contradiction"]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A tiny Qwen3-style model and parallel English / Chinese SNLI test files of 9 items."""
+    d = tmp_path_factory.mktemp("spontaneous_eval")
+    en = [{"id": f"snli-{i:04d}", "task": "snli", "lang": "en", "split": "test", "origin": "source",
+           "premise": f"A man number {i} walks.", "hypothesis": f"Someone {i} moves.", "label": LABELS[i % 3],
+           "label_local": LABELS[i % 3]} for i in range(9)]
+    zh = [dict(r, lang="zh", origin="reference", premise=f"第{i}个男人在走。", hypothesis=f"有人{i}在动。",
+               label_local=["蕴含", "中立", "矛盾"][i % 3]) for i, r in enumerate(en)]
+    files = {"en": str(d / "en.jsonl"), "zh": str(d / "zh.jsonl")}
+    io.write_jsonl(files["en"], en)
+    io.write_jsonl(files["zh"], zh)
+    texts = [r["premise"] + r["hypothesis"] for r in en + zh] * 5 + LABELS * 5 + ['Answer: "', '答案: "']
+    tiny.build_lm_tokenizer(texts, 400, d / "tok")
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", TINY, d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
+    return d, files
+
+
+def test_one_process_scores_every_language(setup):
+    d, files = setup
+    summary = evaluation.evaluate_checkpoint(str(d / "model"), files, task="snli", prompt_file=PROMPT_FILE,
+                                             summary_file=str(d / "eval.json"), samples_file=str(d / "samples.jsonl"),
+                                             batch_size=4, limit=6, seed=0, meta={"model": "m", "condition": "base"})
+    samples = list(io.read_jsonl(d / "samples.jsonl"))
+    assert len(samples) == 12 and [s["lang"] for s in samples] == ["en"] * 6 + ["zh"] * 6
+    for lang in ("en", "zh"):
+        res = summary["languages"][lang]
+        mine = [s for s in samples if s["lang"] == lang]
+        assert res["n"] == 6 and res["correct"] == sum(s["correct"] for s in mine)
+        assert res["irrelevant_rate"] == 1 - np.mean([s["free_relevant"] for s in mine])
+        assert all(set(s["scores"]) == set(LABELS) and s["prediction"] in LABELS for s in mine)
+    assert summary["languages"]["zh"]["origin"] == "reference" and summary["condition"] == "base"
+    # the same predictions as the scorer on the same prompts, whatever the batch size
+    model, tok = models.load_causal_lm(d / "model"), chat.load_tokenizer(str(d / "model"))
+    records, _ = evaluation.test_records(files["zh"])
+    texts = evaluation.item_prompts(prompts.load_prompt_spec(PROMPT_FILE), "snli", records, 6, 0)
+    direct = labels.score_labels(model, tok, texts, LABELS, seed=0, keys=[r["id"] for r in records[:6]], batch_size=1)
+    assert direct.predictions == [s["prediction"] for s in samples if s["lang"] == "zh"]
+
+
+def test_prompts_of_an_item_are_parallel(setup):
+    _, files = setup
+    spec = prompts.load_prompt_spec(PROMPT_FILE)
+    en, zh = (evaluation.item_prompts(spec, "snli", evaluation.test_records(files[x])[0], 9, 0) for x in ("en", "zh"))
+    for e, z in zip(en, zh):  # same exemplar rows, same label words, in each language
+        assert [line for line in e.split("\n") if line.startswith("Answer:")] == \
+            [line.replace("答案:", "Answer:") for line in z.split("\n") if line.startswith("答案:")]
+
+
+def test_probes(setup):
+    d, files = setup
+    lens = evaluation.probe("lens", str(d / "model"), files, str(d / "lens.json"), task="snli", prompt_file=PROMPT_FILE,
+                            languages=["en", "zh"], limit=4, meta={"model": "m", "condition": "base"})
+    assert lens["layers"] == 2 and set(lens["languages"]) == {"en", "zh"}
+    assert all(len(v) == 3 for per in lens["languages"].values() for k, v in per.items() if k != "n")
+    pca = evaluation.probe("pca", str(d / "model"), files, str(d / "pca.json"), task="snli", prompt_file=PROMPT_FILE,
+                           languages=["en", "zh"], limit=4)
+    assert pca["languages"] == ["en"] * 4 + ["zh"] * 4 and len(pca["eta"]) == 3
+    assert np.asarray(pca["coords"]).shape == (3, 8, 2) and all(0 <= e <= 1 for e in pca["eta"])
+
+
+def _summary(path, correct: dict[str, int], n=10):
+    io.write_json(path, {"languages": {lang: {"n": n, "correct": c, "ties": 0, "irrelevant_rate": 0.5,
+                                              "origin": "source" if lang == "en" else "reference"}
+                                       for lang, c in correct.items()}})
+    return str(path)
+
+
+def test_tables_and_figures(tmp_path, setup):
+    files = {("m", "snli", "base"): _summary(tmp_path / "b.json", {"en": 6, "zh": 3, "sw": 2}),
+             ("m", "snli", "zh"): _summary(tmp_path / "z.json", {"en": 7, "zh": 8, "sw": 5})}
+    models_ = {"m": {"family": "qwen1.5", "params_b": 1.8, "label": "M"}}
+    languages = {"en": {"resource": "high"}, "zh": {"resource": "high"}, "sw": {"resource": "low"}}
+    acc = results.collect(files, models_, languages, {"base": [], "zh": ["zh"]})
+    assert list(acc.columns) == results.ACCURACY_COLUMNS and len(acc) == 6
+    low, high = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())
+    assert np.allclose(acc["ci_low"], low) and np.allclose(acc["ci_high"], high)
+    assert acc.set_index(["condition", "lang"])["tuned_on"].to_dict() == {
+        ("base", "en"): False, ("base", "zh"): False, ("base", "sw"): False,
+        ("zh", "en"): False, ("zh", "zh"): True, ("zh", "sw"): False}
+    table = results.by_condition(acc, "base", "en").set_index(["condition", "languages"])
+    assert table.loc[("zh", "all"), "accuracy"] == pytest.approx(20 / 30)
+    assert table.loc[("zh", "all"), "change_over_base"] == pytest.approx(20 / 30 - 11 / 30)
+    assert table.loc[("zh", "untuned"), "n_languages"] == 1  # sw only: not zh (tuned), not en (pivot)
+    assert table.loc[("zh", "untuned"), "change_over_base"] == pytest.approx(0.3)
+    results.plot_conditions(acc, models_, ["en", "zh", "sw"], ["base", "zh"], str(tmp_path / "c.pdf"),
+                            str(tmp_path / "c.png"))
+    d, _ = setup
+    probes = {("m", "snli", "base"): str(d / "lens.json")}
+    lens = results.probe_outputs("lens", probes, models_, str(tmp_path / "l.csv"), str(tmp_path / "l.pdf"),
+                                 str(tmp_path / "l.png"))
+    assert len(lens) == 2 * 3 and set(lens["layer"]) == {0, 1, 2}
+    pca = results.probe_outputs("pca", {("m", "snli", "base"): str(d / "pca.json")}, models_, str(tmp_path / "p.csv"),
+                                str(tmp_path / "p.pdf"), str(tmp_path / "p.png"))
+    assert list(pca["layer"]) == [0, 1, 2] and pd.read_csv(tmp_path / "p.csv").shape[0] == 3
+    for name in ("c", "l", "p"):
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 1000 and (tmp_path / f"{name}.png").stat().st_size > 1000
