@@ -46,13 +46,14 @@ def tier(tiers: list[dict], params_b: float, where: str) -> dict:
 
 
 def job_resources(spec: dict, site: dict) -> dict:
-    """Snakemake resources for one job from a tier/flat spec and the site settings.
+    """Snakemake resources for one job from a tier/flat spec of a validated config (its defaults
+    filled in by the schema) and the site settings.
 
     GPU jobs get ``gpu`` (and ``gpu_model`` when the site names one), which the slurm executor
     turns into ``--gpus``; CPU count is ``cpus_per_gpu × gpus`` (or ``cpus``)."""
-    gpus = spec.get("gpus", 0)
+    gpus = spec["gpus"]
     res = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"], "gpu": gpus,
-           "cpus_per_task": spec.get("cpus_per_gpu", 4) * gpus if gpus else spec.get("cpus", 1)}
+           "cpus_per_task": spec["cpus_per_gpu"] * gpus if gpus else spec["cpus"]}
     cpu_part, gpu_part = site.get("slurm_partition"), site.get("gpu_partition")
     partition = (gpu_part if gpus else cpu_part) or cpu_part or gpu_part
     if partition:
@@ -65,7 +66,7 @@ def job_resources(spec: dict, site: dict) -> dict:
 
 def resource_callables(config: dict, rule: str, site: dict) -> dict:
     """``resources:`` of a rule as one callable per key (the same keys for every job of the rule)."""
-    keys = job_resources({"mem_mb": 1, "runtime": "1h", "gpus": 1}, site)  # same keys for CPU-only tiers
+    keys = job_resources({"mem_mb": 1, "runtime": "1h", "gpus": 1, "cpus_per_gpu": 1, "cpus": 1}, site)  # same keys for CPU-only tiers
     return {key: (lambda wc, key=key: rule_resources(config, rule, getattr(wc, "model", None), site)[key]) for key in keys}
 
 
@@ -91,7 +92,7 @@ def sft_memory_per_gpu(config: dict, model: str) -> dict:
     DDP keeps a full copy of the model states on every GPU; FSDP (models above
     ``sft.fsdp_min_params_b`` on several GPUs) shards them over the GPUs."""
     params_b = config["models"][model]["params_b"]
-    gpus = max(tier(config["cluster"]["sft"], params_b, "cluster/sft").get("gpus", 0), 1)
+    gpus = max(tier(config["cluster"]["sft"], params_b, "cluster/sft")["gpus"], 1)
     fsdp = gpus > 1 and params_b > config["sft"]["fsdp_min_params_b"]
     states_gb = params_b * TRAINING_BYTES_PER_PARAM
     return {"gpus": gpus, "sharding": "FSDP" if fsdp else ("DDP" if gpus > 1 else "-"),
@@ -160,7 +161,7 @@ def plan(config: dict) -> dict:
     for model, spec in config["models"].items():
         params = spec["params_b"] * 1e9
         for task, tspec in config["tasks"].items():
-            recipe = {**config["sft"], **tspec.get("sft", {})}
+            recipe = {**config["sft"], **tspec["sft"]}
             epochs = recipe["epochs"]
             tokens_per_example = assumptions["tokens_per_example"].get(task, assumptions["tokens_per_example"]["default"])
             train_tokens = sum(m.size for m in mixes) * tspec["n_train"] * tokens_per_example * epochs

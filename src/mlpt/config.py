@@ -20,6 +20,7 @@ the run name this way, so an invalid config stops before any command uses it).
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -163,6 +164,33 @@ def task_translation(config: dict, task: str) -> dict:
     for key, value in config["tasks"][task].get("translation", {}).items():
         merged[key] = {**merged.get(key, {}), **value} if key in MERGED_TRANSLATION_KEYS else copy.deepcopy(value)
     return merged
+
+
+def schema_defaults(*keys: str) -> dict[str, Any]:
+    """``{key: default}`` of the config schema's object at ``keys``: a property path such as
+    ``("sft",)`` or ``("translation", "qc")``, or a definition, ``("$defs", "resource_spec")``.
+
+    The schema is the one home of every config default; code that needs one (a dataclass field, a
+    keyword default for callers that pass no config) reads it here instead of restating it."""
+    root = node = _config_schema()
+    if keys[:1] == ("$defs",):
+        node, keys = root["$defs"][keys[1]], keys[2:]
+    for key in keys:
+        node = node["properties"][key]
+        if "$ref" in node:
+            node = _resolve_ref(node["$ref"], root)
+    return {key: copy.deepcopy(sub["default"]) for key, sub in node.get("properties", {}).items() if "default" in sub}
+
+
+def schema_default(*keys: str) -> Any:
+    """The config schema's default of the key at ``keys``, e.g. ``("translation", "shard_size")``."""
+    *parent, key = keys
+    return schema_defaults(*parent)[key]
+
+
+@functools.lru_cache(maxsize=1)
+def _config_schema() -> dict:
+    return load_schema("config")
 
 
 def load(path: str | Path) -> dict:

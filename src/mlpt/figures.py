@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import io, stats
+from .mixtures import PRETRAINED
 
 CATEGORIES = ["english", "direct", "transfer"]
 SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
@@ -280,8 +281,8 @@ def fig7_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
     :func:`mlpt.stats.change_ci`) and whether the language is in the mixture (``in_training``)."""
     rows = stats.paper_rows(acc, languages)
     key = ["model", "task", "lang"]
-    base = rows.loc[rows["mixture"] == stats.PRETRAINED, [*key, "n", "correct", "accuracy"]]
-    cells = rows[rows["mixture"] != stats.PRETRAINED].merge(base, on=key, suffixes=("", "_base"))
+    base = rows.loc[rows["mixture"] == PRETRAINED, [*key, "n", "correct", "accuracy"]]
+    cells = rows[rows["mixture"] != PRETRAINED].merge(base, on=key, suffixes=("", "_base"))
     low, high = stats.change_ci(cells["correct"], cells["n"], cells["correct_base"], cells["n_base"])
     return pd.DataFrame({"model": cells["model"], "task": cells["task"], "mixture": cells["mixture"],
                          "lang": cells["lang"], "in_training": cells["in_training"].astype(bool),
@@ -301,7 +302,7 @@ def fig7_heatmaps(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: st
 
     models, tasks = plotting["models"], plotting["tasks"]
     languages = stats.languages_with_role(plotting["languages"], stats.PAPER_ROLES)
-    mixtures = [m for m in plotting["mixtures"] if m != stats.PRETRAINED]
+    mixtures = [m for m in plotting["mixtures"] if m != PRETRAINED]
     cells = fig7_data(acc, plotting["languages"])
     model_ids = [m for m in model_order(models) if m in set(cells["model"])]
     task_ids = list(tasks)

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import batching, io, models, prompts
+from . import config as study_config
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +44,41 @@ log = logging.getLogger(__name__)
 CODE_VERSION = 2
 
 
+#: The config schema's defaults of the ``sft`` section: the only place they are written down.
+_DEFAULTS = study_config.schema_defaults("sft")
+
+
 @dataclass
 class TrainConfig:
-    epochs: float = 6  # passes over the mixture
-    min_steps: int | None = None  # at least this many optimiser updates (small mixtures train longer)
-    learning_rate: float = 1e-5  # peak AdamW learning rate
-    lr_scheduler: str = "cosine"  # decay after warmup
-    warmup_ratio: float = 0.03  # share of optimiser steps spent warming up linearly
-    weight_decay: float = 0.01  # AdamW decoupled weight decay
-    global_batch_size: int = 512  # examples per optimiser step, over all devices
-    per_device_batch_size: int = 8  # examples per forward pass on one device
-    max_length: int = 1024  # tokens; longer examples are truncated (and counted)
-    bf16: bool = True  # bf16 mixed precision: fp32 master weights and optimiser state, bf16 compute (autocast)
-    gradient_checkpointing: bool = True  # trade compute for activation memory
-    batching: str = "step_sorted"  # which examples share a step and a forward pass (mlpt.batching)
-    padding_free: bool = False  # concatenate a batch into one row, attention kept within each example
-    attn_implementation: str = "sdpa"  # transformers' attention kernel (flash_attention_2: varlen padding-free)
-    seed: int = 1234  # data order and initialisation of anything random
-    method: str = "full"  # "full" fine-tuning (study A) or "lora" (study B; merged after training)
-    lora_r: int = 8  # LoRA rank
-    lora_alpha: int = 16  # LoRA scaling numerator
-    lora_dropout: float = 0.05  # dropout on the LoRA branch
-    lora_target_modules: tuple[str, ...] = ("q_proj", "v_proj")  # modules that get adapters
-    selection: str = "val_accuracy"  # checkpoint kept: best "val_accuracy" after an epoch, or the "last"
-    val_batch_size: int = 32  # prompts per generation batch during validation
-    val_max_new_tokens: int = 512  # generation budget of one validation answer (the rule: evaluation.max_gen_toks)
-    val_limit_per_language: int | None = None  # validate on the first N items per language (None = all)
+    """One run's recipe: the validated ``sft`` keys (with the task's overrides), the seed and the
+    validation generation budget. Every default is the config schema's (``sft``, ``seed``,
+    ``evaluation.max_gen_toks``; the keys are described there), so a key a config leaves out and a
+    field a caller leaves out mean the same."""
+
+    epochs: float = _DEFAULTS["epochs"]
+    min_steps: int | None = None  # tasks.<task>.sft.min_steps: at least this many optimiser updates (None: no minimum)
+    learning_rate: float = _DEFAULTS["learning_rate"]
+    lr_scheduler: str = _DEFAULTS["lr_scheduler"]
+    warmup_ratio: float = _DEFAULTS["warmup_ratio"]
+    weight_decay: float = _DEFAULTS["weight_decay"]
+    global_batch_size: int = _DEFAULTS["global_batch_size"]
+    per_device_batch_size: int = _DEFAULTS["per_device_batch_size"]
+    max_length: int = _DEFAULTS["max_length"]
+    bf16: bool = _DEFAULTS["bf16"]
+    gradient_checkpointing: bool = _DEFAULTS["gradient_checkpointing"]
+    batching: str = _DEFAULTS["batching"]  # mlpt.batching
+    padding_free: bool = _DEFAULTS["padding_free"]
+    attn_implementation: str = _DEFAULTS["attn_implementation"]
+    seed: int = study_config.schema_default("seed")
+    method: str = _DEFAULTS["method"]
+    lora_r: int = _DEFAULTS["lora_r"]
+    lora_alpha: int = _DEFAULTS["lora_alpha"]
+    lora_dropout: float = _DEFAULTS["lora_dropout"]
+    lora_target_modules: tuple[str, ...] = tuple(_DEFAULTS["lora_target_modules"])
+    selection: str = _DEFAULTS["selection"]
+    val_batch_size: int = _DEFAULTS["val_batch_size"]
+    val_max_new_tokens: int = study_config.schema_default("evaluation", "max_gen_toks")
+    val_limit_per_language: int | None = _DEFAULTS["val_limit_per_language"]
 
 
 def grad_accumulation(cfg: TrainConfig, world_size: int) -> int:

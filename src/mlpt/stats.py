@@ -55,6 +55,8 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from .mixtures import PRETRAINED
+
 KEY = ["model", "task", "mixture", "lang"]
 
 CATEGORIES = ["english", "direct", "transfer"]
@@ -70,7 +72,6 @@ PREDICTORS = ["log10_params", "family_qwen", "task_math", "pretrained_only", "la
 COEF_COLUMNS = ["coef", "std_err", "t", "p_value", "ci_low", "ci_high"]
 POOLED_COLUMNS = ["rows", "n", "correct", "accuracy", "ci_low", "ci_high"]
 
-PRETRAINED = "pretrained"
 PAPER_ROLES = ("core", "eval")  # the paper's evaluation languages; "extra" languages are trained on only
 EXPOSURES = ["base", "direct", "zero-shot"]
 

@@ -46,6 +46,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import config as study_config
 from . import models, sentences
 from . import translation_qc as tqc
 from .data import CALC_ANNOTATION
@@ -60,7 +61,10 @@ TURN = re.compile(r"^(User|AI):\s?")
 TIME_STAMP = re.compile(r"\s*TIME:\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 HAS_LETTER = re.compile(r"[^\W\d_]")
 BACKENDS = ("seq2seq", "llm", "reference")
-DEFAULT_MAX_SEGMENT_CHARS = 400
+#: The config schema's defaults (``translation.max_segment_chars``, ``translation.shard_size``), for callers
+#: that pass no validated settings.
+DEFAULT_MAX_SEGMENT_CHARS = study_config.schema_default("translation", "max_segment_chars")
+DEFAULT_SHARD_SIZE = study_config.schema_default("translation", "shard_size")
 
 
 def _text_segment(text: str) -> Segments:
@@ -404,7 +408,7 @@ def shard_settings(backend: dict, *, src: str, tgt: str, codes: dict[str, str], 
     }
 
 
-def translate_sharded(texts: Sequence[str], translator, src: str, tgt: str, *, shard_size: int = 2000,
+def translate_sharded(texts: Sequence[str], translator, src: str, tgt: str, *, shard_size: int = DEFAULT_SHARD_SIZE,
                       work_dir: str | Path | None = None, settings: dict | None = None) -> tuple[dict[str, str], dict]:
     """Translate distinct ``texts`` in length-sorted shards; return ({text: translation}, stats).
 
@@ -565,7 +569,7 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
                     set_seed(seed)
                 translator = make_translator(backend, codes, mt_model, names)
                 # fingerprinted after loading: a hub model is then in the local cache, with its revision
-                shards = {"shard_size": backend.get("shard_size", 2000), "work_dir": work_dir,
+                shards = {"shard_size": backend.get("shard_size", DEFAULT_SHARD_SIZE), "work_dir": work_dir,
                           "settings": shard_settings(backend, src=src, tgt=tgt, codes=codes, names=names,
                                                      mt_model=mt_model, seed=seed)}
             done, counts = translate_records(part, task_kind, src, tgt, translator, checker=checker,

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from . import config as study_config
 from .data import CALC_ANNOTATION
 from .scoring import to_ascii_digits
 
@@ -45,13 +46,20 @@ NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f]\d+)*")
 THOUSANDS = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f]\d{3})+")
 
 
+#: The config schema's defaults of ``translation.qc``: the only place they are written down.
+_DEFAULTS = study_config.schema_defaults("translation", "qc")
+
+
 @dataclass(frozen=True)
 class Settings:
-    policy: str = "flag"
-    min_length_ratio: float = 0.2
-    max_length_ratio: float = 5.0
-    langid_min_chars: int = 20
-    untranslated_min_letters: int = 12
+    """The checks' thresholds and the policy: the keys of ``translation.qc`` (described in the config
+    schema, whose defaults these are)."""
+
+    policy: str = _DEFAULTS["policy"]
+    min_length_ratio: float = _DEFAULTS["min_length_ratio"]
+    max_length_ratio: float = _DEFAULTS["max_length_ratio"]
+    langid_min_chars: int = _DEFAULTS["langid_min_chars"]
+    untranslated_min_letters: int = _DEFAULTS["untranslated_min_letters"]
 
     @classmethod
     def from_config(cls, qc: dict | None) -> Settings:
