@@ -27,34 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from . import cluster, mixtures, paths, prompts
+from .errors import ConfigError
+from .yaml_files import load_yaml, safe_load_yaml
+
+__all__ = ["ConfigError", "load", "load_schema", "load_yaml", "safe_load_yaml", "schema_default", "schema_defaults",
+           "task_translation", "validate"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-
-
-#: libyaml's safe loader when PyYAML was built with it (several times faster than the pure-Python
-#: one: the config and its schema are read at every Snakemake start), else the pure-Python one.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def safe_load_yaml(stream) -> Any:
-    """``yaml.safe_load`` with the fastest safe loader available; every YAML file is read with it."""
-    return yaml.load(stream, Loader=_YAML_LOADER)
-
-
-class ConfigError(ValueError):
-    """A configuration problem, with the key path that causes it."""
-
-
-def load_yaml(path: str | Path) -> Any:
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return safe_load_yaml(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
 
 
 def load_schema(name: str) -> dict:
@@ -199,8 +180,6 @@ def load(path: str | Path) -> dict:
 
 
 def _check_study_rules(config: dict, source: str) -> None:
-    from . import mixtures, paths, prompts  # local import: both modules import this one
-
     langs = config["languages"]
     src = config["source_language"]
     if src not in langs:
@@ -262,8 +241,6 @@ def _check_translation(translation: dict, key: str, source: str) -> None:
 def _check_batch_sizes(config: dict, source: str) -> None:
     """Every (model, task) SFT job: global batch = per-device batch × accumulation × processes, where
     the processes are the GPUs of the model's ``cluster/sft`` tier (one process without GPUs)."""
-    from . import cluster  # local import: cluster imports mixtures, which imports this module
-
     for model, spec in config["models"].items():
         try:
             gpus = cluster.tier(config["cluster"]["sft"], spec["params_b"], f"{source}: key 'cluster/sft'")["gpus"]
@@ -298,7 +275,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Through the imported module, so ConfigError is the class the other modules raise.
-    from mlpt.config import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

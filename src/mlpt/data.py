@@ -46,7 +46,7 @@ from io import StringIO
 from pathlib import Path
 
 from . import io, scoring
-from .config import safe_load_yaml
+from .yaml_files import safe_load_yaml
 
 log = logging.getLogger(__name__)
 

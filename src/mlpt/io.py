@@ -20,7 +20,8 @@ from pathlib import Path
 
 import jsonschema
 
-from .config import load_schema, safe_load_yaml
+from .config import load_schema
+from .yaml_files import safe_load_yaml
 
 
 _UMASK = os.umask(0)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import ConfigError
+from .errors import ConfigError
 
 PRETRAINED = "pretrained"
 

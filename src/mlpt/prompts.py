@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .config import safe_load_yaml
+from .yaml_files import safe_load_yaml
 from .scoring import NumberNotation
 
 PHRASES_FILE = Path("prompts") / "phrases.yaml"
