@@ -92,7 +92,10 @@ def positive_control_check(acc: pd.DataFrame, task: str, mixture_languages: dict
     for (model, lang), acc_value in rows[rows["mixture"] == widest].set_index(["model", "lang"])["accuracy"].items():
         if lang in mixture_languages[widest] and acc_value < min_in_training:
             problems.append(f"{model}/{widest}: training language '{lang}' scores {acc_value:.2f} < {min_in_training}")
-    script = {code: spec.get("nllb", "_Latn").split("_")[-1] for code, spec in languages.items()}
+    no_code = [code for code, spec in languages.items() if "nllb" not in spec]
+    if no_code:  # the script is read from the FLORES-200 code (eng_Latn): never guessed
+        raise ValueError(f"languages {no_code} have no nllb code, which names their script")
+    script = {code: spec["nllb"].split("_")[-1] for code, spec in languages.items()}
     other_script = [lang for lang in languages if script[lang] != script[source_lang]]
     solo = rows[rows["mixture"] == source_lang]
     for model, d in solo.groupby("model"):

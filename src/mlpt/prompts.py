@@ -20,13 +20,10 @@ tokenizer itself adds one to plain text, as the model saw in pretraining.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from .yaml_files import safe_load_yaml
-from .scoring import NumberNotation
-
-PHRASES_FILE = Path("prompts") / "phrases.yaml"
+from . import languages
+from .languages import PHRASES_FILE  # noqa: F401  (where the table lies under a resources folder; callers read it here)
 
 #: Passed to every ``apply_chat_template`` call (see the module docstring).
 CHAT_TEMPLATE_KWARGS = {"enable_thinking": False}
@@ -41,38 +38,14 @@ FALLBACK_CHAT_TEMPLATE = (
 
 
 def load_phrases(path: str | Path, must_exist: bool = True) -> dict | None:
+    """The language table at ``path`` (checked: :func:`mlpt.languages.load_table`); None for a
+    missing file unless ``must_exist``."""
     path = Path(path)
     if not path.exists():
         if must_exist:
             raise FileNotFoundError(f"prompt phrase file not found: {path}")
         return None
-    return _load_cached(str(path.resolve()))
-
-
-@lru_cache(maxsize=8)
-def _load_cached(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        data = safe_load_yaml(fh)
-    for key in ("languages", "templates"):
-        if key not in data:
-            raise ValueError(f"{path}: missing top-level key '{key}'")
-    try:
-        number_notations(data)
-    except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
-    return data
-
-
-def number_notations(phrases: dict) -> dict[str, NumberNotation]:
-    """How each language writes numbers (its ``numbers`` entry), for reading answers in
-    :mod:`mlpt.scoring`; ValueError naming the key of a missing or malformed entry."""
-    notations = {}
-    for lang, spec in phrases["languages"].items():
-        try:
-            notations[lang] = NumberNotation.from_spec(spec.get("numbers"))
-        except ValueError as err:
-            raise ValueError(f"key 'languages/{lang}/numbers': {err}") from None
-    return notations
+    return languages.load_table(path)
 
 
 def _lang(phrases: dict, lang: str) -> dict:

@@ -1,6 +1,6 @@
 """Scoring of model generations: MGSM-style math answers and API-Bank-style API calls.
 
-Standard library only (the language table is read through :mod:`mlpt.prompts`).  Every public
+Standard library only (the language table is read through :mod:`mlpt.languages`).  Every public
 function is pure and never raises on odd model output (only an unknown ``kind`` of :func:`score`
 and a language the table does not list raise).
 
@@ -156,8 +156,9 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
+
+from .languages import NumberNotation, number_notation
 
 __all__ = [
     "ApiCall",
@@ -214,11 +215,8 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_ASCII_DIGITS)
 
 
-#: The project's shipped data; its language table says how each language writes numbers.
-SHIPPED_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 _SPACES = " \u00a0\u2009\u202f"  # space, no-break space, thin space, narrow no-break space
 _SPACE_SEP = f"[{_SPACES}]"
-_THOUSANDS_SEPARATORS = (",", ".", " ")  # " " stands for every character of _SPACES
 _SIGN = r"(?P<sign>(?<![A-Za-z0-9)\]}])-[$€£¥₹]?)?(?<!\d)"
 #: Language-neutral reading (no language given): every common notation, tried in this order.
 _NEUTRAL_RE = re.compile(
@@ -234,36 +232,6 @@ _NEUTRAL_RE = re.compile(
 _GAP_LIMIT = 40
 _SENTENCE_END = re.compile(r"[.。!！?？।॥]")
 _NUMERIC_STR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-
-
-@dataclass(frozen=True)
-class NumberNotation:
-    """How a language writes numbers: its thousands separators and its decimal mark.
-
-    ``thousands`` are single characters; ``" "`` stands for every space a number is grouped
-    with (space, no-break space U+00A0, thin space U+2009, narrow no-break space U+202F).
-    The values live in the study's language table (``numbers`` in
-    ``resources/prompts/phrases.yaml``); :meth:`from_spec` reads and checks one entry.
-    """
-
-    thousands: tuple[str, ...]
-    decimal: str
-
-    @classmethod
-    def from_spec(cls, spec: object) -> NumberNotation:
-        """The notation of a ``{thousands: [...], decimal: ...}`` entry; ValueError saying what is wrong."""
-        if not isinstance(spec, dict) or set(spec) != {"thousands", "decimal"}:
-            raise ValueError(f"expected {{thousands: [...], decimal: '.' or ','}}, got {spec!r}")
-        thousands, decimal = spec["thousands"], spec["decimal"]
-        if decimal not in (".", ","):
-            raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
-        if (not isinstance(thousands, list) or not thousands or len(set(thousands)) != len(thousands)
-                or any(sep not in _THOUSANDS_SEPARATORS for sep in thousands)):
-            raise ValueError(f"thousands must be a non-empty list of distinct separators from "
-                             f"{list(_THOUSANDS_SEPARATORS)}, got {thousands!r}")
-        if decimal in thousands:
-            raise ValueError(f"the decimal mark {decimal!r} cannot also separate thousands")
-        return cls(tuple(thousands), decimal)
 
 
 @lru_cache(maxsize=64)
@@ -348,26 +316,6 @@ def _number_after_phrase(text: str, answer_phrases: Sequence[str], notation: Num
 
 def _all_numbers(text: str, notation: NumberNotation | None = None) -> list[str]:
     return [_match_to_canonical(m, notation) for m in _number_re(notation).finditer(text)]
-
-
-@lru_cache(maxsize=1)
-def _study_notations() -> tuple[Path, dict[str, NumberNotation]]:
-    """(path, {language: notation}) of the language table shipped with the project."""
-    from . import prompts  # local import: prompts checks the table with NumberNotation
-
-    path = SHIPPED_RESOURCES / prompts.PHRASES_FILE
-    return path, prompts.number_notations(prompts.load_phrases(path))
-
-
-def number_notation(lang: str | None) -> NumberNotation | None:
-    """The notation of ``lang`` in the study's language table; None (neutral reading) for no language."""
-    if lang is None:
-        return None
-    path, notations = _study_notations()
-    try:
-        return notations[lang]
-    except KeyError:
-        raise ValueError(f"no number notation for language '{lang}' in {path}") from None
 
 
 def extract_number(text: str, answer_phrases: Sequence[str] = (), lang: str | None = None) -> str | None:

@@ -5,13 +5,15 @@ cut into sentences, each sentence is translated on its own, and the translations
 with the original separators. :func:`split` returns ``(piece, separator)`` pairs whose
 concatenation is exactly the input, so the split is lossless.
 
-Sentence ends, by language:
+How a language's sentences end is its ``sentence_end`` in the language table
+(:func:`mlpt.languages.sentence_end`; a language without one is an error), one of:
 
-- Latin, Cyrillic and the default: ``.``, ``!`` or ``?`` followed by whitespace;
-- Japanese and Chinese: the full-width ``。！？`` (no space follows them), and ``!?`` + space;
-- Bengali: the danda ``।`` (and ``॥``), and ``.!?`` + space; Telugu writes both ``.`` and ``।``;
-- Thai has no sentence punctuation: sentences are separated by spaces, so every whitespace run
-  is a boundary.
+- ``latin`` (Latin and Cyrillic scripts): ``.``, ``!`` or ``?`` followed by whitespace;
+- ``cjk`` (Japanese, Chinese): the full-width ``。！？`` (no space follows them), and ``!?`` + space;
+- ``danda`` (Bengali, Telugu, which writes both ``.`` and ``।``): the danda ``।`` (and ``॥``), and
+  ``.!?`` + space;
+- ``space`` (Thai, which has no sentence punctuation): sentences are separated by spaces, so every
+  whitespace run is a boundary, and the pieces are packed back into phrases up to the limit.
 
 A sentence still longer than the limit is cut at whitespace runs into pieces of at most
 ``max_chars`` characters. A piece without whitespace that is still too long is kept whole; the
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import re
 
+from . import languages
+
 Pieces = list[tuple[str, str]]  # (text, separator that followed it)
 
 LATIN_END = r"(?<=[.!?])\s+"
@@ -29,14 +33,13 @@ CJK_END = r"(?<=[。！？])(?![。！？」』）])\s*|" + LATIN_END
 DANDA_END = r"(?<=[।॥])\s*|" + LATIN_END
 WHITESPACE = r"\s+"
 
+#: The boundary pattern of each ``sentence_end`` of the language table (:data:`mlpt.languages.SENTENCE_ENDS`).
 BOUNDARY: dict[str, re.Pattern[str]] = {
-    "ja": re.compile(CJK_END),
-    "zh": re.compile(CJK_END),
-    "bn": re.compile(DANDA_END),
-    "te": re.compile(DANDA_END),
-    "th": re.compile(WHITESPACE),
+    "latin": re.compile(LATIN_END),
+    "cjk": re.compile(CJK_END),
+    "danda": re.compile(DANDA_END),
+    "space": re.compile(WHITESPACE),
 }
-DEFAULT_BOUNDARY = re.compile(LATIN_END)
 _WHITESPACE = re.compile(WHITESPACE)
 
 
@@ -69,17 +72,18 @@ def split(text: str, lang: str, max_chars: int) -> Pieces:
     """``text`` as ``(piece, separator)`` pairs, each piece at most ``max_chars`` where possible.
 
     Text that fits is returned whole. ``"".join(p + s for p, s in split(...)) == text`` always."""
+    end = languages.sentence_end(lang)
     if len(text) <= max_chars:
         return [(text, "")]
     out: Pieces = []
-    for sentence, sep in _split_on(text, BOUNDARY.get(lang, DEFAULT_BOUNDARY)):
+    for sentence, sep in _split_on(text, BOUNDARY[end]):
         if len(sentence) <= max_chars:
             out.append((sentence, sep))
             continue
         words = _pack(_split_on(sentence, _WHITESPACE), max_chars)
         words[-1] = (words[-1][0], words[-1][1] + sep)
         out += words
-    return _pack(out, max_chars) if lang == "th" else out  # Thai: phrases, not sentences
+    return _pack(out, max_chars) if end == "space" else out  # phrases, not sentences
 
 
 def join(pieces: Pieces) -> str:

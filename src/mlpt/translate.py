@@ -50,6 +50,7 @@ from . import config as study_config
 from . import models, sentences
 from . import translation_qc as tqc
 from .data import CALC_ANNOTATION
+from .languages import bleu_tokenize
 from .scoring import canonical_call, read_call
 
 __all__ = ["CALC_ANNOTATION", "LLMTranslator", "Seq2SeqTranslator", "make_translator", "run", "translate_records"]
@@ -593,15 +594,13 @@ def run(source_file: str, references_file: str, out_file: str, qc_file: str, *, 
 
 # --- measured MT quality against human translations ---------------------------------------------
 
-#: BLEU tokenisation per script: character level where words are not space-separated.
-CHAR_BLEU = {"ja", "zh", "th"}
-
-
 def score_translations(hypotheses: list[str], references: list[str], lang: str) -> dict:
-    """Corpus chrF (the primary, tokenisation-free metric) and BLEU of one language (sacrebleu)."""
+    """Corpus chrF (the primary, tokenisation-free metric) and BLEU of one language (sacrebleu), BLEU
+    with the language's tokeniser (``bleu_tokenize`` in the language table: character level where
+    words are not separated by spaces)."""
     import sacrebleu
 
-    tokenize = "char" if lang in CHAR_BLEU else "13a"
+    tokenize = bleu_tokenize(lang)
     return {
         "chrf": round(sacrebleu.corpus_chrf(hypotheses, [references]).score, 2),
         "bleu": round(sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score, 2),

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from mlpt import analysis, data, io, prompts, translate
+from mlpt import analysis, data, io, languages, prompts, translate
 
 LANGS = ["en", "es", "ko"]
 KO_PHRASES = {
@@ -16,6 +16,8 @@ KO_PHRASES = {
     "answer": "답은 {answer}입니다.",
     "answer_phrases": ["답은", "정답은", "답:"],
     "numbers": {"thousands": [","], "decimal": "."},
+    "sentence_end": "latin",
+    "bleu_tokenize": "13a",
 }
 MATH = {"n_train": 20, "n_val": 4, "n_test": 6}
 
@@ -51,7 +53,7 @@ def test_the_math_adapter_reads_no_file_for_a_language_without_human_mgsm(ko_res
 def test_the_korean_phrases_are_read_with_their_number_notation(ko_resources):
     phrases = prompts.load_phrases(ko_resources / prompts.PHRASES_FILE)
     assert phrases["languages"]["ko"]["answer"].format(answer=18) == "답은 18입니다."
-    assert "ko" in prompts.number_notations(phrases)
+    assert "ko" in languages.number_notations(phrases)
 
 
 def _fake_mt(texts, src, tgt):
