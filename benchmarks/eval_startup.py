@@ -90,11 +90,11 @@ def paper_projection(startup_fixed_s: float) -> dict:
     import yaml
 
     from mlpt import config as study_config
-    from mlpt import mixtures
+    from mlpt import mixture_grammar
 
     cfg = study_config.validate(yaml.safe_load((ROOT / "config/paper.yaml").read_text()), source="config/paper.yaml")
     plan = cfg["cluster"]["plan"]
-    checkpoints = len(mixtures.expand(cfg)) + 1  # + pretrained
+    checkpoints = len(mixture_grammar.expand(cfg)) + 1  # + pretrained
     jobs, gen_s = 0, 0.0
     for spec in cfg["models"].values():
         for tspec in cfg["tasks"].values():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import io
-from .mixtures import PRETRAINED
+from .mixture_grammar import PRETRAINED
 from .stats import wilson_ci
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "n_train_langs", "lang", "resource",

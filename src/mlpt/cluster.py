@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 
-from . import mixtures
+from . import mixture_grammar
 
 SITE_VARIABLES = {
     "slurm_account": "MLPT_SLURM_ACCOUNT",
@@ -151,7 +151,7 @@ def plan(config: dict) -> dict:
     ``total["sft_gpu_hours_by_batching"]``: the SFT GPU-hours the same config would take under each
     other ``sft.batching`` (and padding-free batches), for comparison."""
     assumptions = config["cluster"]["plan"]
-    mixes = mixtures.expand(config)
+    mixes = mixture_grammar.expand(config)
     n_langs = len(config["languages"])
     flops_per_second = assumptions["gpu_peak_tflops"] * 1e12 * assumptions["mfu"]
     alternatives = {"random": {"batching": "random"}, "group_by_length": {"batching": "group_by_length"},

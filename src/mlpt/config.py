@@ -28,7 +28,7 @@ from typing import Any
 
 import jsonschema
 
-from . import cluster, mixtures, paths, prompts
+from . import cluster, mixture_grammar, paths, prompts
 from .errors import ConfigError
 from .yaml_files import load_yaml, safe_load_yaml  # noqa: F401  (safe_load_yaml: re-exported for callers of this module)
 
@@ -222,7 +222,7 @@ def _check_study_rules(config: dict, source: str) -> None:
             raise ConfigError(f"{source}: key 'evaluation/baseline_num_fewshot': {k} exemplars, but task '{task}' has "
                               f"only n_val={spec['n_val']} validation items (tasks/{task}/n_val)")
     # Expanding the mixtures checks every language they name (raises ConfigError with the key).
-    mixtures.expand(config, source=source)
+    mixture_grammar.expand(config, source=source)
 
 
 def _check_translation(translation: dict, key: str, source: str) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import io, stats
-from .mixtures import PRETRAINED
+from .mixture_grammar import PRETRAINED
 
 CATEGORIES = ["english", "direct", "transfer"]
 SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]

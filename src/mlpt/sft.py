@@ -10,7 +10,7 @@ Recipe (PAPER.md): AdamW, cosine schedule with warmup, weight decay, a fixed *gl
 (per-device batch × gradient accumulation × world size, computed here, never hand-set), loss on
 the response tokens only (the prompt, chat-template markup included, is masked with -100), the
 chat template's end-of-turn marker trained as part of the response. After every epoch the model
-answers the mixture's validation prompts (:mod:`mlpt.validation`) and the checkpoint with the best
+answers the mixture's validation prompts (:mod:`mlpt.val_accuracy`) and the checkpoint with the best
 accuracy averaged over the mixture's languages becomes the rule's output (ties: the earlier
 epoch); the curve of loss and validation accuracy is written to the training log.
 
@@ -255,7 +255,7 @@ def check_visible_gpus(expected: int, visible: int) -> None:
 def _validating_trainer_class():
     from transformers import Trainer
 
-    from . import validation
+    from . import val_accuracy
 
     class ValidatingTrainer(Trainer):
         """A Trainer whose evaluation is validation *accuracy* (generation + the task's scorer)."""
@@ -278,7 +278,7 @@ def _validating_trainer_class():
                 sort=self.cfg.batching == "step_sorted")
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
-            result = validation.accuracy(self.model, self.processing_class, self.val_records, kind=self.kind,
+            result = val_accuracy.accuracy(self.model, self.processing_class, self.val_records, kind=self.kind,
                                          answer_phrases=self.answer_phrases, batch_size=self.cfg.val_batch_size,
                                          max_new_tokens=self.cfg.val_max_new_tokens)
             metrics = {f"{metric_key_prefix}_val_accuracy": result["accuracy"]}
@@ -333,7 +333,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     import torch
     from transformers import TrainingArguments, set_seed
 
-    from . import validation
+    from . import val_accuracy
 
     if cfg.method not in ("full", "lora"):
         raise ValueError(f"sft.method must be 'full' or 'lora', not {cfg.method!r}")
@@ -347,7 +347,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     tokenizer = prompts.load_tokenizer(base_model)
     records = list(io.read_jsonl(mixture_file, schema="train_record"))
     train_recs = [r for r in records if r["split"] == "train"]
-    val_recs = validation.select_records(records, cfg.val_limit_per_language)
+    val_recs = val_accuracy.select_records(records, cfg.val_limit_per_language)
     if not train_recs:
         raise ValueError(f"{mixture_file}: no training records")
     by_val = cfg.selection == "val_accuracy"

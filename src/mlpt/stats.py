@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from .mixtures import PRETRAINED
+from .mixture_grammar import PRETRAINED
 
 KEY = ["model", "task", "mixture", "lang"]
 

@@ -115,11 +115,11 @@ CONTROL_MIN_GAP = 0.3
 
 def _control_inputs(demo_run):
     from mlpt import config as study_config
-    from mlpt import mixtures
+    from mlpt import mixture_grammar
 
     out, cfg = demo_run
     cfg = study_config.validate(json.loads(json.dumps(cfg)))
-    mix = {name: list(m.languages) for name, m in mixtures.by_name(cfg).items()}
+    mix = {name: list(m.languages) for name, m in mixture_grammar.by_name(cfg).items()}
     return out, cfg, mix
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import job_counts, run_snakemake
 from mlpt import config as study_config
-from mlpt import data, io, mixture, translate
+from mlpt import data, io, mixture_stage, translate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/hub"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -91,7 +91,7 @@ def test_mcot_items_whose_text_is_a_test_question_are_never_trained_on(hub, root
     assert not {data.text_hash(r["question"]) for r in train_val(prepared)} & prepared.forbidden
     guard = {"ids": [r["id"] for r in prepared.records + prepared.references if r["split"] == "test"],
              "hashes": sorted(prepared.forbidden)}
-    mixture.check_contamination(train_val(prepared), guard, "mCoT-MATH")
+    mixture_stage.check_contamination(train_val(prepared), guard, "mCoT-MATH")
     test_rows = [json.loads(line) for line in (root / "resources/gsm8k/test.jsonl").open()]
     assert {data.text_hash(r["question"]) for r in test_rows} <= prepared.forbidden
 

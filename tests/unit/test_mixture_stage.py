@@ -2,7 +2,7 @@
 
 import pytest
 
-from mlpt import io, mixture
+from mlpt import io, mixture_stage
 
 LANGS = ("en", "es", "ja")
 
@@ -35,20 +35,20 @@ def files(tmp_path):
 def items(files, tmp_path):
     langs, _ = files
     path = str(tmp_path / "items.json")
-    mixture.select_items(langs, path, task="math")
+    mixture_stage.select_items(langs, path, task="math")
     return path
 
 
 def _build(files, items, tmp_path, root, name, languages):
     langs, guard = files
-    return mixture.build({lang: langs[lang] for lang in languages}, items, guard,
+    return mixture_stage.build({lang: langs[lang] for lang in languages}, items, guard,
                          str(root / "resources/prompts/phrases.yaml"), str(tmp_path / "mixtures" / f"{name}.jsonl"),
                          str(tmp_path / "mixtures" / f"{name}.json"), kind="math", mixture=name, seed=1)
 
 
 def test_selection_keeps_items_present_in_every_training_language(files, tmp_path):
     langs, _ = files
-    selection = mixture.select_items(langs, str(tmp_path / "items.json"), task="math")
+    selection = mixture_stage.select_items(langs, str(tmp_path / "items.json"), task="math")
     assert selection == io.read_json(tmp_path / "items.json")
     assert selection["items"] == {"train": ["it-0", "it-1", "it-3", "it-4", "it-5"], "val": ["it-9"]}
     assert selection["counts"] == {"train": 5, "val": 1}
@@ -91,7 +91,7 @@ def test_without_drops_every_item_is_shared(tmp_path):
     for lang in ("en", "es"):
         langs[lang] = str(tmp_path / f"{lang}.jsonl")
         io.write_jsonl(langs[lang], [_rec(i, lang) for i in range(3)] + [_rec(7, lang, "val")], schema="example")
-    selection = mixture.select_items(langs, str(tmp_path / "items.json"), task="math")
+    selection = mixture_stage.select_items(langs, str(tmp_path / "items.json"), task="math")
     assert selection["counts"] == {"train": 3, "val": 1} and selection["dropped_ids"] == []
 
 
@@ -101,7 +101,7 @@ def test_a_split_with_no_shared_item_stops_the_selection(tmp_path):
         langs[lang] = str(tmp_path / f"{lang}.jsonl")
         io.write_jsonl(langs[lang], [_rec(i, lang) for i in ids] + [_rec(7, lang, "val")], schema="example")
     with pytest.raises(ValueError, match="no train item is present in every training language"):
-        mixture.select_items(langs, str(tmp_path / "items.json"), task="math")
+        mixture_stage.select_items(langs, str(tmp_path / "items.json"), task="math")
     assert not (tmp_path / "items.json").exists()
 
 
@@ -115,7 +115,7 @@ def test_a_selected_item_missing_from_a_language_is_an_error(files, items, tmp_p
 def test_a_language_the_selection_did_not_read_is_an_error(files, tmp_path, root):
     langs, _ = files
     items = str(tmp_path / "items.json")
-    mixture.select_items({"en": langs["en"]}, items, task="math")
+    mixture_stage.select_items({"en": langs["en"]}, items, task="math")
     with pytest.raises(ValueError, match=r"trains on \['es'\]"):
         _build(files, items, tmp_path, root, "en-es", ["en", "es"])
 
@@ -123,7 +123,7 @@ def test_a_language_the_selection_did_not_read_is_an_error(files, tmp_path, root
 def test_guard_fires_on_a_test_id(files, items, tmp_path, root):
     langs, _ = files
     io.write_jsonl(langs["es"], [_rec(0, "es"), {**_rec(1, "es"), "id": "mgsm-000"}], schema="example")
-    with pytest.raises(mixture.ContaminationError, match="mgsm-000"):
+    with pytest.raises(mixture_stage.ContaminationError, match="mgsm-000"):
         _build(files, items, tmp_path, root, "en-es", ["en", "es"])
     assert not (tmp_path / "mixtures" / "en-es.jsonl").exists()
 
@@ -132,5 +132,5 @@ def test_guard_fires_on_test_text_under_another_id():
     from mlpt.data import text_hash
 
     guard = {"ids": [], "hashes": [text_hash("Janet's ducks lay 16 eggs per day.")]}
-    with pytest.raises(mixture.ContaminationError, match="same text as a test item"):
-        mixture.check_contamination([_rec(1, "en", question="janet’s  DUCKS lay 16 eggs per day")], guard, "f")
+    with pytest.raises(mixture_stage.ContaminationError, match="same text as a test item"):
+        mixture_stage.check_contamination([_rec(1, "en", question="janet’s  DUCKS lay 16 eggs per day")], guard, "f")

@@ -14,7 +14,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from mlpt import io, prompts, sft, tiny, validation
+from mlpt import io, prompts, sft, tiny, val_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 PHRASES = prompts.load_phrases(ROOT / "resources/prompts/phrases.yaml")
@@ -91,7 +91,7 @@ def test_launch_command_uses_accelerate_and_the_fsdp_config():
 
 def test_validation_records_are_limited_per_language():
     recs = [_record(i, split, lang) for lang in ("en", "es") for i in range(5) for split in ("train", "val")]
-    chosen = validation.select_records(recs, 2)
+    chosen = val_accuracy.select_records(recs, 2)
     assert [(r["lang"], r["split"]) for r in chosen] == [("en", "val")] * 2 + [("es", "val")] * 2
 
 
@@ -107,7 +107,7 @@ def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, t
         acc = next(scores)
         return {"accuracy": acc, "by_language": {"en": acc, "es": acc}, "n": len(records)}
 
-    monkeypatch.setattr(validation, "accuracy", fake_accuracy)
+    monkeypatch.setattr(val_accuracy, "accuracy", fake_accuracy)
     summary = sft.train_from_spec(_spec(setup, tmp_path))
     assert [p["val_accuracy"] for p in summary["val_curve"]] == [0.2, 0.9, 0.5]
     assert summary["selected"]["val_accuracy"] == 0.9
@@ -125,13 +125,13 @@ def test_real_validation_generates_and_scores(setup):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(setup["base"])
-    recs = validation.select_records(list(io.read_jsonl(setup["mixture"])), 2)
-    answers = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=5)
+    recs = val_accuracy.select_records(list(io.read_jsonl(setup["mixture"])), 2)
+    answers = val_accuracy.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=5)
     assert len(answers) == 4 and all(isinstance(a, str) for a in answers)
     # a record whose gold is the model's own extracted answer scores 1, so scoring is really applied
-    first = validation.generate(model, tok, [recs[0]["prompt"]], batch_size=1, max_new_tokens=5)[0]
+    first = val_accuracy.generate(model, tok, [recs[0]["prompt"]], batch_size=1, max_new_tokens=5)[0]
     assert first == answers[0]  # batching and left padding do not change greedy answers
-    result = validation.accuracy(model, tok, recs, kind="math", answer_phrases=[], batch_size=4, max_new_tokens=5)
+    result = val_accuracy.accuracy(model, tok, recs, kind="math", answer_phrases=[], batch_size=4, max_new_tokens=5)
     assert set(result["by_language"]) == {"en", "es"} and result["n"] == 4
 
 
@@ -264,20 +264,20 @@ SHARDED_VALIDATION = textwrap.dedent("""
     import json, sys
     import torch.distributed as dist
     from transformers import AutoModelForCausalLM
-    from mlpt import io, prompts, validation
+    from mlpt import io, prompts, val_accuracy
 
     dist.init_process_group("gloo")
     base, mixture, out = sys.argv[1:4]
     model = AutoModelForCausalLM.from_pretrained(base)
     tok = prompts.load_tokenizer(base)
-    recs = validation.select_records(list(io.read_jsonl(mixture)), None)
+    recs = val_accuracy.select_records(list(io.read_jsonl(mixture)), None)
     seen = []
-    real = validation._generate_local
+    real = val_accuracy._generate_local
     def counting(model, tok, user_prompts, **kw):
         seen.extend(user_prompts)
         return real(model, tok, user_prompts, **kw)
-    validation._generate_local = counting
-    answers = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
+    val_accuracy._generate_local = counting
+    answers = val_accuracy.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
     json.dump({"answers": answers, "generated": len(seen)}, open(f"{out}.{dist.get_rank()}.json", "w"))
     dist.destroy_process_group()
 """)
@@ -289,8 +289,8 @@ def test_validation_is_sharded_over_ranks_and_gathered(setup, tmp_path):
 
     model = AutoModelForCausalLM.from_pretrained(setup["base"])
     tok = AutoTokenizer.from_pretrained(setup["base"])
-    recs = validation.select_records(list(io.read_jsonl(setup["mixture"])), None)
-    alone = validation.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
+    recs = val_accuracy.select_records(list(io.read_jsonl(setup["mixture"])), None)
+    alone = val_accuracy.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
 
     (tmp_path / "job.py").write_text(SHARDED_VALIDATION)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), OMP_NUM_THREADS="1")

@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from mlpt import cluster
 from mlpt import config as study_config
 from mlpt import data as study_data
-from mlpt import mixtures as study_mixtures
+from mlpt import mixture_grammar
 from mlpt import paths
 from mlpt.prompts import PHRASES_FILE
 
@@ -26,9 +26,9 @@ SRC = config["source_language"]
 LANGS = list(config["languages"])
 TASKS = list(config["tasks"])
 MODELS = list(config["models"])
-MIXTURES = study_mixtures.by_name(config)
-PRETRAINED = study_mixtures.PRETRAINED
-TRAIN_LANGS = study_mixtures.training_languages(config)
+MIXTURES = mixture_grammar.by_name(config)
+PRETRAINED = mixture_grammar.PRETRAINED
+TRAIN_LANGS = mixture_grammar.training_languages(config)
 RESOURCES = config["resources_dir"]
 PHRASES = f"{RESOURCES}/{PHRASES_FILE}"
 MIXTURE_LANGUAGES = {name: list(m.languages) for name, m in MIXTURES.items()}

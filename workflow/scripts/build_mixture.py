@@ -1,12 +1,12 @@
-"""build_mixture: one SFT data file (train + val) and its manifest (see mlpt.mixture)."""
+"""build_mixture: one SFT data file (train + val) and its manifest (see mlpt.mixture_stage)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, mixture
+from mlpt import logs, mixture_stage
 
 logs.setup(snakemake)
 p = snakemake.params
-mixture.build(
+mixture_stage.build(
     dict(zip(p.languages, snakemake.input.languages)), snakemake.input.selection, snakemake.input.guard,
     snakemake.input.phrases, snakemake.output.records, snakemake.output.manifest, kind=p.kind,
     mixture=snakemake.wildcards.mixture, seed=p.seed,

@@ -1,11 +1,11 @@
-"""select_items: the train/val items every mixture of one task shares (see mlpt.mixture)."""
+"""select_items: the train/val items every mixture of one task shares (see mlpt.mixture_stage)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, mixture
+from mlpt import logs, mixture_stage
 
 logs.setup(snakemake)
-mixture.select_items(
+mixture_stage.select_items(
     dict(zip(snakemake.params.languages, snakemake.input.languages)), snakemake.output[0],
     task=snakemake.wildcards.task,
 )

@@ -1,12 +1,12 @@
 """The mixture grammar expands the paper config to exactly the 22 mixtures of PAPER.md."""
 
-from mlpt import mixtures
+from mlpt import mixture_grammar
 
 CORE = ("en", "es", "ja", "bn", "sw")
 
 
 def test_paper_expands_to_the_22_mixtures(paper_config):
-    mixes = mixtures.by_name(paper_config)
+    mixes = mixture_grammar.by_name(paper_config)
     assert len(mixes) == 22
     expected = {"en": ("en",), "en-es": ("en", "es"), "en-ja": ("en", "ja"), "en-bn": ("en", "bn"),
                 "en-sw": ("en", "sw"), "core": CORE,
@@ -20,7 +20,7 @@ def test_paper_expands_to_the_22_mixtures(paper_config):
 
 
 def test_family_sizes_and_left_out(paper_config):
-    mixes = mixtures.expand(paper_config)
+    mixes = mixture_grammar.expand(paper_config)
     sizes = sorted(m.size for m in mixes)
     assert sizes == [1] + [2] * 4 + [4] * 5 + [5] + [6] * 5 + [9] * 5 + [10]
     loo = [m for m in mixes if m.family.startswith("leave_one_out")]
@@ -29,19 +29,19 @@ def test_family_sizes_and_left_out(paper_config):
 
 
 def test_no_mixture_trains_on_eval_only_languages(paper_config):
-    assert all("te" not in m.languages for m in mixtures.expand(paper_config))
+    assert all("te" not in m.languages for m in mixture_grammar.expand(paper_config))
 
 
 def test_languages_follow_config_order(paper_config):
     paper_config["mixtures"] = [{"name": "mix", "languages": ["sw", "en", "fr"]}]
-    assert mixtures.expand(paper_config)[0].languages == ("en", "sw", "fr")
+    assert mixture_grammar.expand(paper_config)[0].languages == ("en", "sw", "fr")
 
 
 def test_demo_exercises_each_kind(demo_config):
-    fams = {m.family for m in mixtures.expand(demo_config)}
+    fams = {m.family for m in mixture_grammar.expand(demo_config)}
     assert {"english_only", "en_plus_one", "leave_one_out"} <= fams
 
 
 def test_training_languages(paper_config, demo_config):
-    assert mixtures.training_languages(paper_config) == ["en", "es", "ja", "bn", "sw", "fr", "de", "ru", "zh", "th"]
-    assert mixtures.training_languages(demo_config) == ["en", "es", "ja", "bn", "sw"]
+    assert mixture_grammar.training_languages(paper_config) == ["en", "es", "ja", "bn", "sw", "fr", "de", "ru", "zh", "th"]
+    assert mixture_grammar.training_languages(demo_config) == ["en", "es", "ja", "bn", "sw"]
