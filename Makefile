@@ -6,7 +6,7 @@ SNAKEMAKE := $(VENV)/bin/snakemake
 CORES     ?= 2
 PYTHON    ?= python3
 
-.PHONY: install demo test test-fast lint format plan paper report clean help
+.PHONY: install demo demo-spontaneous test test-fast lint format plan paper report clean help
 CONFIG    ?= config/demo.yaml
 # The run name of CONFIG, printed only once the whole config has passed validation (a shell
 # command line, used inside a recipe: an invalid config stops the recipe before anything runs).
@@ -28,6 +28,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 demo: install  ## run the whole study on tiny models (config/demo.yaml), CPU, minutes
 	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
+
+demo-spontaneous: install  ## study B on a tiny model (config/spontaneous-demo.yaml), CPU, a few minutes
+	$(SNAKEMAKE) --configfile config/spontaneous-demo.yaml --cores $(CORES)
 
 test: install  ## the test suite: unit, workflow (dry-runs, lint, format), end to end
 	$(PY) -m pytest -ra

@@ -83,6 +83,7 @@ PATTERNS = {
     "sp_qt_report": "qt/{task}/{lang}.report.json",
     "sp_lens": "probes/lens/{model}/{task}/{mixture}.json",
     "sp_pca": "probes/pca/{model}/{task}/{mixture}.json",
+    "sp_qt_validation": "tables/qt_validation.csv",  # held-out question-translation loss per checkpoint
     "sp_conditions": "tables/accuracy_by_condition.csv",
     "sp_conditions_fig": "figures/accuracy_by_condition.pdf",
     "sp_conditions_fig_png": "figures/accuracy_by_condition.png",

@@ -225,6 +225,7 @@ def get_final_output():
 
 FINAL_OUTPUT = [
     "accuracy",
+    "sp_qt_validation",
     "sp_conditions",
     "sp_conditions_fig",
     "sp_conditions_fig_png",

@@ -7,7 +7,14 @@ rule collect_results:
     input:
         [out("eval", model=m, task=t, mixture=x) for m, t, x in eval_runs()],
     output:
-        report(out("accuracy"), category="Study B", labels={"table": "accuracy"}),
+        accuracy=report(
+            out("accuracy"), category="Study B", labels={"table": "accuracy"}
+        ),
+        qt=report(
+            out("sp_qt_validation"),
+            category="Study B",
+            labels={"table": "question-translation validation loss"},
+        ),
     log:
         log_path("collect_results"),
     benchmark:
@@ -19,6 +26,7 @@ rule collect_results:
         models=plot_models(),
         languages=config["languages"],
         condition_languages={x: list(c.languages) for x, c in CONDITIONS.items()},
+        base=BASE,
     script:
         "../scripts/spontaneous_collect.py"
 

@@ -36,6 +36,8 @@ rule sft:
 rule evaluate:
     input:
         tests=lambda wc: test_files(wc.task),
+        # held-out question-translation pairs of every tuned language: what tuning learned
+        qt=lambda wc: [out("sp_qt", task=wc.task, lang=lang) for lang in QT_LANGS],
         model=checkpoint_path,
         prompts=PROMPTS,
     output:
@@ -54,6 +56,8 @@ rule evaluate:
         model_path=checkpoint_path,
         languages=LANGS,
         evaluation=config["evaluation"],
+        qt_languages=QT_LANGS,
+        max_length=lambda wc: sft_hparams(wc)["max_length"],
         seed=config["seed"],
     script:
         "../scripts/spontaneous_evaluate.py"

@@ -1,5 +1,6 @@
 """collect_results (study B): one row per model x task x condition x language, with Wilson
-intervals (see mlpt.spontaneous.results.collect)."""
+intervals, and the held-out question-translation loss of every checkpoint (see
+mlpt.spontaneous.results.collect and qt_validation)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -8,6 +9,8 @@ from mlpt.spontaneous import results
 
 logs.setup(snakemake)
 p = snakemake.params
-acc = results.collect(dict(zip(map(tuple, p.runs), snakemake.input)), p.models, p.languages, p.condition_languages)
-with io.atomic_path(snakemake.output[0]) as fh:
-    acc.to_csv(fh, index=False)
+runs = dict(zip(map(tuple, p.runs), snakemake.input))
+for path, table in ((snakemake.output.accuracy, results.collect(runs, p.models, p.languages, p.condition_languages)),
+                    (snakemake.output.qt, results.qt_validation(runs, p.condition_languages, p.base))):
+    with io.atomic_path(path) as fh:
+        table.to_csv(fh, index=False)

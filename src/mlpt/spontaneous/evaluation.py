@@ -7,7 +7,10 @@ task's English label words with the constrained scorer (:func:`mlpt.spontaneous.
 and, as the paper's control, generates each answer freely and counts the outputs that begin with
 no label word (:func:`mlpt.spontaneous.labels.free_generation`). It writes one record per test item
 (prompt id, gold label, every label's score, the prediction, tie, the free output) and a summary
-per language (n, correct, accuracy, ties, irrelevant-output rate).
+per language (n, correct, accuracy, ties, irrelevant-output rate). Given question-translation files,
+it also measures what tuning learned: the mean per-token loss of the held-out (``val``) pairs'
+English questions, rendered exactly as training renders them (:func:`mlpt.sft.tokenize_example`),
+per language (:func:`qt_validation_loss`; the criterion the paper's LLaMA-Factory runs select by).
 
 :func:`probe` runs the logit lens (:mod:`mlpt.spontaneous.lens`: per layer, the mean probability of
 the English label token and of the target-language label token of each item's gold label, and the
@@ -23,13 +26,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import io, models
+from .. import io, models, sft
 from .. import prompts as chat
 from . import data, labels, lens, pca, prompts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["evaluate_checkpoint", "item_prompts", "load", "probe"]
+__all__ = ["evaluate_checkpoint", "item_prompts", "load", "probe", "qt_validation_loss"]
 
 
 def load(model_path: str):
@@ -56,10 +59,36 @@ def item_prompts(spec: dict, task: str, records: Sequence[dict], n: int, seed: i
             for i in range(min(n, len(records)))]
 
 
+def qt_validation_loss(model, tokenizer, qt_files: dict[str, str], *, max_length: int,
+                       batch_size: int = 8) -> dict[str, dict]:
+    """``{lang: {"n": pairs, "tokens": response tokens, "loss": mean NLL per token}}`` of the
+    held-out question-translation pairs of each file (records of schema ``train_record``)."""
+    import torch
+
+    collate = sft.CompletionCollator(tokenizer.pad_token_id)
+    out = {}
+    for lang, path in qt_files.items():
+        held_out = [r for r in io.read_jsonl(path, schema="train_record") if r["split"] == "val"]
+        feats = [sft.tokenize_example(tokenizer, r["prompt"], r["response"], max_length)[0] for r in held_out]
+        nll, tokens = 0.0, 0
+        for start in range(0, len(feats), batch_size):
+            batch = {k: v.to(model.device) for k, v in collate(feats[start : start + batch_size]).items()}
+            with torch.no_grad():
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            labels = batch["labels"][:, 1:]
+            nll += float(torch.nn.functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), labels,
+                                                           ignore_index=-100, reduction="sum"))
+            tokens += int((labels != -100).sum())
+        out[lang] = {"n": len(held_out), "tokens": tokens, "loss": nll / tokens if tokens else None}
+    return out
+
+
 def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: str, prompt_file: str,
                         summary_file: str, samples_file: str, batch_size: int = 8, limit: int | None = None,
-                        free_generation: bool = True, seed: int = 0, meta: dict | None = None) -> dict:
-    """Score one checkpoint on ``task`` in every language of ``test_files`` (see the module docstring)."""
+                        free_generation: bool = True, seed: int = 0, meta: dict | None = None,
+                        qt_files: dict[str, str] | None = None, max_length: int = 2048) -> dict:
+    """Score one checkpoint on ``task`` in every language of ``test_files``, and its loss on the
+    held-out pairs of ``qt_files`` (see the module docstring)."""
     spec = prompts.load_prompt_spec(prompt_file)
     model, tokenizer = load(model_path)
     words = data.task_spec(task).labels
@@ -82,8 +111,10 @@ def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: st
         log.info("%s %s: accuracy %.3f over %d items%s", task, lang, by_language[lang]["accuracy"], len(scored),
                  f", irrelevant outputs {free.irrelevant_rate:.3f}" if free else "")
     io.write_jsonl(samples_file, samples)
+    qt = qt_validation_loss(model, tokenizer, qt_files or {}, max_length=max_length, batch_size=batch_size)
     summary = {"task": task, **(meta or {}), "model_path": model_path, "labels": list(words),
-               "languages": by_language, "provenance": io.provenance({"limit": limit, "seed": seed}, [], seed)}
+               "languages": by_language, "qt_validation": qt,
+               "provenance": io.provenance({"limit": limit, "seed": seed}, [], seed)}
     io.write_json(summary_file, summary)
     return summary
 
@@ -97,7 +128,7 @@ def _lens(model, tokenizer, spec, task, test_files, languages, limit, seed, batc
                               batch_size=batch_size)
         out[lang] = {"english": res.english.mean(axis=1).tolist(), "target": res.target.mean(axis=1).tolist(),
                      "entropy": res.entropy.mean(axis=1).tolist(), "n": len(scored)}
-    return {"languages": out}
+    return {"languages": out, "order": list(languages)}
 
 
 def _pca(model, tokenizer, spec, task, test_files, languages, limit, seed, batch_size) -> dict:

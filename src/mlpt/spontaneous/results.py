@@ -5,6 +5,10 @@
   ties, the irrelevant-output rate of free generation, whether the condition tuned on the language,
   and where the test set comes from (``source``: English; ``reference``: the authors' translation;
   ``machine-translated``: this run's MT).
+* :func:`qt_validation`: ``tables/qt_validation.csv``, per checkpoint and question-translation
+  language, the loss of the held-out pairs, the base model's on the same pairs and the change;
+  :func:`qt_control_failures` is the demo's positive control on it (a tuned checkpoint must have
+  learned its own languages' pairs).
 * :func:`by_condition`: per model x task x condition, accuracy pooled over all languages and over
   the languages the condition did not tune on (English excluded), and each one's change over the
   untuned base model: the paper's question, "does tuning on a few languages help the others?".
@@ -22,7 +26,7 @@ import pandas as pd
 from .. import io, stats
 from ..figures import _empty, _palette, _plt, _save, _wilson_err, model_order
 
-__all__ = ["ACCURACY_COLUMNS", "PROBES", "by_condition", "collect", "lens_table", "pca_table", "plot_conditions",
+__all__ = ["ACCURACY_COLUMNS", "PROBES", "by_condition", "collect", "qt_control_failures", "qt_validation", "lens_table", "pca_table", "plot_conditions",
            "plot_lens", "plot_pca", "probe_outputs", "read_accuracy"]
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "condition", "lang", "resource", "tuned_on", "n", "correct",
@@ -44,6 +48,33 @@ def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, lan
     acc["accuracy"] = acc["correct"] / acc["n"].where(acc["n"] > 0)
     acc["ci_low"], acc["ci_high"] = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())
     return acc[ACCURACY_COLUMNS]
+
+
+def qt_validation(eval_files: Mapping[tuple[str, str, str], str], condition_languages: Mapping[str, Sequence[str]],
+                  base: str) -> pd.DataFrame:
+    """One row per model x task x condition x question-translation language: the held-out pairs'
+    loss (mean NLL per response token), the base model's on the same pairs, and the change."""
+    rows = []
+    for (model, task, condition), path in eval_files.items():
+        for lang, res in io.read_json(path).get("qt_validation", {}).items():
+            rows.append({"model": model, "task": task, "condition": condition, "lang": lang,
+                         "tuned_on": lang in condition_languages[condition], "n": res["n"], "tokens": res["tokens"],
+                         "loss": res["loss"]})
+    table = pd.DataFrame(rows, columns=["model", "task", "condition", "lang", "tuned_on", "n", "tokens", "loss"])
+    ref = table[table["condition"] == base].set_index(["model", "task", "lang"])["loss"].rename("base_loss")
+    table = table.join(ref, on=["model", "task", "lang"])
+    table["change"] = table["loss"] - table["base_loss"]
+    return table
+
+
+def qt_control_failures(table: pd.DataFrame, margin: float) -> list[str]:
+    """What fails the positive control: every tuned checkpoint must lower the held-out loss of the
+    pairs of each language it tuned on by more than ``margin`` nats per token below the base model
+    (a run whose training, merge or hand-over to evaluation is broken leaves it unchanged)."""
+    own = table[table["tuned_on"]]
+    failures = [f"{r.model} {r.task} {r.condition}: {r.lang} loss {r.loss:.3f}, base {r.base_loss:.3f}"
+                for r in own.itertuples() if not r.change < -margin]
+    return failures if not own.empty else ["no tuned checkpoint was evaluated on its own languages' pairs"]
 
 
 def read_accuracy(path: str) -> pd.DataFrame:
@@ -108,9 +139,9 @@ def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str]
             ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
             ax.grid(axis="y", alpha=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], label=c) for c in conditions]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), frameon=False,
-               bbox_to_anchor=(0.5, -0.02), title="condition (hatched: a language it tunes on)")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout()
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 8), frameon=False,
+               bbox_to_anchor=(0.5, 0.0), title="condition (hatched: a language it tunes on)")
     _save(fig, pdf_path, png_path)
 
 
@@ -123,7 +154,8 @@ def lens_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
     of the English and of the target-language label token, and mean entropy (nats)."""
     rows = []
     for (model, task, condition), res in _probe_runs(files):
-        for lang, per in res["languages"].items():
+        for lang in res["order"]:
+            per = res["languages"][lang]
             for layer, (en, tg, h) in enumerate(zip(per["english"], per["target"], per["entropy"])):
                 rows.append({"model": model, "task": task, "condition": condition, "lang": lang, "layer": layer,
                              "p_english": en, "p_target": tg, "entropy": h, "n": per["n"]})
@@ -155,6 +187,7 @@ def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str
         axes[1][c].set_xlabel("layer")
         for ax in axes[:, c]:
             ax.grid(alpha=0.3)
+            ax.xaxis.get_major_locator().set_params(integer=True)
     handles = [plt.Line2D([], [], color=colours[r], label=f"{models[r[0]]['label']} · {r[1]}") for r in runs]
     handles += [plt.Line2D([], [], color="0.3", label="English token"),
                 plt.Line2D([], [], color="0.3", ls="--", label="target-language token")]
@@ -188,6 +221,7 @@ def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_pat
         axes[0][0].plot(range(len(res["eta"])), res["eta"], color=colours[key], lw=1.2,
                         label=f"{models[key[0]]['label']} · {key[2]}")
     axes[0][0].set_xlabel("layer")
+    axes[0][0].xaxis.get_major_locator().set_params(integer=True)
     axes[0][0].set_ylabel("eta (PC1 ~ language)")
     axes[0][0].set_ylim(-0.02, 1.02)
     axes[0][0].grid(alpha=0.3)
