@@ -170,12 +170,13 @@ rule plot_pca_language:
 
 rule plot_loss_curves:
     input:
-        [
-            out("sft_log", model=m, task=t, mixture=x)
+        # named "<model>/<task>/<condition>" (the shared script reads the inputs by name), in order
+        **{
+            f"{m}/{t}/{x}": out("sft_log", model=m, task=t, mixture=x)
             for m in MODELS
             for t in TASKS
             for x in TRAINED
-        ],
+        },
     output:
         pdf=report(
             out("training_curves"),
