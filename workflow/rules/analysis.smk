@@ -121,7 +121,7 @@ rule fit_stats:
 
 rule make_table4_datasets:
     input:
-        [out("translated", task=t, lang=lang) for t in TASKS for lang in LANGS],
+        **keyed(out("translated"), TRANSLATIONS, TRANSLATION_WILDCARDS),
     output:
         csv=report(
             out("table4"),
@@ -137,10 +137,6 @@ rule make_table4_datasets:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        files={
-            t: {lang: out("translated", task=t, lang=lang) for lang in LANGS}
-            for t in TASKS
-        },
         tasks=config["tasks"],
     script:
         "../scripts/make_table4_datasets.py"
@@ -292,12 +288,7 @@ rule plot_extra_languages:
 
 rule plot_loss_curves:
     input:
-        [
-            out("sft_log", model=m, task=t, mixture=x)
-            for m in MODELS
-            for t in TASKS
-            for x in MIXTURES
-        ],
+        **keyed(out("sft_log"), SFT_RUNS, RUN_WILDCARDS),
     output:
         pdf=report(
             out("training_curves"),
@@ -312,7 +303,6 @@ rule plot_loss_curves:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        runs=[(m, t, x) for m in MODELS for t in TASKS for x in MIXTURES],
         plotting=plotting_params(),
     script:
         "../scripts/plot_loss_curves.py"
@@ -320,7 +310,7 @@ rule plot_loss_curves:
 
 rule collect_translation_qc:
     input:
-        [out("translation_qc", task=t, lang=lang) for t in TASKS for lang in LANGS],
+        **keyed(out("translation_qc"), TRANSLATIONS, TRANSLATION_WILDCARDS),
     output:
         table=report(
             out("translation_qc_table"),
@@ -340,7 +330,6 @@ rule collect_translation_qc:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        pairs=[(t, lang) for t in TASKS for lang in LANGS],
         languages=LANGS,
     script:
         "../scripts/collect_translation_qc.py"

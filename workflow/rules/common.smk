@@ -9,7 +9,7 @@ from mlpt import cluster
 from mlpt import config as study_config
 from mlpt import data as study_data
 from mlpt import mixture_grammar
-from mlpt import paths
+from mlpt import paths, rule_inputs
 from mlpt.prompts import PHRASES_FILE
 
 # ---- 1. validate (before any job runs; errors name the key and the file) -------------------
@@ -55,6 +55,36 @@ def log_path(name):
 
 def bench_path(name):
     return paths.benchmark(name, RUN)
+
+
+# The run's jobs, each list defined once and in the order of the tables and figures: every
+# (task, lang) translation, (model, task, mixture) SFT run and (model, task, mixture) evaluation,
+# the base model ("pretrained") included. Rules that take one file per job read these lists.
+TRANSLATIONS = [(t, lang) for t in TASKS for lang in LANGS]
+SFT_RUNS = [(m, t, x) for m in MODELS for t in TASKS for x in MIXTURES]
+EVALUATIONS = [
+    (m, t, x) for m in MODELS for t in TASKS for x in [PRETRAINED, *MIXTURES]
+]
+TRANSLATION_WILDCARDS = ("task", "lang")
+RUN_WILDCARDS = ("model", "task", "mixture")
+
+# Benchmark files of the expensive jobs (their rules write them; summarise_benchmarks reads them).
+TRANSLATE_BENCHMARK = bench_path("translate/{task}/{lang}")
+SFT_BENCHMARK = bench_path("sft/{model}/{task}/{mixture}")
+EVALUATE_BENCHMARK = bench_path("evaluate/{model}/{task}/{mixture}")
+
+
+def for_jobs(pattern, jobs, wildcards):
+    """``pattern`` filled in with each job's wildcard values, in the order of ``jobs``."""
+    return [pattern.format(**dict(zip(wildcards, job))) for job in jobs]
+
+
+def keyed(pattern, jobs, wildcards):
+    """Rule inputs named by each job's wildcard values (mlpt.rule_inputs): {"math/es": file, ...}."""
+    return {
+        rule_inputs.key(*job): path
+        for job, path in zip(jobs, for_jobs(pattern, jobs, wildcards))
+    }
 
 
 def alternatives(values):
@@ -176,24 +206,22 @@ def prepare_data_spec(wildcards):
     return spec
 
 
-def mixture_language_files(task, mixture):
-    return {
-        lang: out("translated", task=task, lang=lang)
-        for lang in MIXTURES[mixture].languages
-    }
+def language_files(task, languages):
+    """The translated records of ``task`` in each of ``languages``, named by language code."""
+    return {lang: out("translated", task=task, lang=lang) for lang in languages}
 
 
-def get_mixture_input(wildcards):
-    return list(mixture_language_files(wildcards.task, wildcards.mixture).values())
+def get_mixture_language_files(wildcards):
+    return language_files(wildcards.task, MIXTURES[wildcards.mixture].languages)
 
 
 def get_training_language_files(wildcards):
     """Every language any mixture trains on (select_items keeps the items all of them have)."""
-    return [out("translated", task=wildcards.task, lang=lang) for lang in TRAIN_LANGS]
+    return language_files(wildcards.task, TRAIN_LANGS)
 
 
-def eval_language_files(task):
-    return {lang: out("translated", task=task, lang=lang) for lang in LANGS}
+def get_eval_language_files(wildcards):
+    return language_files(wildcards.task, LANGS)
 
 
 def get_eval_model_input(wildcards):
@@ -226,33 +254,15 @@ def eval_num_fewshot(wildcards):
 
 
 def all_eval_files():
-    return [
-        out("eval", model=m, task=t, mixture=x)
-        for m in MODELS
-        for t in TASKS
-        for x in [PRETRAINED, *MIXTURES]
-    ]
+    return for_jobs(out("eval"), EVALUATIONS, RUN_WILDCARDS)
 
 
 def compute_benchmarks():
     """Benchmark files of the expensive jobs (translation, training, evaluation)."""
     return (
-        [bench_path(f"translate/{t}/{lang}") for t in TASKS for lang in LANGS]
-        + [
-            bench_path(f"sft/{m}/{t}/{x}")
-            for m in MODELS
-            for t in TASKS
-            for x in MIXTURES
-        ]
-        + [
-            bench_path(f"evaluate/{e}")
-            for e in [
-                f"{m}/{t}/{x}"
-                for m in MODELS
-                for t in TASKS
-                for x in [PRETRAINED, *MIXTURES]
-            ]
-        ]
+        for_jobs(TRANSLATE_BENCHMARK, TRANSLATIONS, TRANSLATION_WILDCARDS)
+        + for_jobs(SFT_BENCHMARK, SFT_RUNS, RUN_WILDCARDS)
+        + for_jobs(EVALUATE_BENCHMARK, EVALUATIONS, RUN_WILDCARDS)
     )
 
 

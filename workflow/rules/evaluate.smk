@@ -3,7 +3,7 @@
 
 rule build_eval_tasks:
     input:
-        languages=lambda wc: list(eval_language_files(wc.task).values()),
+        unpack(get_eval_language_files),
         phrases=PHRASES,
     output:
         directory(out("eval_tasks")),
@@ -32,7 +32,7 @@ rule evaluate:
     log:
         log_path("evaluate/{model}/{task}/{mixture}"),
     benchmark:
-        bench_path("evaluate/{model}/{task}/{mixture}")
+        EVALUATE_BENCHMARK
     conda:
         "../../envs/pipeline.yaml"
     threads: 1

@@ -4,7 +4,7 @@
 
 rule select_items:
     input:
-        languages=get_training_language_files,
+        unpack(get_training_language_files),
     output:
         out("mixture_items"),
     log:
@@ -24,7 +24,7 @@ rule select_items:
 
 rule build_mixture:
     input:
-        languages=get_mixture_input,
+        unpack(get_mixture_language_files),
         selection=out("mixture_items"),
         guard=out("test_guard"),
         phrases=PHRASES,

@@ -13,7 +13,7 @@ rule sft:
     log:
         log_path("sft/{model}/{task}/{mixture}"),
     benchmark:
-        bench_path("sft/{model}/{task}/{mixture}")
+        SFT_BENCHMARK
     conda:
         "../../envs/pipeline.yaml"
     threads: 1

@@ -15,7 +15,7 @@ rule translate:
     log:
         log_path("translate/{task}/{lang}"),
     benchmark:
-        bench_path("translate/{task}/{lang}")
+        TRANSLATE_BENCHMARK
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
@@ -37,8 +37,8 @@ rule translate:
 
 rule measure_mt_quality:
     input:
-        data=expand(out("data"), task=TASKS),
-        references=expand(out("references"), task=TASKS),
+        **{rule_inputs.key("data", t): out("data", task=t) for t in TASKS},
+        **{rule_inputs.key("references", t): out("references", task=t) for t in TASKS},
         mt=sorted({mt_model_path(task) for task in TASKS}),
     output:
         report(

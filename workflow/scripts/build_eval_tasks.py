@@ -7,7 +7,7 @@ from mlpt import evaluate, logs
 logs.setup(snakemake)
 p = snakemake.params
 evaluate.build_tasks(
-    dict(zip(p.languages, snakemake.input.languages)), snakemake.input.phrases, snakemake.output[0],
+    {lang: snakemake.input[lang] for lang in p.languages}, snakemake.input.phrases, snakemake.output[0],
     task=snakemake.wildcards.task, kind=p.kind, max_gen_toks=p.max_gen_toks,
     num_fewshot=p.num_fewshot,
 )

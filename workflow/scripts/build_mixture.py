@@ -7,7 +7,7 @@ from mlpt import logs, mixture_stage
 logs.setup(snakemake)
 p = snakemake.params
 mixture_stage.build(
-    dict(zip(p.languages, snakemake.input.languages)), snakemake.input.selection, snakemake.input.guard,
+    {lang: snakemake.input[lang] for lang in p.languages}, snakemake.input.selection, snakemake.input.guard,
     snakemake.input.phrases, snakemake.output.records, snakemake.output.manifest, kind=p.kind,
     mixture=snakemake.wildcards.mixture, seed=p.seed,
 )

@@ -2,8 +2,11 @@
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import analysis, logs
+from mlpt import analysis, logs, rule_inputs
 
 logs.setup(snakemake)
-analysis.write_table(analysis.table4_datasets(snakemake.params.files, snakemake.params.tasks), snakemake.output.csv,
+files: dict[str, dict[str, str]] = {}
+for (task, lang), path in rule_inputs.by_key(snakemake.input.items()).items():
+    files.setdefault(task, {})[lang] = path
+analysis.write_table(analysis.table4_datasets(files, snakemake.params.tasks), snakemake.output.csv,
                      snakemake.output.tex, caption="Datasets: items per language and split.", label="tab:datasets")

@@ -7,17 +7,19 @@ import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 import tempfile
 from pathlib import Path
 
-from mlpt import io, logs, translate
+from mlpt import io, logs, rule_inputs, translate
 
 logs.setup(snakemake)
 p = snakemake.params
+data = rule_inputs.by_key(snakemake.input.items(), prefix="data")
+references = rule_inputs.by_key(snakemake.input.items(), prefix="references")
 with tempfile.TemporaryDirectory() as tmp:
     parts = []
-    for task, data, references in zip(p.tasks, snakemake.input.data, snakemake.input.references):
+    for task in p.tasks:
         parts.append(Path(tmp) / f"{task}.csv")
         translate.measure_quality(
-            {task: (data, references)}, parts[-1], src=p.src, backend=p.backends[task], codes=p.codes,
-            mt_model=p.mt_models[task], languages=p.languages,
+            {task: (data[(task,)], references[(task,)])}, parts[-1], src=p.src, backend=p.backends[task],
+            codes=p.codes, mt_model=p.mt_models[task], languages=p.languages,
         )
     with io.atomic_path(snakemake.output[0]) as fh:
         for i, part in enumerate(parts):

@@ -6,6 +6,6 @@ from mlpt import logs, mixture_stage
 
 logs.setup(snakemake)
 mixture_stage.select_items(
-    dict(zip(snakemake.params.languages, snakemake.input.languages)), snakemake.output[0],
+    {lang: snakemake.input[lang] for lang in snakemake.params.languages}, snakemake.output[0],
     task=snakemake.wildcards.task,
 )
