@@ -13,6 +13,7 @@ from snakemake.exceptions import WorkflowError
 
 from mlpt import cluster, paths
 from mlpt import config as study_config
+from mlpt.prompts import PHRASES_FILE
 from mlpt.spontaneous import study
 from mlpt.spontaneous.prompts import PROMPTS_FILE
 from mlpt.spontaneous.sources import local_path

@@ -7,6 +7,8 @@ rule sft:
     input:
         mixture=out("mixture"),
         base=lambda wc: base_model_path(wc.model),
+        # read by the shared sft script for validation scoring, which selection `last` never runs
+        phrases=f"{RESOURCES}/{PHRASES_FILE}",
     output:
         model=directory(out("sft_model")),
         train_log=out("sft_log"),
@@ -25,12 +27,14 @@ rule sft:
         base=lambda wc: base_model_path(wc.model),
         hparams=sft_hparams,
         seed=config["seed"],
+        # question-translation pairs have no answers: no scorer is ever called (selection `last`)
+        kind="question_translation",
         accelerate_config=accelerate_config,
         checkpoints=lambda wc: out(
             "sft_checkpoints", model=wc.model, task=wc.task, mixture=wc.mixture
         ),
     script:
-        "../scripts/spontaneous_sft.py"
+        "../scripts/sft.py"
 
 
 rule evaluate:
