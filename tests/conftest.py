@@ -12,7 +12,6 @@ import pytest
 from mlpt import config as study_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"  # reference material beside the repo (tests only, never the product)
 
 
 @pytest.fixture(scope="session")

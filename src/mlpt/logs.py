@@ -9,7 +9,7 @@ import sys
 
 def setup(snakemake) -> None:
     """Send Python logging, warnings, stdout/stderr (tqdm progress too) and uncaught exceptions
-    to ``snakemake.log[0]``; pin torch's CPU threads to the job's ``threads``."""
+    to ``snakemake.log[0]``; set the thread and offline variables of the libraries a job uses."""
     path = snakemake.log[0]
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     stream = open(path, "a", buffering=1, encoding="utf-8")
@@ -23,7 +23,10 @@ def setup(snakemake) -> None:
         sys.__stderr__.write(f"{kind.__name__}: {value}\n(see {path})\n")
 
     sys.excepthook = _excepthook
-    # Read by torch / tokenizers / HF at import time (scripts import them after this call).
+    # Snakemake starts every script job with OMP_NUM_THREADS (and the BLAS thread variables) already
+    # set, and torch and numpy read it when they are imported, in some scripts before this call: the
+    # job's thread count comes from Snakemake, and this line only repeats it for a script run any
+    # other way. TOKENIZERS_PARALLELISM is read when a tokenizer first runs, so it applies here.
     os.environ["OMP_NUM_THREADS"] = str(getattr(snakemake, "threads", 1))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -1,7 +1,7 @@
 """The mixture grammar: training-language sets expanded from config families.
 
 Every mixture adds languages on top of the source language's data; each language contributes the
-same N parallel items, so a mixture of k languages has k·N examples. Families (PAPER.md):
+same N parallel items, so a mixture of k languages has k·N examples. Families (docs/study.md):
 
 =====================  =======================================================  ===================
 family                 languages                                                name

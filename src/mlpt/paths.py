@@ -1,8 +1,9 @@
 """The path scheme: every file the workflow writes, in one place.
 
 Patterns are relative to the working directory and use Snakemake wildcards; ``{run}`` is the
-config's run name so runs never overwrite each other. Scripts and tests use the same patterns
-through :func:`path`.
+config's run name so runs never overwrite each other. The rules name every file through
+:func:`path` (``out`` in workflow/rules/common.smk); scripts get their paths from the rules, and
+tests and benchmarks that look for a run's files call :func:`path` as well.
 """
 
 from __future__ import annotations

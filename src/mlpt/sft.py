@@ -6,7 +6,7 @@ Several GPUs:     the rule starts ``accelerate launch -m mlpt.sft --spec <json>`
                   models above ``sft.fsdp_min_params_b``; the world size comes from the launcher and
                   the gradient accumulation is derived from it.
 
-Recipe (PAPER.md): AdamW, cosine schedule with warmup, weight decay, a fixed *global* batch
+Recipe (docs/study.md): AdamW, cosine schedule with warmup, weight decay, a fixed *global* batch
 (per-device batch × gradient accumulation × world size, computed here, never hand-set), loss on
 the response tokens only (the prompt, chat-template markup included, is masked with -100), the
 chat template's end-of-turn marker trained as part of the response. After every epoch the model

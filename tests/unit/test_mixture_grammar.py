@@ -1,4 +1,4 @@
-"""The mixture grammar expands the paper config to exactly the 22 mixtures of PAPER.md."""
+"""The mixture grammar expands the paper config to exactly the 22 mixtures of the study (docs/study.md)."""
 
 from mlpt import mixture_grammar
 

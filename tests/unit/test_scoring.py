@@ -25,9 +25,9 @@ from mlpt.scoring import (
     to_ascii_digits,
 )
 
-SHARED = Path(__file__).parents[2].parent / "shared" / "data"
-MGSM = SHARED / "mgsm"
-API_BANK_L1 = SHARED / "api_bank" / "test-data" / "level-1-api.json"
+RESOURCES = Path(__file__).parents[2] / "resources"  # the shipped data
+MGSM = RESOURCES / "mgsm"
+API_BANK_L1 = RESOURCES / "api_bank" / "test-data" / "level-1-api.json"
 LANGS = ["en", "es", "ja", "bn", "sw", "te", "fr", "de", "ru", "zh", "th"]
 
 # The phrase each language's official MGSM exemplars end with ("The answer is 11.").
@@ -63,12 +63,6 @@ DIGIT_ZEROS = {
 
 def _native(text: str, zero: int) -> str:
     return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
-
-
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
-    return path
 
 
 # ---------------------------------------------------------------------------
@@ -235,7 +229,7 @@ def test_numbers_equal(pred, gold, equal):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_mgsm_gold_answers_normalise_to_integers(lang):
-    path = _require(MGSM / f"mgsm_{lang}.tsv")
+    path = MGSM / f"mgsm_{lang}.tsv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     assert len(rows) == 250
@@ -247,8 +241,8 @@ def test_mgsm_gold_answers_normalise_to_integers(lang):
 
 
 def _exemplars() -> tuple[dict, list[int]]:
-    exemplars = json.loads(_require(MGSM / "exemplars.json").read_text(encoding="utf-8"))
-    answers = json.loads(_require(MGSM / "exemplar_answers.json").read_text(encoding="utf-8"))
+    exemplars = json.loads((MGSM / "exemplars.json").read_text(encoding="utf-8"))
+    answers = json.loads((MGSM / "exemplar_answers.json").read_text(encoding="utf-8"))
     return exemplars, answers["EXEMPLAR_NUMBER_ANSWERS"]
 
 
@@ -455,7 +449,7 @@ def test_normalize_value(value, expected):
 
 
 def test_api_bank_level1_gold_outputs_all_parse():
-    items = json.loads(_require(API_BANK_L1).read_text(encoding="utf-8"))
+    items = json.loads(API_BANK_L1.read_text(encoding="utf-8"))
     assert len(items) == 399
     names = set()
     for item in items:

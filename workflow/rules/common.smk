@@ -1,5 +1,5 @@
-# Validate the config, expand the study's dimensions, and define the path helpers and input
-# functions the rules use (validate, then derive, then input functions).
+# Validate the config, expand the study's dimensions and the run's jobs, and define the path
+# helpers and input functions the rules use (validate, then derive, then input functions).
 import re
 from pathlib import Path
 
