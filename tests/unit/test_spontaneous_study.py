@@ -86,7 +86,7 @@ def test_a_config_without_study_is_study_a(cfg):
     (lambda c: c["languages"].update(ko={"name": "Korean", "resource": "high"}), ("key 'languages'", "'ko'")),
     (lambda c: c["tasks"]["snli"].update(n_test=50), ("tasks/snli/n_test",)),
     (lambda c: c["languages"]["hi"].pop("nllb"), ("languages/hi/nllb", "machine-translated")),
-    (lambda c: c["cluster"]["sft"][1].update(gpus=3), ("global_batch_size 16", "qwen15-14b")),
+    (lambda c: c["cluster"]["sft"][1].update(gpus=3), ("global_batch_size 16", "'qwen15-14b'")),
     (lambda c: c.update(conditions=[{"family": "base"}]), ("no condition tunes",)),
 ])
 def test_bad_configs_are_named(cfg, edit, fragments):
