@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlpt import translate
+from mlpt import mt_structure, translate
 
 
 def fake_mt(texts, src, tgt):
@@ -105,5 +105,5 @@ def test_protect_then_restore_is_lossless(text, values):
     if translate.PLACEHOLDER_LIKE.search(text):  # such text is never protected (linked_values skips it)
         return
     protected = translate.protect_values(text, values)
-    assert not any(translate._value_pattern([v]).search(protected) for v in values)
+    assert not any(mt_structure._value_pattern([v]).search(protected) for v in values)
     assert translate.restore_values(protected, protected, values) == (text, True)
