@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import batching, io, models, prompts
+from . import batching, io, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,6 @@ def check_visible_gpus(expected: int, visible: int) -> None:
 def _validating_trainer_class():
     from transformers import Trainer
 
-    from . import val_accuracy
-
     class ValidatingTrainer(Trainer):
         """A Trainer whose evaluation is validation *accuracy* (generation + the task's scorer)."""
 
@@ -328,57 +326,53 @@ def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
     return losses, val
 
 
-def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
-          kind: str, answer_phrases: list[str]) -> dict:
-    import torch
-    from transformers import TrainingArguments, set_seed
-
-    from . import val_accuracy
-
+def _check_recipe(cfg: TrainConfig) -> None:
     if cfg.method not in ("full", "lora"):
         raise ValueError(f"sft.method must be 'full' or 'lora', not {cfg.method!r}")
     if cfg.selection not in ("val_accuracy", "last"):
         raise ValueError(f"sft.selection must be 'val_accuracy' or 'last', not {cfg.selection!r}")
-    set_seed(cfg.seed)
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    accum = grad_accumulation(cfg, world_size)
-    cuda = torch.cuda.is_available()
 
-    tokenizer = prompts.load_tokenizer(base_model)
+
+def _read_mixture(mixture_file: str, cfg: TrainConfig) -> tuple[list[dict], list[dict]]:
+    """(training records, validation records) of the mixture file; an error if training has none
+    to learn from or the selection criterion none to score."""
     records = list(io.read_jsonl(mixture_file, schema="train_record"))
     train_recs = [r for r in records if r["split"] == "train"]
     val_recs = val_accuracy.select_records(records, cfg.val_limit_per_language)
     if not train_recs:
         raise ValueError(f"{mixture_file}: no training records")
-    by_val = cfg.selection == "val_accuracy"
-    if by_val and not val_recs:
+    if cfg.selection == "val_accuracy" and not val_recs:
         raise ValueError(f"{mixture_file}: no validation records, but sft.selection is 'val_accuracy'")
+    return train_recs, val_recs
+
+
+def _tokenize_all(tokenizer, records: list[dict], max_length: int) -> tuple[list[dict], int]:
+    """The training features of ``records`` and how many were truncated."""
     features, truncated = [], 0
-    for rec in train_recs:
-        feat, cut = tokenize_example(tokenizer, rec["prompt"], rec["response"], cfg.max_length)
+    for rec in records:
+        feat, cut = tokenize_example(tokenizer, rec["prompt"], rec["response"], max_length)
         features.append(feat)
         truncated += cut
-    n_tokens = sum(len(f["input_ids"]) for f in features)
-    steps_per_epoch = math.ceil(len(features) / (cfg.per_device_batch_size * world_size * accum))
+    return features, truncated
+
+
+def _schedule(cfg: TrainConfig, examples: int, world_size: int, accum: int) -> tuple[int, int, int]:
+    """(optimiser steps per epoch, steps of ``epochs`` epochs, ``max_steps`` for the Trainer): -1
+    trains the epochs, a larger ``min_steps`` trains that many steps instead."""
+    steps_per_epoch = math.ceil(examples / (cfg.per_device_batch_size * world_size * accum))
     total_steps = math.ceil(steps_per_epoch * cfg.epochs)
     max_steps = cfg.min_steps if cfg.min_steps and cfg.min_steps > total_steps else -1
-    derived = {
-        "examples": len(features), "tokens": n_tokens, "truncated_examples": truncated, "world_size": world_size,
-        "gradient_accumulation_steps": accum, "steps_per_epoch": steps_per_epoch,
-        "total_steps": max(total_steps, max_steps), "device": "cuda" if cuda else "cpu",
-        "validation_items": len(val_recs),
-    }
-    log.info("SFT (%s) %s on %s: %s", cfg.method, base_model, mixture_file, derived)
+    return steps_per_epoch, total_steps, max_steps
 
-    # Weights are always loaded in fp32: they are the master copy the optimiser updates, so an
-    # lr-1e-5 update is not rounded away as it would be in bf16. With bf16 the Trainer computes the
-    # forward and backward passes under bf16 autocast (FSDP2: MixedPrecisionPolicy with bf16
-    # parameters for compute, fp32 shards).
-    model = models.load_causal_lm(base_model, dtype=torch.float32, attn_implementation=cfg.attn_implementation)
-    model.config.use_cache = False
-    if cfg.method == "lora":
-        model = _wrap_lora(model, cfg)
-    args = TrainingArguments(
+
+def _training_arguments(cfg: TrainConfig, checkpoint_dir: str, accum: int, total_steps: int, max_steps: int,
+                        cuda: bool):
+    """The Trainer's arguments for the recipe: one checkpoint per epoch, evaluated by validation
+    accuracy (``selection: val_accuracy``, the best kept) or not (``last``)."""
+    from transformers import TrainingArguments
+
+    by_val = cfg.selection == "val_accuracy"
+    return TrainingArguments(
         output_dir=checkpoint_dir,
         num_train_epochs=cfg.epochs,
         max_steps=max_steps,
@@ -389,7 +383,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         warmup_steps=warmup_steps(cfg, max(total_steps, max_steps)),
         weight_decay=cfg.weight_decay,
         optim="adamw_torch",
-        bf16=cfg.bf16,  # autocast (GPU or CPU); the fp32 weights above stay the master copy
+        bf16=cfg.bf16,  # autocast (GPU or CPU); the fp32 weights loaded by train() stay the master copy
         activation_checkpointing=cfg.gradient_checkpointing,
         use_cpu=not cuda,
         seed=cfg.seed,
@@ -408,27 +402,14 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
-    trainer = _validating_trainer_class()(
-        model=model, args=args, train_dataset=features,  # a list is a map-style dataset
-        eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
-        data_collator=collator, processing_class=tokenizer,
-        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
-    )
-    fingerprint = io.content_hash(
-        {"code_version": CODE_VERSION, "base": base_model, "weights": models.fingerprint(base_model),
-         "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
-    with args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others then only read
-        resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
-    resume = resume_from is not None
-    trainer.add_callback(_completeness_callback())  # a checkpoint counts once it is complete
-    start = time.time()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    seconds = time.time() - start
 
+
+def _save_model(trainer, cfg: TrainConfig, tokenizer, out_dir: str) -> None:
+    """Write the selected weights (LoRA merged into the base, in fp32) and the tokenizer to ``out_dir``.
+
+    The fine-tuned model ends its answers with the template's end-of-turn token: generation (HF
+    and vLLM) stops there as well as at EOS."""
     main_process = trainer.is_world_process_zero()
-    # the fine-tuned model ends its answers with the template's end-of-turn token: generation
-    # (HF and vLLM) stops there as well as at EOS
     stop_ids = prompts.stop_token_ids(tokenizer)
     if cfg.method == "lora":  # merge in fp32: merging into bf16 weights loses precision
         merged = trainer.model.float().merge_and_unload()
@@ -440,17 +421,97 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         trainer.model.config.use_cache = True
         trainer.model.generation_config.eos_token_id = stop_ids
         trainer.save_model(out_dir)  # every rank calls it: under FSDP the shards are gathered first
-    losses, val_curve = curve(trainer.state.log_history)
-    selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
-                "val_accuracy": trainer.state.best_metric if by_val else None, "criterion": cfg.selection}
     if main_process:
         tokenizer.save_pretrained(out_dir)
+
+
+def _prepare_data(tokenizer, mixture_file: str, cfg: TrainConfig, world_size: int, accum: int,
+                  cuda: bool) -> tuple[list[dict], list[dict], dict]:
+    """(training features, validation records, the derived numbers of the run: examples, tokens,
+    truncations, batch arithmetic and schedule, device)."""
+    train_recs, val_recs = _read_mixture(mixture_file, cfg)
+    features, truncated = _tokenize_all(tokenizer, train_recs, cfg.max_length)
+    steps_per_epoch, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
+    derived = {
+        "examples": len(features), "tokens": sum(len(f["input_ids"]) for f in features),
+        "truncated_examples": truncated, "world_size": world_size, "gradient_accumulation_steps": accum,
+        "steps_per_epoch": steps_per_epoch, "total_steps": max(total_steps, max_steps),
+        "device": "cuda" if cuda else "cpu", "validation_items": len(val_recs),
+    }
+    return features, val_recs, derived
+
+
+def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, tokenizer, features: list[dict],
+                   val_recs: list[dict], world_size: int, accum: int, *, kind: str, answer_phrases: list[str]):
+    """(the Trainer, its counting collator) for the base model loaded in fp32, LoRA-wrapped for
+    ``method: lora``.
+
+    Weights are always loaded in fp32: they are the master copy the optimiser updates, so an
+    lr-1e-5 update is not rounded away as it would be in bf16. With bf16 the Trainer computes the
+    forward and backward passes under bf16 autocast (FSDP2: MixedPrecisionPolicy with bf16
+    parameters for compute, fp32 shards)."""
+    import torch
+
+    model = models.load_causal_lm(base_model, dtype=torch.float32, attn_implementation=cfg.attn_implementation)
+    model.config.use_cache = False
+    if cfg.method == "lora":
+        model = _wrap_lora(model, cfg)
+    _, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
+    args = _training_arguments(cfg, checkpoint_dir, accum, total_steps, max_steps, torch.cuda.is_available())
+    collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
+    by_val = cfg.selection == "val_accuracy"
+    trainer = _validating_trainer_class()(
+        model=model, args=args, train_dataset=features,  # a list is a map-style dataset
+        eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
+        data_collator=collator, processing_class=tokenizer,
+        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
+    )
+    return trainer, collator
+
+
+def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
+          kind: str, answer_phrases: list[str]) -> dict:
+    """Fine-tune ``base_model`` on ``mixture_file`` with the recipe ``cfg``; write the selected model to
+    ``out_dir`` and the training log (curves, derived batch numbers, provenance) to ``log_file``.
+
+    Resumes from the last complete checkpoint of the same run in ``checkpoint_dir`` (the module
+    docstring); ``kind`` and ``answer_phrases`` score the validation answers."""
+    import torch
+    from transformers import set_seed
+
+    _check_recipe(cfg)
+    set_seed(cfg.seed)
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    accum = grad_accumulation(cfg, world_size)
+    tokenizer = prompts.load_tokenizer(base_model)
+    features, val_recs, derived = _prepare_data(tokenizer, mixture_file, cfg, world_size, accum,
+                                                torch.cuda.is_available())
+    log.info("SFT (%s) %s on %s: %s", cfg.method, base_model, mixture_file, derived)
+
+    trainer, collator = _build_trainer(base_model, checkpoint_dir, cfg, tokenizer, features, val_recs, world_size,
+                                       accum, kind=kind, answer_phrases=answer_phrases)
+    fingerprint = io.content_hash(
+        {"code_version": CODE_VERSION, "base": base_model, "weights": models.fingerprint(base_model),
+         "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
+    with trainer.args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others only read
+        resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
+    trainer.add_callback(_completeness_callback())  # a checkpoint counts once it is complete
+    start = time.time()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    seconds = time.time() - start
+
+    _save_model(trainer, cfg, tokenizer, out_dir)
+    by_val = cfg.selection == "val_accuracy"
+    selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
+                "val_accuracy": trainer.state.best_metric if by_val else None, "criterion": cfg.selection}
+    if trainer.is_world_process_zero():
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
+    losses, val_curve = curve(trainer.state.log_history)
     summary = {
         "base_model": base_model, "mixture_file": mixture_file, "config": asdict(cfg), "derived": derived,
-        "resumed": resume, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
-        "tokens_per_second": round(n_tokens * trainer.state.epoch / max(seconds, 1e-9), 1), "selected": selected,
-        **_batch_costs(collator, seconds),
+        "resumed": resume_from is not None, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
+        "tokens_per_second": round(derived["tokens"] * trainer.state.epoch / max(seconds, 1e-9), 1),
+        "selected": selected, **_batch_costs(collator, seconds),  # every rank: a collective under several
         "loss_curve": losses, "val_curve": val_curve,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }
