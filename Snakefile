@@ -50,6 +50,7 @@ else:
     include: "workflow/rules/evaluate.smk"
     include: "workflow/rules/analysis.smk"
     include: "workflow/rules/paper.smk"
+    include: "workflow/rules/targets.smk"
 
 
 # Every final table and figure of the selected study (get_final_output: common.smk or spontaneous.smk).
