@@ -51,38 +51,50 @@ def _text_segment(text: str) -> Segments:
     return out
 
 
-def segment_math(text: str) -> Segments:
+def _per_line(text: str, segment_line: Callable[[str], Segments]) -> Segments:
+    """The segments of every line of ``text``; the line breaks are kept as structure."""
     out: Segments = []
     for i, line in enumerate(text.split("\n")):
         if i:
             out.append(("\n", False))
-        pos = 0
-        for m in CALC_ANNOTATION.finditer(line):
-            out += _text_segment(line[pos : m.start()]) if m.start() > pos else []
-            out.append((m.group(0), False))
-            pos = m.end()
-        if pos < len(line):
-            out += _text_segment(line[pos:])
+        out += segment_line(line)
     return out
+
+
+def _math_line(line: str) -> Segments:
+    """The text of a line between GSM8K calculator annotations; the annotations kept verbatim."""
+    out: Segments = []
+    pos = 0
+    for m in CALC_ANNOTATION.finditer(line):
+        out += _text_segment(line[pos : m.start()]) if m.start() > pos else []
+        out.append((m.group(0), False))
+        pos = m.end()
+    if pos < len(line):
+        out += _text_segment(line[pos:])
+    return out
+
+
+def _dialogue_line(line: str) -> Segments:
+    """A ``User:`` / ``AI:`` turn's text (without a trailing time stamp); any other line kept verbatim."""
+    m = TURN.match(line)
+    if not m:
+        return [(line, False)]
+    out: Segments = [(m.group(0), False)]
+    turn = line[m.end() :]
+    stamp = TIME_STAMP.search(turn)
+    if stamp and stamp.start() > 0:
+        out += _text_segment(turn[: stamp.start()]) + [(stamp.group(0), False)]
+    elif turn:
+        out += _text_segment(turn)
+    return out
+
+
+def segment_math(text: str) -> Segments:
+    return _per_line(text, _math_line)
 
 
 def segment_dialogue(text: str) -> Segments:
-    out: Segments = []
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            out.append(("\n", False))
-        m = TURN.match(line)
-        if not m:
-            out.append((line, False))
-            continue
-        out.append((m.group(0), False))
-        turn = line[m.end() :]
-        stamp = TIME_STAMP.search(turn)
-        if stamp and stamp.start() > 0:
-            out += _text_segment(turn[: stamp.start()]) + [(stamp.group(0), False)]
-        elif turn:
-            out += _text_segment(turn)
-    return out
+    return _per_line(text, _dialogue_line)
 
 
 SEGMENTERS: dict[str, dict[str, Callable[[str], Segments]]] = {
