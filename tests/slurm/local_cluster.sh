@@ -165,7 +165,7 @@ start)
 
   # -- slurm.conf, slurmctld, slurmd ---------------------------------------------------------------------
   host=$(hostname)
-  cpus=$(nproc)
+  cpus=$(getconf _NPROCESSORS_ONLN)  # not nproc: it honours OMP_NUM_THREADS
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
   cat > "$conf" <<CONF
 ClusterName=mlpt-test
