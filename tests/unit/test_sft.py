@@ -261,7 +261,7 @@ def test_warmup_is_a_share_of_all_steps():
 # --- validation sharded over ranks --------------------------------------------------------------
 
 SHARDED_VALIDATION = textwrap.dedent("""
-    import json, sys
+    import json, os, sys
     import torch.distributed as dist
     from transformers import AutoModelForCausalLM
     from mlpt import io, prompts, val_accuracy
@@ -278,8 +278,13 @@ SHARDED_VALIDATION = textwrap.dedent("""
         return real(model, tok, user_prompts, **kw)
     val_accuracy._generate_local = counting
     answers = val_accuracy.generate(model, tok, [r["prompt"] for r in recs], batch_size=3, max_new_tokens=6)
-    json.dump({"answers": answers, "generated": len(seen)}, open(f"{out}.{dist.get_rank()}.json", "w"))
+    with open(f"{out}.{dist.get_rank()}.json", "w") as fh:
+        json.dump({"answers": answers, "generated": len(seen)}, fh)
+    dist.barrier()
     dist.destroy_process_group()
+    # gloo's background threads can abort a bare interpreter at exit ("terminate called without an
+    # active exception"); the results are written and every rank has passed the barrier
+    os._exit(0)
 """)
 
 
