@@ -52,12 +52,39 @@ def test_one_process_scores_every_language(setup):
         assert res["irrelevant_rate"] == 1 - np.mean([s["free_relevant"] for s in mine])
         assert all(set(s["scores"]) == set(LABELS) and s["prediction"] in LABELS for s in mine)
     assert summary["languages"]["zh"]["origin"] == "reference" and summary["condition"] == "base"
+    # the irrelevant-label control, scored in the same process: irrelevant words read as the labels
+    assert summary["control_words"] == ["ox", "horse", "goat"]
+    meaning = dict(zip(summary["control_words"], LABELS))
+    for lang in ("en", "zh"):
+        mine = [s for s in samples if s["lang"] == lang]
+        assert all(set(s["control_scores"]) == {"ox", "horse", "goat"} for s in mine)
+        assert all(s["control_label"] == meaning[s["control_prediction"]] for s in mine)
+        assert all(s["control_correct"] == (s["control_label"] == s["label"]) for s in mine)
+        res = summary["languages"][lang]
+        assert res["control_correct"] == sum(s["control_correct"] for s in mine)
+        assert res["control_accuracy"] == pytest.approx(res["control_correct"] / 6)
     # the same predictions as the scorer on the same prompts, whatever the batch size
     model, tok = models.load_causal_lm(d / "model"), chat.load_tokenizer(str(d / "model"))
     records, _ = evaluation.test_records(files["zh"])
     texts = evaluation.item_prompts(prompts.load_prompt_spec(PROMPT_FILE), "snli", records, 6, 0)
     direct = labels.score_labels(model, tok, texts, LABELS, seed=0, keys=[r["id"] for r in records[:6]], batch_size=1)
     assert direct.predictions == [s["prediction"] for s in samples if s["lang"] == "zh"]
+
+
+def test_control_prompts_replace_every_label_word(setup):
+    """The control's prompts are the real prompts with the label words swapped, position by position,
+    in the instruction and in every exemplar answer; nothing else changes."""
+    _, files = setup
+    spec = prompts.load_prompt_spec(PROMPT_FILE)
+    records = evaluation.test_records(files["en"])[0]
+    words = labels.control_words(3)
+    real = evaluation.item_prompts(spec, "snli", records, 9, 0)
+    control = evaluation.item_prompts(spec, "snli", records, 9, 0, label_words=words)
+    for r, c in zip(real, control):
+        swapped = r
+        for label, word in zip(LABELS, words):
+            swapped = swapped.replace(f'"{label}"', f'"{word}"')
+        assert c == swapped and not any(f'"{label}"' in c for label in LABELS)
 
 
 def test_prompts_of_an_item_are_parallel(setup):
@@ -105,6 +132,8 @@ def test_tables_and_figures(tmp_path, setup):
     assert table.loc[("zh", "all"), "change_over_base"] == pytest.approx(20 / 30 - 11 / 30)
     assert table.loc[("zh", "untuned"), "n_languages"] == 1  # sw only: not zh (tuned), not en (pivot)
     assert table.loc[("zh", "untuned"), "change_over_base"] == pytest.approx(0.3)
+    summary = results.conditions_summary(table.reset_index()).set_index("condition")  # the LaTeX table, in %
+    assert summary.loc["zh"].tolist() == ["m", "snli", pytest.approx(200 / 3), pytest.approx(50.0), pytest.approx(30.0)]
     results.plot_conditions(acc, models_, ["en", "zh", "sw"], ["base", "zh"], str(tmp_path / "c.pdf"),
                             str(tmp_path / "c.png"))
     d, _ = setup
@@ -117,3 +146,43 @@ def test_tables_and_figures(tmp_path, setup):
     assert list(pca["layer"]) == [0, 1, 2] and pd.read_csv(tmp_path / "p.csv").shape[0] == 3
     for name in ("c", "l", "p"):
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000 and (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def _control_summary(path, labels_: list[str], per_lang: dict[str, tuple[int, int, float | None]], n=10):
+    """An evaluate summary with the control: per language (correct, control_correct, irrelevant rate)."""
+    io.write_json(path, {"labels": labels_, "control_words": list(labels.control_words(len(labels_))),
+                         "languages": {lang: {"n": n, "correct": c, "ties": 0, "irrelevant_rate": rate,
+                                              "control_correct": cc, "control_ties": 1, "origin": "source"}
+                                       for lang, (c, cc, rate) in per_lang.items()}})
+    return str(path)
+
+
+def test_irrelevant_label_control_table(tmp_path):
+    """The table builder on synthetic summaries: both accuracies with their Wilson intervals, the
+    change, chance, the irrelevant-output rate, and a clear error for a summary without the control."""
+    files = {("m", "snli", "base"): _control_summary(tmp_path / "b.json", LABELS, {"en": (6, 3, 0.2), "zh": (4, 4, 0.5)}),
+             ("m", "snli", "zh"): _control_summary(tmp_path / "z.json", LABELS, {"en": (7, 2, None), "zh": (9, 1, None)}),
+             ("m", "paws", "base"): _control_summary(tmp_path / "p.json", ["same", "different"], {"en": (5, 5, 0.0)})}
+    models_ = {"m": {"family": "qwen1.5", "params_b": 1.8, "label": "M"}}
+    table = results.label_control(files, models_, {"base": [], "zh": ["zh"]})
+    assert list(table.columns) == results.CONTROL_COLUMNS and len(table) == 5
+    row = table.set_index(["task", "condition", "lang"]).loc[("snli", "base", "en")]
+    assert (row["accuracy"], row["control_accuracy"], row["change"]) == pytest.approx((0.6, 0.3, -0.3))
+    assert row["control_words"] == "ox horse goat" and row["chance"] == pytest.approx(1 / 3)
+    assert row["irrelevant_rate"] == pytest.approx(0.2) and not row["tuned_on"]
+    low, high = stats.wilson_ci(table["control_correct"].to_numpy(), table["n"].to_numpy())
+    assert np.allclose(table["control_ci_low"], low) and np.allclose(table["control_ci_high"], high)
+    assert table.set_index(["condition", "lang"]).loc[("zh", "zh"), "tuned_on"].all()
+    assert table.loc[table.task == "paws", "chance"].tolist() == [0.5]
+    assert table.loc[table.condition == "zh", "irrelevant_rate"].isna().all()  # no free generation: empty
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert results.read_accuracy(str(tmp_path / "t.csv"))["irrelevant_rate"].isna().sum() == 2
+    pooled = results.label_control_summary(table, ["base", "zh"]).set_index(["task", "condition"])
+    assert pooled.loc[("snli", "base")].tolist()[1:] == pytest.approx([20, 50.0, 35.0, -15.0, 35.0])  # (6+4)/20, (3+4)/20
+    assert np.isnan(pooled.loc[("snli", "zh"), "irrelevant outputs (%)"]) and len(pooled) == 3
+    results.plot_label_control(table, models_, ["base", "zh"], str(tmp_path / "c.pdf"), str(tmp_path / "c.png"))
+    assert (tmp_path / "c.pdf").stat().st_size > 1000 and (tmp_path / "c.png").stat().st_size > 1000
+    old = tmp_path / "old.json"
+    io.write_json(old, {"labels": LABELS, "languages": {}})
+    with pytest.raises(ValueError, match="no irrelevant-label control.*rerun its evaluate job"):
+        results.label_control({("m", "snli", "base"): str(old)}, models_, {"base": []})

@@ -5,9 +5,15 @@ few-shot prompts (:func:`mlpt.spontaneous.prompts.build_prompt`, exemplars drawn
 same language's test set, so the prompts of an item are parallel across languages), scores the
 task's English label words with the constrained scorer (:func:`mlpt.spontaneous.labels.score_labels`)
 and, as the paper's control, generates each answer freely and counts the outputs that begin with
-no label word (:func:`mlpt.spontaneous.labels.free_generation`). It writes one record per test item
-(prompt id, gold label, every label's score, the prediction, tie, the free output) and a summary
-per language (n, correct, accuracy, ties, irrelevant-output rate). Given question-translation files,
+no label word (:func:`mlpt.spontaneous.labels.free_generation`). The paper's second control, the
+irrelevant-label one, runs in the same process: the same items and exemplars with the label words
+replaced, in the instruction and the exemplar answers, by irrelevant words
+(:func:`mlpt.spontaneous.labels.control_words`: "ox", "horse", ...), those words scored by the same
+constrained scorer, and each prediction read as the task label in the same position. It writes one
+record per test item (prompt id, gold label, every label's score, the prediction, tie, the free
+output, and the control's scores, prediction, label read and tie) and a summary per language (n,
+correct, accuracy, ties, irrelevant-output rate, and the control's correct, accuracy and ties).
+Given question-translation files,
 it also measures what tuning learned: the mean per-token loss of the held-out (``val``) pairs'
 English questions, rendered exactly as training renders them (:func:`mlpt.sft.tokenize_example`),
 per language (:func:`qt_validation_loss`; the criterion the paper's LLaMA-Factory runs select by).
@@ -51,11 +57,13 @@ def test_records(path: str, limit: int | None = None) -> tuple[list[dict], list[
     return records, records[:limit]
 
 
-def item_prompts(spec: dict, task: str, records: Sequence[dict], n: int, seed: int) -> list[str]:
-    """The prompts of the first ``n`` of ``records`` (one language), exemplars drawn from all of them."""
+def item_prompts(spec: dict, task: str, records: Sequence[dict], n: int, seed: int,
+                 label_words: Sequence[str] | None = None) -> list[str]:
+    """The prompts of the first ``n`` of ``records`` (one language), exemplars drawn from all of them;
+    ``label_words`` stand in for the task's labels (the irrelevant-label control)."""
     gold = [r["label"] for r in records]
     return [prompts.build_prompt(spec, task, records[i],
-                                 [records[j] for j in prompts.exemplar_indices(gold, i, task, seed)])
+                                 [records[j] for j in prompts.exemplar_indices(gold, i, task, seed)], label_words)
             for i in range(min(n, len(records)))]
 
 
@@ -83,6 +91,23 @@ def qt_validation_loss(model, tokenizer, qt_files: dict[str, str], *, max_length
     return out
 
 
+def _control(model, tokenizer, texts: Sequence[str], control_sets: labels.LabelTokenSets, words: Sequence[str],
+             scored: Sequence[dict], ids: Sequence[str], seed: int, batch_size: int) -> tuple[list[dict], dict]:
+    """The irrelevant-label control of one language: ``texts`` are the items' prompts with the
+    control words in place of the labels; each predicted control word is read as the task label in
+    its position. (per item ``control_*`` fields, the language's ``control_correct``,
+    ``control_accuracy`` and ``control_ties``)."""
+    result = labels.score_labels(model, tokenizer, texts, control_sets, seed=seed, keys=ids, batch_size=batch_size)
+    meaning = dict(zip(control_sets.labels, words))
+    read = [meaning[p] for p in result.predictions]
+    correct = [label == r["label"] for label, r in zip(read, scored)]
+    rows = [{"control_scores": row["scores"], "control_prediction": row["prediction"], "control_label": label,
+             "control_correct": ok, "control_tie": row["tie"]} for row, label, ok in zip(result.rows(ids), read, correct)]
+    summary = {"control_correct": int(sum(correct)), "control_accuracy": float(np.mean(correct)) if correct else None,
+               "control_ties": int(result.ties.sum())}
+    return rows, summary
+
+
 def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: str, prompt_file: str,
                         summary_file: str, samples_file: str, batch_size: int = 8, limit: int | None = None,
                         free_generation: bool = True, seed: int = 0, meta: dict | None = None,
@@ -93,6 +118,8 @@ def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: st
     model, tokenizer = load(model_path)
     words = data.task_spec(task).labels
     sets = labels.label_token_sets(tokenizer, words)
+    control = labels.control_words(len(words))
+    control_sets = labels.label_token_sets(tokenizer, control)
     samples, by_language = [], {}
     for lang, path in test_files.items():
         records, scored = test_records(path, limit)
@@ -101,19 +128,22 @@ def evaluate_checkpoint(model_path: str, test_files: dict[str, str], *, task: st
         result = labels.score_labels(model, tokenizer, texts, sets, seed=seed, keys=ids, batch_size=batch_size)
         free = labels.free_generation(model, tokenizer, texts, words, batch_size=batch_size) if free_generation else None
         correct = [p == r["label"] for p, r in zip(result.predictions, scored)]
+        ctrl_rows, ctrl = _control(model, tokenizer, item_prompts(spec, task, records, len(scored), seed, control), control_sets,
+                        words, scored, ids, seed, batch_size)
         for k, (row, rec) in enumerate(zip(result.rows(ids), scored)):
             samples.append({**row, "lang": lang, "label": rec["label"], "correct": correct[k], "origin": rec["origin"],
                             "free_output": free.outputs[k] if free else None,
-                            "free_relevant": free.relevant[k] if free else None})
+                            "free_relevant": free.relevant[k] if free else None, **ctrl_rows[k]})
         by_language[lang] = {"n": len(scored), "correct": int(sum(correct)), "accuracy": float(np.mean(correct)),
                              "ties": int(result.ties.sum()), "origin": scored[0]["origin"] if scored else None,
-                             "irrelevant_rate": free.irrelevant_rate if free else None}
-        log.info("%s %s: accuracy %.3f over %d items%s", task, lang, by_language[lang]["accuracy"], len(scored),
+                             "irrelevant_rate": free.irrelevant_rate if free else None, **ctrl}
+        log.info("%s %s: accuracy %.3f over %d items, %d correct with irrelevant labels%s", task, lang,
+                 by_language[lang]["accuracy"], len(scored), ctrl["control_correct"],
                  f", irrelevant outputs {free.irrelevant_rate:.3f}" if free else "")
     io.write_jsonl(samples_file, samples)
     qt = qt_validation_loss(model, tokenizer, qt_files or {}, max_length=max_length, batch_size=batch_size)
     summary = {"task": task, **(meta or {}), "model_path": model_path, "labels": list(words),
-               "languages": by_language, "qt_validation": qt,
+               "control_words": list(control), "languages": by_language, "qt_validation": qt,
                "provenance": io.provenance({"limit": limit, "seed": seed}, [], seed)}
     io.write_json(summary_file, summary)
     return summary

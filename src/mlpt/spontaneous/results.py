@@ -13,6 +13,14 @@
   the languages the condition did not tune on (English excluded), and each one's change over the
   untuned base model: the paper's question, "does tuning on a few languages help the others?".
 * :func:`plot_conditions`: bars per language, one per condition, a panel per model x task.
+* :func:`label_control` / :func:`plot_label_control`: the paper's irrelevant-label control,
+  ``tables/irrelevant_label_control.csv``: per model x task x condition x language, accuracy with
+  the task's label words next to accuracy with irrelevant words in their place ("ox", "horse", ...
+  in the instruction and the exemplars, each prediction read as the label in its position), and
+  the irrelevant-output rate of free generation; the figure pools the languages per condition.
+* :func:`conditions_summary` and :func:`label_control_summary`: the two tables of the LaTeX report
+  (``paper/spontaneous.tex``), one row per model x task x condition in percent, written by
+  :func:`write_latex` as long tables that break across pages (165 rows for the study).
 * :func:`lens_table` / :func:`plot_lens` and :func:`pca_table` / :func:`plot_pca`: the probes.
 """
 
@@ -26,7 +34,9 @@ import pandas as pd
 from .. import io, stats
 from ..figures import _empty, _palette, _plt, _save, _wilson_err, model_order
 
-__all__ = ["ACCURACY_COLUMNS", "PROBES", "by_condition", "collect", "qt_control_failures", "qt_validation", "lens_table", "pca_table", "plot_conditions",
+__all__ = ["ACCURACY_COLUMNS", "CONTROL_COLUMNS", "PROBES", "by_condition", "collect", "conditions_summary",
+           "label_control", "label_control_summary", "write_latex",
+           "qt_control_failures", "qt_validation", "lens_table", "pca_table", "plot_conditions", "plot_label_control",
            "plot_lens", "plot_pca", "probe_outputs", "read_accuracy"]
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "condition", "lang", "resource", "tuned_on", "n", "correct",
@@ -48,6 +58,146 @@ def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, lan
     acc["accuracy"] = acc["correct"] / acc["n"].where(acc["n"] > 0)
     acc["ci_low"], acc["ci_high"] = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())
     return acc[ACCURACY_COLUMNS]
+
+
+CONTROL_COLUMNS = ["model", "family", "params_b", "task", "condition", "lang", "tuned_on", "n", "chance", "correct",
+                   "accuracy", "ci_low", "ci_high", "control_words", "control_correct", "control_accuracy",
+                   "control_ci_low", "control_ci_high", "control_ties", "change", "irrelevant_rate"]
+
+
+def label_control(eval_files: Mapping[tuple[str, str, str], str], models: Mapping,
+                  condition_languages: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The irrelevant-label control from ``{(model, task, condition): eval summary file}``: one row
+    per language with accuracy under the real label words and under the irrelevant ones (each with
+    its Wilson 95% interval), ``change`` = irrelevant minus real, chance (1 / number of labels),
+    and the free-generation irrelevant-output rate. ValueError naming a summary written without
+    the control."""
+    rows = []
+    for (model, task, condition), path in eval_files.items():
+        summary = io.read_json(path)
+        if "control_words" not in summary:
+            raise ValueError(f"{path} has no irrelevant-label control (written before evaluate scored it): "
+                             f"rerun its evaluate job")
+        for lang, res in summary["languages"].items():
+            rows.append({"model": model, "family": models[model]["family"], "params_b": models[model]["params_b"],
+                         "task": task, "condition": condition, "lang": lang,
+                         "tuned_on": lang in condition_languages[condition], "n": res["n"],
+                         "chance": 1 / len(summary["labels"]), "correct": res["correct"],
+                         "control_words": " ".join(summary["control_words"]),
+                         "control_correct": res["control_correct"], "control_ties": res["control_ties"],
+                         "irrelevant_rate": res["irrelevant_rate"]})
+    table = pd.DataFrame(rows, columns=[c for c in CONTROL_COLUMNS if c not in (
+        "accuracy", "ci_low", "ci_high", "control_accuracy", "control_ci_low", "control_ci_high", "change")])
+    n = table["n"].to_numpy()
+    for prefix in ("", "control_"):
+        correct = table[f"{prefix}correct"]
+        table[f"{prefix}accuracy"] = correct / table["n"].where(table["n"] > 0)
+        table[f"{prefix}ci_low"], table[f"{prefix}ci_high"] = stats.wilson_ci(correct.to_numpy(), n)
+    table["change"] = table["control_accuracy"] - table["accuracy"]
+    return table[CONTROL_COLUMNS]
+
+
+def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequence[str], pdf_path: str,
+                       png_path: str) -> None:
+    """Per condition (x), pooled over its languages: accuracy with the real label words and with
+    irrelevant ones (Wilson 95% intervals of the pooled counts), and the irrelevant-output rate of
+    free generation (grey); a panel per model (row) and task (column), chance dashed."""
+    plt = _plt()
+    model_ids = [m for m in model_order(dict(models)) if m in set(table["model"])]
+    tasks = list(dict.fromkeys(table["task"]))
+    fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=max(4.0, 0.9 * len(conditions)))
+    real, irrelevant = _palette(2)
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(tasks or [None]):
+            ax = axes[r][c]
+            rows = table[(table["model"] == model) & (table["task"] == task)]
+            if rows.empty:
+                _empty(ax)
+                continue
+            pooled = _pool_control(rows, conditions)
+            x = np.arange(len(pooled))
+            for k, (prefix, colour, name) in enumerate((("", real, "real labels"),
+                                                         ("control_", irrelevant, "irrelevant labels"))):
+                part = pd.DataFrame({col: pooled[f"{prefix}{col}"] for col in ("accuracy", "ci_low", "ci_high")})
+                ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=_wilson_err(part), color=colour,
+                       label=name, error_kw={"lw": 0.6})
+            ax.bar(x + 0.27, 100 * pooled["irrelevant_rate"].fillna(0), 0.27, color="0.75", hatch="//",
+                   label="irrelevant outputs (free generation)")
+            ax.axhline(100 * rows["chance"].iloc[0], color="0.3", ls="--", lw=0.8)
+            ax.set_xticks(x, pooled["condition"], fontsize=7)
+            ax.set_ylim(0, 100)
+            ax.set_ylabel("%")
+            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.tight_layout()
+    fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0),
+               title="pooled over languages; dashed: chance")
+    _save(fig, pdf_path, png_path)
+
+
+def _pool_control(rows: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
+    """Per condition (in ``conditions`` order, those present): pooled counts, accuracies with Wilson
+    intervals, and the item-weighted irrelevant-output rate (NaN without free generation)."""
+    out = []
+    for condition in [c for c in conditions if c in set(rows["condition"])]:
+        part = rows[rows["condition"] == condition]
+        n = int(part["n"].sum())
+        entry = {"condition": condition, "n": n}
+        for prefix in ("", "control_"):
+            correct = int(part[f"{prefix}correct"].sum())
+            low, high = stats.wilson_ci(np.array([correct]), np.array([n]))
+            entry.update({f"{prefix}accuracy": correct / n if n else np.nan, f"{prefix}ci_low": float(low[0]),
+                          f"{prefix}ci_high": float(high[0])})
+        rate = pd.to_numeric(part["irrelevant_rate"], errors="coerce")
+        have = rate.notna() & (part["n"] > 0)
+        entry["irrelevant_rate"] = float((rate[have] * part["n"][have]).sum() / part["n"][have].sum()) if have.any() \
+            else np.nan
+        out.append(entry)
+    return pd.DataFrame(out)
+
+
+def label_control_summary(table: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
+    """The control pooled over languages, per model x task x condition (in ``conditions`` order), in
+    percent: accuracy with real labels, with irrelevant labels, their difference (points) and the
+    irrelevant-output rate."""
+    parts = []
+    for (model, task), rows in table.groupby(["model", "task"], sort=False):
+        pooled = _pool_control(rows, conditions)
+        parts.append(pd.DataFrame({
+            "model": model, "task": task, "condition": pooled["condition"], "n": pooled["n"],
+            "real labels (%)": 100 * pooled["accuracy"], "irrelevant labels (%)": 100 * pooled["control_accuracy"],
+            "change (points)": 100 * (pooled["control_accuracy"] - pooled["accuracy"]),
+            "irrelevant outputs (%)": 100 * pooled["irrelevant_rate"]}))
+    columns = ["model", "task", "condition", "n", "real labels (%)", "irrelevant labels (%)", "change (points)",
+               "irrelevant outputs (%)"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def conditions_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`by_condition`'s table with one row per model x task x condition, in percent: accuracy
+    over all languages, over the languages the condition did not tune on, and the latter's change
+    over the base model (points)."""
+    wide = table.pivot_table(index=["model", "task", "condition"], columns="languages",
+                             values=["accuracy", "change_over_base"], sort=False)
+    return pd.DataFrame({
+        "all languages (%)": 100 * wide[("accuracy", "all")],
+        "untuned languages (%)": 100 * wide[("accuracy", "untuned")],
+        "change over base (points)": 100 * wide[("change_over_base", "untuned")],
+    }).reset_index()
+
+
+def write_latex(df: pd.DataFrame, path: str, caption: str, label: str) -> None:
+    """``df`` as a LaTeX long table (booktabs rules, one decimal, text and caption escaped) that
+    breaks across pages; the document needs the booktabs and longtable packages."""
+    caption = "".join(_LATEX_SPECIAL.get(c, c) for c in caption)
+    with io.atomic_path(path) as fh:
+        fh.write(df.to_latex(index=False, longtable=True, caption=caption, label=label, escape=True,
+                             float_format="%.1f", na_rep="--"))
+
+
+_LATEX_SPECIAL = {c: "\\" + c for c in "%&_#$"} | {"{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                                                     "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
 def qt_validation(eval_files: Mapping[tuple[str, str, str], str], condition_languages: Mapping[str, Sequence[str]],
