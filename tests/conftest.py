@@ -1,13 +1,16 @@
-"""Shared fixtures: the repository root, the study configs, and the `snakemake` command."""
+"""Shared fixtures: the repository root, the study configs (loaded, or written under another run
+name), and the `snakemake` command."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlpt import config as study_config
 
@@ -19,24 +22,37 @@ def root() -> Path:
     return ROOT
 
 
-@pytest.fixture(scope="session")
-def _paper() -> dict:
-    return study_config.load(ROOT / "config/paper.yaml")
-
-
-@pytest.fixture(scope="session")
-def _demo() -> dict:
-    return study_config.load(ROOT / "config/demo.yaml")
+@functools.cache
+def _loaded(name: str) -> dict:
+    """config/<name>, loaded and validated once per session (hand out copies only)."""
+    return study_config.load(ROOT / "config" / name)
 
 
 @pytest.fixture
-def paper_config(_paper) -> dict:
-    return copy.deepcopy(_paper)
+def paper_config() -> dict:
+    return copy.deepcopy(_loaded("paper.yaml"))
 
 
 @pytest.fixture
-def demo_config(_demo) -> dict:
-    return copy.deepcopy(_demo)
+def demo_config() -> dict:
+    return copy.deepcopy(_loaded("demo.yaml"))
+
+
+@pytest.fixture
+def spontaneous_config() -> dict:
+    """Study B's config/spontaneous.yaml."""
+    return copy.deepcopy(_loaded("spontaneous.yaml"))
+
+
+def config_for_run(source: str, run: str, directory: Path) -> str:
+    """The config file ``source`` (relative to the repository root) under the run name ``run``,
+    written into ``directory``; returns its path. Plans and runs of it neither depend on nor touch
+    the results of ``source``'s own run (e.g. a user's results/demo)."""
+    cfg = yaml.safe_load((ROOT / source).read_text(encoding="utf-8"))
+    cfg["run"] = run
+    path = Path(directory) / Path(source).name
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return str(path)
 
 
 def run_snakemake(*args: str, cwd: Path = ROOT, check: bool = True, timeout: int = 1500) -> subprocess.CompletedProcess:

@@ -3,7 +3,6 @@ list of the authors' files with their checksums."""
 
 from __future__ import annotations
 
-import copy
 import gzip
 import hashlib
 from pathlib import Path
@@ -19,16 +18,6 @@ SHARED = ROOT.parent / "shared" / "data" / "spontaneous"
 CHECKSUMS = ROOT / "resources/spontaneous/reference.sha256"
 
 
-@pytest.fixture(scope="module")
-def _paper_b() -> dict:
-    return study_config.load(ROOT / "config/spontaneous.yaml")
-
-
-@pytest.fixture
-def cfg(_paper_b) -> dict:
-    return copy.deepcopy(_paper_b)
-
-
 def _fails(config: dict, *fragments: str) -> None:
     with pytest.raises(ConfigError) as err:
         study_config.validate(config, source="b.yaml")
@@ -36,27 +25,27 @@ def _fails(config: dict, *fragments: str) -> None:
         assert fragment in str(err.value), str(err.value)
 
 
-def test_the_paper_config_expands_to_its_eleven_conditions(cfg):
-    conds = study.conditions(cfg)
+def test_the_paper_config_expands_to_its_eleven_conditions(spontaneous_config):
+    conds = study.conditions(spontaneous_config)
     assert list(conds) == ["base", "zh", "de", "es", "it", "sw", "hi", "bn", "zh-de", "hi-sw", "zh-it"]
     assert conds["base"].languages == () and conds["zh-de"].languages == ("zh", "de")
     assert conds["hi-sw"].languages == ("hi", "sw")  # config order: names are stable
-    assert study.trained(cfg) == list(conds)[1:]
-    assert study.qt_languages(cfg) == ["zh", "de", "es", "it", "hi", "sw", "bn"]
-    assert list(cfg["languages"]) == list(data.LANGUAGES)
-    assert {m: s["hub_id"] for m, s in cfg["models"].items()} == {
+    assert study.trained(spontaneous_config) == list(conds)[1:]
+    assert study.qt_languages(spontaneous_config) == ["zh", "de", "es", "it", "hi", "sw", "bn"]
+    assert list(spontaneous_config["languages"]) == list(data.LANGUAGES)
+    assert {m: s["hub_id"] for m, s in spontaneous_config["models"].items()} == {
         "qwen15-500m": "Qwen/Qwen1.5-0.5B", "qwen15-1800m": "Qwen/Qwen1.5-1.8B", "qwen15-4b": "Qwen/Qwen1.5-4B",
         "qwen15-14b": "Qwen/Qwen1.5-14B", "mistral-7b": "mistralai/Mistral-7B-v0.1"}
-    assert {t: s["shots"] for t, s in cfg["tasks"].items()} == {"amazon": 2, "snli": 6, "paws": 4}
+    assert {t: s["shots"] for t, s in spontaneous_config["tasks"].items()} == {"amazon": 2, "snli": 6, "paws": 4}
 
 
-def test_the_recipe_is_the_papers_llama_factory_recipe(cfg):
-    sft = cfg["sft"]
+def test_the_recipe_is_the_papers_llama_factory_recipe(spontaneous_config):
+    sft = spontaneous_config["sft"]
     assert sft["method"] == "lora" and sft["lora_target_modules"] == ["q_proj", "v_proj"]
     assert (sft["lora_r"], sft["lora_alpha"], sft["lora_dropout"]) == (8, 16, 0.0)  # LLaMA-Factory's defaults
     assert (sft["learning_rate"], sft["epochs"], sft["lr_scheduler"], sft["warmup_ratio"]) == (5e-5, 3, "cosine", 0.1)
     assert (sft["per_device_batch_size"], sft["global_batch_size"], sft["max_length"]) == (4, 16, 2048)
-    assert sft["bf16"] and sft["selection"] == "last" and sft["weight_decay"] == 0.0
+    assert sft["bf16"] and sft["selection"] == "val_loss" and sft["weight_decay"] == 0.0  # best eval loss
 
 
 def test_shared_sections_are_study_a_schema():
@@ -68,9 +57,9 @@ def test_shared_sections_are_study_a_schema():
     assert b["$defs"]["resource_tiers"] == a["$defs"]["resource_tiers"]
 
 
-def test_a_config_without_study_is_study_a(cfg):
-    del cfg["study"]
-    _fails(cfg, "b.yaml")  # checked against study A's schema, which has no 'conditions'
+def test_a_config_without_study_is_study_a(spontaneous_config):
+    del spontaneous_config["study"]
+    _fails(spontaneous_config, "b.yaml")  # checked against study A's schema, which has no 'conditions'
 
 
 @pytest.mark.parametrize("edit, fragments", [
@@ -81,7 +70,7 @@ def test_a_config_without_study_is_study_a(cfg):
     (lambda c: c["conditions"].append({"family": "pair", "languages": ["zh", "de"]}), ("family 'pair' takes pairs",)),
     (lambda c: c["conditions"].append({"family": "pair", "pairs": [["de", "zh"]]}), ("'zh-de' is defined twice",)),
     (lambda c: c["sft"].update(method="full"), ("sft/method", "LoRA")),
-    (lambda c: c["sft"].update(selection="val_accuracy"), ("sft/selection",)),
+    (lambda c: c["sft"].update(selection="val_accuracy"), ("sft/selection", "'val_loss'")),
     (lambda c: c.update(conditons=[]), ("unknown key", "conditons")),
     (lambda c: c["languages"].update(ko={"name": "Korean", "resource": "high"}), ("key 'languages'", "'ko'")),
     (lambda c: c["tasks"]["snli"].update(n_test=50), ("tasks/snli/n_test",)),
@@ -89,36 +78,42 @@ def test_a_config_without_study_is_study_a(cfg):
     (lambda c: c["cluster"]["sft"][1].update(gpus=3), ("global_batch_size 16", "'qwen15-14b'")),
     (lambda c: c.update(conditions=[{"family": "base"}]), ("no condition tunes",)),
 ])
-def test_bad_configs_are_named(cfg, edit, fragments):
-    edit(cfg)
-    _fails(cfg, *fragments)
+def test_bad_configs_are_named(spontaneous_config, edit, fragments):
+    edit(spontaneous_config)
+    _fails(spontaneous_config, *fragments)
 
 
 def test_demo_config_validates():
     demo = study_config.load(ROOT / "config/spontaneous-demo.yaml")
     assert demo["study"] == "spontaneous" and all("tiny" in m for m in demo["models"].values())
     assert all(t["source"] == "shipped" for t in demo["tasks"].values())
+    assert demo["sft"]["selection"] == "val_loss"  # the demo runs the paper's checkpoint choice
+
+
+def test_keeping_the_last_epoch_is_allowed(spontaneous_config):
+    spontaneous_config["sft"]["selection"] = "last"
+    study_config.validate(spontaneous_config, source="b.yaml")
 
 
 # --------------------------------------------------------------------------- #
 # The authors' files
 # --------------------------------------------------------------------------- #
-def test_every_file_the_study_reads_has_a_checksum(cfg):
+def test_every_file_the_study_reads_has_a_checksum(spontaneous_config):
     sums = study.read_checksums(CHECKSUMS)
-    for task in cfg["tasks"]:
-        files = study.reference_files(cfg, task, sums)
+    for task in spontaneous_config["tasks"]:
+        files = study.reference_files(spontaneous_config, task, sums)
         assert len([f for f in files if "_test" in f]) == 20
-    snli = study.reference_files(cfg, "snli", sums)
+    snli = study.reference_files(spontaneous_config, "snli", sums)
     assert "data/snli/snli_en10k_train.json" in snli
     assert {f for f in snli if "question" in f} == {f"data/snli/snli_{x}10k_train_question.json"
                                                     for x in ("zh", "de", "es", "it", "sw")}
-    assert not [f for f in study.reference_files(cfg, "amazon", sums) if "train" in f]  # from the Hub
+    assert not [f for f in study.reference_files(spontaneous_config, "amazon", sums) if "train" in f]  # from the Hub
 
 
-def test_languages_without_the_authors_pairs_are_machine_translated(cfg):
-    assert study.machine_translated(cfg, "snli") == ["hi", "bn"]
-    assert study.machine_translated(cfg, "amazon") == study.qt_languages(cfg)
-    assert study.machine_translated(cfg, "paws") == study.qt_languages(cfg)
+def test_languages_without_the_authors_pairs_are_machine_translated(spontaneous_config):
+    assert study.machine_translated(spontaneous_config, "snli") == ["hi", "bn"]
+    assert study.machine_translated(spontaneous_config, "amazon") == study.qt_languages(spontaneous_config)
+    assert study.machine_translated(spontaneous_config, "paws") == study.qt_languages(spontaneous_config)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"copies of the authors' files not beside the repository ({SHARED})")

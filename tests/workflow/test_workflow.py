@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import job_counts, run_snakemake
+from conftest import config_for_run, job_counts, run_snakemake
 
 pytestmark = pytest.mark.workflow
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +38,9 @@ def test_default_config_is_the_paper():
 
 
 @pytest.fixture
-def fresh_demo_config(tmp_path, root):
+def fresh_demo_config(tmp_path):
     """The demo config under a run name with no results, so plans do not depend on results/demo."""
-    cfg = yaml.safe_load((root / "config/demo.yaml").read_text())
-    cfg["run"] = "test-dryrun"
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return str(path)
+    return config_for_run("config/demo.yaml", "test-dryrun", tmp_path)
 
 
 def test_demo_plan_exercises_every_rule(fresh_demo_config):
