@@ -1,9 +1,15 @@
-# The paper build: LaTeX that inputs this run's generated tables and figures (`make paper`).
+# The LaTeX build of the selected study (`make paper`): its document inputs this run's generated
+# tables and figures (FINAL_TABLES' LaTeX versions and FINAL_FIGURES, of common.smk for study A or
+# spontaneous.smk for study B) and the shared preamble.
+PAPER_TEX = {"spontaneous": "paper/spontaneous.tex"}.get(
+    config.get("study"), "paper/main.tex"
+)
 
 
 rule build_paper:
     input:
-        tex="paper/main.tex",
+        tex=PAPER_TEX,
+        preamble="paper/preamble.tex",
         tables=[out(name) for name in FINAL_TABLES if name.endswith("_tex")],
         figures=[out(name) for name in FINAL_FIGURES],
     output:

@@ -1,4 +1,5 @@
-"""build_paper: paper/main.tex + this run's tables and figures -> results/<run>/paper/main.pdf."""
+"""build_paper: the study's LaTeX document (paper/main.tex or paper/spontaneous.tex) with the shared
+preamble + this run's tables and figures -> results/<run>/paper/main.pdf."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -8,4 +9,5 @@ from mlpt import logs, paper
 
 logs.setup(snakemake)
 results = Path(snakemake.output[0]).parents[1]  # results/<run>
-paper.build(snakemake.input.tex, str(results), snakemake.output[0], run=results.name)
+paper.build(snakemake.input.tex, str(results), snakemake.output[0], run=results.name,
+            includes=[snakemake.input.preamble])
