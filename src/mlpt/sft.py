@@ -9,10 +9,21 @@ Several GPUs:     the rule starts ``accelerate launch -m mlpt.sft --spec <json>`
 Recipe (docs/study.md): AdamW, cosine schedule with warmup, weight decay, a fixed *global* batch
 (per-device batch × gradient accumulation × world size, computed here, never hand-set), loss on
 the response tokens only (the prompt, chat-template markup included, is masked with -100), the
-chat template's end-of-turn marker trained as part of the response. After every epoch the model
-answers the mixture's validation prompts (:mod:`mlpt.val_accuracy`) and the checkpoint with the best
-accuracy averaged over the mixture's languages becomes the rule's output (ties: the earlier
-epoch); the curve of loss and validation accuracy is written to the training log.
+chat template's end-of-turn marker trained as part of the response. After every epoch the
+checkpoint is scored on the mixture's validation records and the best one becomes the rule's
+output (ties: the earlier epoch), by one of two criteria (``sft.selection``):
+
+- ``val_accuracy`` (study A): the model answers the validation prompts (:mod:`mlpt.val_accuracy`);
+  the best accuracy averaged over the mixture's languages wins.
+- ``val_loss`` (study B, LLaMA-Factory's ``load_best_model_at_end`` on the eval loss): the mean
+  loss per response token of the validation records, masked exactly as training masks them, summed
+  over every record's tokens and divided by their count (not a mean of batch means, so the batch
+  size does not change it); the lowest wins. The Trainer's own evaluation computes it
+  (``preprocess_logits_for_metrics`` reduces each record to its summed loss and token count, the
+  records are sharded over the ranks and gathered, ``metric_for_best_model`` picks the epoch).
+
+``last`` keeps the last epoch. The curves of training loss and of the criterion (with its value
+per language) are written to the training log.
 
 Checkpoints for resuming live in ``checkpoint_dir``, outside the rule's declared output, so a
 killed job that is rerun continues where it stopped; only the best and the last epoch's
@@ -24,6 +35,7 @@ has written its part: one cut short by a kill is removed on the rerun, never res
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -252,16 +264,66 @@ def check_visible_gpus(expected: int, visible: int) -> None:
         )
 
 
+SELECTIONS = ("val_accuracy", "val_loss", "last")  # sft.selection: the checkpoint kept
+
+
+def token_nll(logits, labels):
+    """Per record: (summed negative log-likelihood of its labelled tokens, their count), float64,
+    shape (batch, 2). Labels are shifted as the model's own loss shifts them (position t predicts
+    label t+1) and -100 is ignored; rows are taken one at a time so that only one row's logits are
+    ever upcast to fp32. The Trainer's ``preprocess_logits_for_metrics`` for ``selection: val_loss``."""
+    import torch
+
+    if isinstance(logits, (tuple, list)):
+        logits = logits[0]
+    out = torch.zeros((labels.shape[0], 2), dtype=torch.float64, device=labels.device)
+    for i in range(labels.shape[0]):
+        target = labels[i, 1:]
+        nll = torch.nn.functional.cross_entropy(logits[i, :-1].float(), target, ignore_index=-100, reduction="sum")
+        out[i, 0] = nll.double()
+        out[i, 1] = (target != -100).sum()
+    return out
+
+
+def loss_metrics(prediction, languages: list[str]) -> dict:
+    """``val_loss`` (summed loss / tokens over every validation record) and ``val_loss_<lang>`` (the
+    same within each language) from the gathered :func:`token_nll` rows, which arrive in the order
+    of the evaluation dataset (``languages``: each record's language, in that order)."""
+    import numpy as np
+
+    sums = np.asarray(prediction.predictions, dtype=np.float64).reshape(-1, 2)
+    if len(sums) != len(languages):
+        raise RuntimeError(f"validation loss: {len(sums)} records scored, {len(languages)} expected")
+    metrics = {"val_loss": float(sums[:, 0].sum() / max(sums[:, 1].sum(), 1))}
+    langs = np.asarray(languages)
+    for lang in sorted(set(languages)):
+        mine = sums[langs == lang]
+        metrics[f"val_loss_{lang}"] = float(mine[:, 0].sum() / max(mine[:, 1].sum(), 1))
+    return metrics
+
+
 def _validating_trainer_class():
     from transformers import Trainer
 
     class ValidatingTrainer(Trainer):
-        """A Trainer whose evaluation is validation *accuracy* (generation + the task's scorer)."""
+        """A Trainer whose evaluation is the selection criterion: validation *accuracy* (generation +
+        the task's scorer, here) or validation *loss* (the Trainer's own evaluation loop, with
+        ``compute_metrics`` = :func:`loss_metrics`)."""
 
         def __init__(self, *args, val_records: list[dict], kind: str, answer_phrases: list[str], cfg: TrainConfig,
-                     **kwargs):
+                     eval_collator=None, **kwargs):
             super().__init__(*args, **kwargs)
             self.val_records, self.kind, self.answer_phrases, self.cfg = val_records, kind, answer_phrases, cfg
+            self.eval_collator = eval_collator
+
+        def get_eval_dataloader(self, eval_dataset=None):
+            """Validation batches are always padded (one row per record, never padding-free: the
+            gathered rows must be the records) and are not counted in the training batch costs."""
+            train_collator, self.data_collator = self.data_collator, self.eval_collator or self.data_collator
+            try:
+                return super().get_eval_dataloader(eval_dataset)
+            finally:
+                self.data_collator = train_collator
 
         def _get_train_sampler(self, train_dataset=None):
             """random / step_sorted: every optimiser step takes the next global batch of one seeded
@@ -276,6 +338,13 @@ def _validating_trainer_class():
                 sort=self.cfg.batching == "step_sorted")
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
+            if self.cfg.selection == "val_loss":
+                metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+                prefix = f"{metric_key_prefix}_val_loss"
+                log.info("epoch %.2f: validation loss %.4f %s", self.state.epoch or 0, metrics[prefix],
+                         {k.removeprefix(prefix + "_"): round(v, 4) for k, v in metrics.items()
+                          if k.startswith(prefix + "_")})
+                return metrics
             result = val_accuracy.accuracy(self.model, self.processing_class, self.val_records, kind=self.kind,
                                          answer_phrases=self.answer_phrases, batch_size=self.cfg.val_batch_size,
                                          max_new_tokens=self.cfg.val_max_new_tokens)
@@ -317,20 +386,21 @@ def _batch_costs(collator: batching.CountingCollator, seconds: float) -> dict:
 
 
 def curve(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(loss per optimiser step, validation accuracy per epoch) from a Trainer's log history."""
+    """(loss per optimiser step, the selection criterion per epoch) from a Trainer's log history:
+    each validation point holds ``val_accuracy`` or ``val_loss`` and its value ``by_language``."""
     losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"]} for h in log_history if "loss" in h]
-    val = [{"step": h["step"], "epoch": h.get("epoch"), "val_accuracy": h["eval_val_accuracy"],
-            "by_language": {k.removeprefix("eval_val_accuracy_"): v for k, v in h.items()
-                            if k.startswith("eval_val_accuracy_")}}
-           for h in log_history if "eval_val_accuracy" in h]
+    val = [{"step": h["step"], "epoch": h.get("epoch"), metric: h[f"eval_{metric}"],
+            "by_language": {k.removeprefix(f"eval_{metric}_"): v for k, v in h.items()
+                            if k.startswith(f"eval_{metric}_")}}
+           for h in log_history for metric in ("val_accuracy", "val_loss") if f"eval_{metric}" in h]
     return losses, val
 
 
 def _check_recipe(cfg: TrainConfig) -> None:
     if cfg.method not in ("full", "lora"):
         raise ValueError(f"sft.method must be 'full' or 'lora', not {cfg.method!r}")
-    if cfg.selection not in ("val_accuracy", "last"):
-        raise ValueError(f"sft.selection must be 'val_accuracy' or 'last', not {cfg.selection!r}")
+    if cfg.selection not in SELECTIONS:
+        raise ValueError(f"sft.selection must be one of {', '.join(map(repr, SELECTIONS))}, not {cfg.selection!r}")
 
 
 def _read_mixture(mixture_file: str, cfg: TrainConfig) -> tuple[list[dict], list[dict]]:
@@ -341,8 +411,8 @@ def _read_mixture(mixture_file: str, cfg: TrainConfig) -> tuple[list[dict], list
     val_recs = val_accuracy.select_records(records, cfg.val_limit_per_language)
     if not train_recs:
         raise ValueError(f"{mixture_file}: no training records")
-    if cfg.selection == "val_accuracy" and not val_recs:
-        raise ValueError(f"{mixture_file}: no validation records, but sft.selection is 'val_accuracy'")
+    if cfg.selection != "last" and not val_recs:
+        raise ValueError(f"{mixture_file}: no validation records, but sft.selection is {cfg.selection!r}")
     return train_recs, val_recs
 
 
@@ -368,10 +438,12 @@ def _schedule(cfg: TrainConfig, examples: int, world_size: int, accum: int) -> t
 def _training_arguments(cfg: TrainConfig, checkpoint_dir: str, accum: int, total_steps: int, max_steps: int,
                         cuda: bool):
     """The Trainer's arguments for the recipe: one checkpoint per epoch, evaluated by validation
-    accuracy (``selection: val_accuracy``, the best kept) or not (``last``)."""
+    accuracy (``selection: val_accuracy``, the highest kept) or loss (``val_loss``, the lowest kept;
+    ties keep the earlier epoch either way: only a strictly better value replaces the best) or not
+    (``last``)."""
     from transformers import TrainingArguments
 
-    by_val = cfg.selection == "val_accuracy"
+    by_val = cfg.selection != "last"
     return TrainingArguments(
         output_dir=checkpoint_dir,
         num_train_epochs=cfg.epochs,
@@ -395,8 +467,9 @@ def _training_arguments(cfg: TrainConfig, checkpoint_dir: str, accum: int, total
         save_strategy="epoch",
         save_total_limit=1,  # with load_best_model_at_end: the best and the last checkpoint
         load_best_model_at_end=by_val,
-        metric_for_best_model="val_accuracy" if by_val else None,
-        greater_is_better=True if by_val else None,
+        metric_for_best_model=cfg.selection if by_val else None,  # eval_val_accuracy / eval_val_loss
+        greater_is_better=cfg.selection == "val_accuracy" if by_val else None,
+        per_device_eval_batch_size=cfg.val_batch_size,  # val_loss: records per forward pass
         report_to=[],
         remove_unused_columns=False,
         dataloader_num_workers=0,
@@ -459,12 +532,19 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
     _, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
     args = _training_arguments(cfg, checkpoint_dir, accum, total_steps, max_steps, torch.cuda.is_available())
     collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
-    by_val = cfg.selection == "val_accuracy"
+    evaluation = {}
+    if cfg.selection == "val_loss":  # the Trainer's evaluation loop scores the tokenized records
+        val_features, _ = _tokenize_all(tokenizer, val_recs, cfg.max_length)
+        languages = [r["lang"] for r in val_recs]
+        evaluation = {"eval_dataset": val_features, "eval_collator": CompletionCollator(tokenizer.pad_token_id),
+                      "preprocess_logits_for_metrics": token_nll,
+                      "compute_metrics": functools.partial(loss_metrics, languages=languages)}
+    elif cfg.selection == "val_accuracy":
+        evaluation = {"eval_dataset": val_recs}  # read by our evaluate(), not by the Trainer
     trainer = _validating_trainer_class()(
         model=model, args=args, train_dataset=features,  # a list is a map-style dataset
-        eval_dataset=val_recs if by_val else None,  # read by our evaluate(), not by the Trainer
         data_collator=collator, processing_class=tokenizer,
-        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
+        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg, **evaluation,
     )
     return trainer, collator
 
@@ -501,9 +581,11 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     seconds = time.time() - start
 
     _save_model(trainer, cfg, tokenizer, out_dir)
-    by_val = cfg.selection == "val_accuracy"
+    by_val = cfg.selection != "last"
+    # {global_step, val_accuracy | val_loss: its value, criterion}; ``last``: val_accuracy None
     selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
-                "val_accuracy": trainer.state.best_metric if by_val else None, "criterion": cfg.selection}
+                cfg.selection if by_val else "val_accuracy": trainer.state.best_metric if by_val else None,
+                "criterion": cfg.selection}
     if trainer.is_world_process_zero():
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # resuming is only for killed runs
     losses, val_curve = curve(trainer.state.log_history)

@@ -1,5 +1,5 @@
-"""SFT on a tiny model: checkpoint selection by validation accuracy, resume after a kill, LoRA,
-several processes, and the launcher arithmetic (world size, gradient accumulation)."""
+"""SFT on a tiny model: checkpoint selection by validation accuracy and by validation loss, resume
+after a kill, LoRA, several processes, and the launcher arithmetic (world size, gradient accumulation)."""
 
 from __future__ import annotations
 
@@ -118,6 +118,134 @@ def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, t
     assert not (tmp_path / "ckpt").exists()  # checkpoints are only for resuming killed runs
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["val_curve"][1]["by_language"] == {"en": 0.9, "es": 0.9}
+
+
+# --- selection by validation loss (study B's recipe) ---------------------------------------------
+
+
+class _Snapshots:
+    """A TrainerCallback keeping the weights at every evaluation."""
+
+    def __new__(cls, into: list):
+        from transformers import TrainerCallback
+
+        class Snapshot(TrainerCallback):
+            def on_evaluate(self, args, state, control, model=None, **kw):
+                into.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+        return Snapshot()
+
+
+def _snapshotting(monkeypatch, snapshots: list) -> None:
+    build = sft._build_trainer
+
+    def with_snapshots(*a, **kw):
+        trainer, collator = build(*a, **kw)
+        trainer.add_callback(_Snapshots(snapshots))
+        return trainer, collator
+
+    monkeypatch.setattr(sft, "_build_trainer", with_snapshots)
+
+
+def test_the_checkpoint_with_the_lowest_validation_loss_is_the_output(setup, tmp_path, monkeypatch):
+    """Validation losses 3.0, 1.0, 1.0 after epochs 1-3: the lowest wins and the tie goes to the
+    earlier epoch, so the epoch-2 weights must be the output, not the last epoch's."""
+    losses, snapshots, scored = iter([3.0, 1.0, 1.0]), [], []
+
+    def fake_loss(prediction, languages):
+        scored.append(len(prediction.predictions))
+        x = next(losses)
+        return {"val_loss": x, "val_loss_en": x, "val_loss_es": x + 0.5}
+
+    monkeypatch.setattr(sft, "loss_metrics", fake_loss)
+    _snapshotting(monkeypatch, snapshots)
+    summary = sft.train_from_spec(_spec(setup, tmp_path, selection="val_loss", val_batch_size=3))
+    assert scored == [8, 8, 8]  # every validation record, once per epoch, through the Trainer's loop
+    assert [p["val_loss"] for p in summary["val_curve"]] == [3.0, 1.0, 1.0]
+    assert summary["selected"] == {"global_step": summary["val_curve"][1]["step"], "val_loss": 1.0,
+                                   "criterion": "val_loss"}
+    saved = _weights(tmp_path / "model")
+    assert _max_diff(saved, snapshots[1]) == 0.0
+    assert _max_diff(saved, snapshots[2]) > 0  # not the last epoch
+    assert not (tmp_path / "ckpt").exists()
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert log["selected"]["criterion"] == "val_loss"
+    assert log["val_curve"][1]["by_language"] == {"en": 1.0, "es": 1.5}
+
+
+def test_validation_loss_is_summed_over_tokens_not_averaged_over_batches(setup):
+    """token_nll + loss_metrics give the model's own loss on one batch, and over several batches
+    the loss per real response token (what a batch-mean would not give)."""
+    from transformers import AutoTokenizer, EvalPrediction
+
+    tok = AutoTokenizer.from_pretrained(setup["base"])
+    model = AutoModelForCausalLM.from_pretrained(setup["base"]).eval()
+    recs = val_accuracy.select_records(list(io.read_jsonl(setup["mixture"])), None)
+    feats = [sft.tokenize_example(tok, r["prompt"], r["response"], 128)[0] for r in recs]
+    feats[0] = {**feats[0], "input_ids": feats[0]["input_ids"] + feats[1]["input_ids"],  # a longer record
+                "labels": feats[0]["labels"] + feats[1]["labels"]}
+    collate = sft.CompletionCollator(tok.pad_token_id)
+    rows, batch_means = [], []
+    with torch.no_grad():
+        for part in (feats[:1], feats[1:]):
+            batch = collate(part)
+            out = model(**batch)
+            rows.append(sft.token_nll(out.logits, batch["labels"]))
+            batch_means.append(out.loss.item())
+            assert abs(rows[-1][:, 0].sum().item() / rows[-1][:, 1].sum().item() - out.loss.item()) < 1e-5
+    sums = torch.cat(rows)
+    assert sums[:, 1].tolist() == [sum(x != -100 for x in f["labels"][1:]) for f in feats]
+    metrics = sft.loss_metrics(EvalPrediction(predictions=sums.numpy(), label_ids=None),
+                               [r["lang"] for r in recs])
+    assert metrics["val_loss"] == pytest.approx(sums[:, 0].sum().item() / sums[:, 1].sum().item())
+    assert abs(metrics["val_loss"] - sum(batch_means) / 2) > 1e-3  # the check can fail: not a mean of batches
+    en = [i for i, r in enumerate(recs) if r["lang"] == "en"]
+    assert metrics["val_loss_en"] == pytest.approx(sums[en, 0].sum().item() / sums[en, 1].sum().item())
+
+
+@pytest.fixture(scope="module")
+def conflicting(setup) -> dict:
+    """setup's training records with validation records that training makes worse after a while: the
+    answer to each validation prompt is its own instruction line, a text no training answer has."""
+    d = setup["dir"] / "conflicting"
+    d.mkdir()
+    recs = [r for r in io.read_jsonl(setup["mixture"]) if r["split"] == "train"]
+    val = [{**r, "id": f"conflict-{r['id']}", "split": "val", "response": r["prompt"].split("\n")[1].rstrip(".")}
+           for r in recs if r["id"] in {"sum-0", "sum-1", "sum-2", "sum-3"}]
+    io.write_jsonl(d / "mixture.jsonl", recs + val, schema="train_record")
+    for lang in ("en", "es"):  # one question-translation-style file per language, as study B's evaluation reads
+        io.write_jsonl(d / f"{lang}.jsonl", [r for r in val if r["lang"] == lang], schema="train_record")
+    return {**setup, "mixture": str(d / "mixture.jsonl"), "val_files": {lang: str(d / f"{lang}.jsonl")
+                                                                         for lang in ("en", "es")}}
+
+
+@pytest.mark.parametrize("recipe", [
+    dict(method="full", learning_rate=1e-2, epochs=6),
+    dict(method="lora", lora_r=16, lora_dropout=0.0, learning_rate=2e-1, epochs=6),  # study B's method
+], ids=["full", "lora"])
+def test_a_real_validation_loss_run_keeps_its_lowest_epoch(conflicting, tmp_path, recipe):
+    """A real run on validation records that training first helps, then hurts: train_log.json
+    records the criterion, the step and the loss of the lowest epoch — not the last — and the saved
+    model has exactly that loss on the held-out records, measured as study B's evaluation measures
+    it (mlpt.spontaneous.evaluation.qt_validation_loss)."""
+    from mlpt.spontaneous import evaluation
+
+    sft.train_from_spec(_spec(conflicting, tmp_path, selection="val_loss", val_batch_size=3, **recipe))
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    curve = log["val_curve"]
+    assert len(curve) == 6 and all(set(p["by_language"]) == {"en", "es"} for p in curve)
+    best = min(range(len(curve)), key=lambda i: curve[i]["val_loss"])  # the first of equal ones
+    assert log["selected"] == {"global_step": curve[best]["step"], "val_loss": curve[best]["val_loss"],
+                               "criterion": "val_loss"}
+    assert best < len(curve) - 1  # the check can fail: later epochs fit the training answers better
+    model, tok = evaluation.load(str(tmp_path / "model"))
+    held_out = evaluation.qt_validation_loss(model, tok, conflicting["val_files"], max_length=128, batch_size=3)
+    for lang in ("en", "es"):
+        assert held_out[lang]["loss"] == pytest.approx(curve[best]["by_language"][lang], abs=1e-4)
+        assert abs(held_out[lang]["loss"] - curve[-1]["by_language"][lang]) > 1e-3
+    tokens = {lang: held_out[lang]["tokens"] for lang in held_out}
+    pooled = sum(curve[best]["by_language"][lang] * n for lang, n in tokens.items()) / sum(tokens.values())
+    assert curve[best]["val_loss"] == pytest.approx(pooled, abs=1e-6)  # loss per token over every record
 
 
 def test_real_validation_generates_and_scores(setup):
