@@ -426,10 +426,15 @@ FIGURES = {
 # --------------------------------------------------------------------------------------------------
 # Run diagnostics
 
+#: y-axis label of each checkpoint-selection criterion in a train_log.json's val_curve
+_VAL_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss (per token)"}
+
+
 def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks: dict, pdf_path: str, png_path: str) -> None:
-    """Per task (columns): SFT loss per optimiser step (top) and validation accuracy averaged over the
-    mixture's languages after each epoch (bottom; a ring marks the selected checkpoint), one line per
-    model × mixture.
+    """Per task (columns): SFT loss per optimiser step (top) and the checkpoint-selection criterion
+    after each epoch (bottom; a ring marks the selected checkpoint), one line per model × mixture:
+    validation accuracy averaged over the mixture's languages (``selection: val_accuracy``) or
+    validation loss per response token (``val_loss``); nothing for ``last``.
 
     ``logs`` maps (model, task, mixture) to the sft rule's train_log.json."""
     plt = _plt()
@@ -443,26 +448,30 @@ def training_curves(logs: dict[tuple[str, str, str], dict], models: dict, tasks:
             _empty(axes[0][c])
             _empty(axes[1][c])
             continue
+        metrics = set()
         for (model, _, mixture), log in sorted(runs.items()):
             curve = log["loss_curve"]
             axes[0][c].plot([p["step"] for p in curve], [p["loss"] for p in curve], color=colours[model], alpha=0.7, lw=1)
             val = log.get("val_curve") or []
-            axes[1][c].plot([p["epoch"] for p in val], [p["val_accuracy"] for p in val], color=colours[model],
+            metric = "val_loss" if val and "val_loss" in val[0] else "val_accuracy"
+            metrics.update([metric] if val else [])
+            axes[1][c].plot([p["epoch"] for p in val], [p[metric] for p in val], color=colours[model],
                             alpha=0.7, lw=1, marker=".")
             chosen = [p for p in val if p["step"] == (log.get("selected") or {}).get("global_step")]
-            axes[1][c].plot([p["epoch"] for p in chosen], [p["val_accuracy"] for p in chosen], "o", mfc="none",
+            axes[1][c].plot([p["epoch"] for p in chosen], [p[metric] for p in chosen], "o", mfc="none",
                             color=colours[model])
         axes[0][c].set_title(tasks[task]["label"], fontsize=10)
         axes[0][c].set_xlabel("optimiser step")
         axes[0][c].set_ylabel("training loss")
         axes[1][c].set_xlabel("epoch")
-        axes[1][c].set_ylabel("validation accuracy")
-        axes[1][c].set_ylim(-0.02, 1.02)
+        axes[1][c].set_ylabel(" / ".join(_VAL_LABELS[m] for m in sorted(metrics)) or "validation accuracy")
+        if metrics <= {"val_accuracy"}:
+            axes[1][c].set_ylim(-0.02, 1.02)
         for ax in axes[:, c]:
             ax.grid(alpha=0.3)
     handles = [plt.Line2D([], [], color=colours[m], label=models[m]["label"]) for m in model_order(models)]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
-    fig.suptitle("SFT: training loss and validation accuracy (one line per mixture; ring = selected checkpoint)",
+    fig.suptitle("SFT: training loss and the validation criterion (one line per mixture; ring = selected checkpoint)",
                  fontsize=10)
     fig.tight_layout()
     _save(fig, pdf_path, png_path)

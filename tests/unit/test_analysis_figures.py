@@ -198,3 +198,21 @@ def test_every_figure_writes_pdf_and_png_from_partial_tables(acc, plotting, tmp_
         pdf, png = tmp_path / f"{name}_{suffix}.pdf", tmp_path / f"{name}_{suffix}.png"
         figures.FIGURES[name](rows, p, str(pdf), str(png))
         assert pdf.stat().st_size > 1000 and png.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("metric, label", [("val_accuracy", "validation accuracy"),
+                                           ("val_loss", "validation loss (per token)")])
+def test_training_curves_draw_the_selection_criterion_of_each_run(plotting, drawn, metric, label):
+    """Study A's runs select by validation accuracy, study B's by validation loss: the bottom row
+    draws whichever the train_log.json holds, with a ring on the selected epoch."""
+    values = [0.5, 0.7, 0.6] if metric == "val_accuracy" else [2.0, 1.2, 1.5]
+    val = [{"step": 4 * (i + 1), "epoch": i + 1.0, metric: v, "by_language": {"en": v}} for i, v in enumerate(values)]
+    log = {"loss_curve": [{"step": s, "epoch": s / 4, "loss": 3.0 - s / 10} for s in range(1, 13)], "val_curve": val,
+           "selected": {"global_step": 8, metric: values[1], "criterion": metric}}
+    model = SMALL_MODELS[0]
+    figures.training_curves({(model, "math", "en"): log}, {model: plotting["models"][model]},
+                            {"math": {"label": "MGSM"}}, "x.pdf", "x.png")
+    bottom = drawn["x.pdf"].axes[1]
+    assert bottom.get_ylabel() == label
+    line, ring = bottom.get_lines()
+    assert list(line.get_ydata()) == values and list(ring.get_ydata()) == [values[1]]
