@@ -71,7 +71,10 @@ def test_every_condition_really_trains(demo_run):
     assert len(logs) == 4  # 2 tasks x (zh, zh-de)
     for path in logs:
         log = json.loads(path.read_text())
-        assert log["config"]["method"] == "lora" and log["selected"]["criterion"] == "last"
+        assert log["config"]["method"] == "lora" and log["selected"]["criterion"] == "val_loss"
+        val = log["val_curve"]  # the held-out loss after every epoch; the lowest (first of equal ones) is kept
+        best = min(val, key=lambda p: p["val_loss"])
+        assert log["selected"]["global_step"] == best["step"] and log["selected"]["val_loss"] == best["val_loss"]
         curve = [p["loss"] for p in log["loss_curve"]]
         assert curve[-1] < curve[0], (path, curve)
     manifest = json.loads((out / "mixtures/snli/zh-de.manifest.json").read_text())

@@ -24,10 +24,11 @@ Study rules beyond the schema: every language has prompt wording
 (``<resources_dir>/spontaneous/prompts.yaml``) and is one of the paper's 20; a condition never
 names English (the pivot) or an unconfigured language, and no two conditions share a name; each
 task's ``shots`` is the paper's, which the prompt builder uses; the recipe is LoRA (``sft.method:
-lora``) and keeps the last checkpoint (``sft.selection: last``: validation *accuracy* needs answers,
-and question-translation data have none); a language without an authors' question-translation
-file is machine-translated, so it needs an ``nllb`` code when the MT backend is ``seq2seq``; the
-batch shape divides over every model's GPUs (study A's check).
+lora``) and keeps the epoch with the lowest loss on the held-out question-translation pairs
+(``sft.selection: val_loss``, the paper's) or the last one (``last``), never by validation
+*accuracy*, which needs answers that question-translation data do not have; a language without an
+authors' question-translation file is machine-translated, so it needs an ``nllb`` code when the MT
+backend is ``seq2seq``; the batch shape divides over every model's GPUs (study A's check).
 """
 
 from __future__ import annotations
@@ -201,9 +202,9 @@ def _check_rules(config: dict, source: str) -> None:
     if sft["method"] != "lora":
         raise ConfigError(f"{source}: key 'sft/method': study B tunes LoRA adapters (merged after training), "
                           f"not '{sft['method']}'")
-    if sft["selection"] != "last":
-        raise ConfigError(f"{source}: key 'sft/selection': 'val_accuracy' scores answers, and question-translation "
-                          "data have none; use 'last'")
+    if sft["selection"] not in ("val_loss", "last"):
+        raise ConfigError(f"{source}: key 'sft/selection': '{sft['selection']}' scores answers, and "
+                          "question-translation data have none; use 'val_loss' (the paper's) or 'last'")
     _check_translation(config, source)
     _check_probes(config, conds, source)
     for model, spec in config["models"].items():
