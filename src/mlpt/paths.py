@@ -86,6 +86,7 @@ PATTERNS = {
     "sp_pca": "probes/pca/{model}/{task}/{mixture}.json",
     "sp_qt_validation": "tables/qt_validation.csv",  # held-out question-translation loss per checkpoint
     "sp_conditions": "tables/accuracy_by_condition.csv",
+    "sp_conditions_tex": "tables/accuracy_by_condition.tex",  # one row per condition, for the LaTeX build
     "sp_conditions_fig": "figures/accuracy_by_condition.pdf",
     "sp_conditions_fig_png": "figures/accuracy_by_condition.png",
     "sp_lens_table": "tables/logit_lens.csv",
@@ -94,6 +95,10 @@ PATTERNS = {
     "sp_pca_table": "tables/pca_language.csv",
     "sp_pca_fig": "figures/pca_language.pdf",
     "sp_pca_fig_png": "figures/pca_language.png",
+    "sp_label_control": "tables/irrelevant_label_control.csv",  # real vs irrelevant label words
+    "sp_label_control_tex": "tables/irrelevant_label_control.tex",  # pooled over languages
+    "sp_label_control_fig": "figures/irrelevant_label_control.pdf",
+    "sp_label_control_fig_png": "figures/irrelevant_label_control.png",
 }
 
 

@@ -1,10 +1,12 @@
 """Study B's plans: every condition x model x task of config/spontaneous.yaml, what each job needs
 downloaded, the demo's plan, lint, and a bad config stopping before any job."""
 
+import re
+
 import pytest
 import yaml
 
-from conftest import job_counts, run_snakemake
+from conftest import config_for_run, job_counts, run_snakemake
 
 pytestmark = pytest.mark.workflow
 CONFIG = "config/spontaneous.yaml"
@@ -21,10 +23,10 @@ def test_study_b_plans_every_condition_model_and_task():
     assert counts["fetch_reference"] == 3 and counts["prepare_data"] == 3
     assert counts["download_model"] == 6  # 5 base models + NLLB
     assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, base and zh
-    for rule in ("collect_results", "plot_accuracy_by_condition", "plot_logit_lens", "plot_pca_language",
-                 "plot_loss_curves", "all"):
+    for rule in ("collect_results", "irrelevant_label_control", "plot_accuracy_by_condition", "plot_logit_lens",
+                 "plot_pca_language", "plot_loss_curves", "all"):
         assert counts[rule] == 1, rule
-    assert counts["total"] == 461
+    assert counts["total"] == 462
     assert "build_base_model" not in counts and "build_mt_model" not in counts  # hub models only
 
 
@@ -46,13 +48,55 @@ def test_each_figure_is_its_own_target():
     assert "probe_pca" not in counts and "plot_accuracy_by_condition" not in counts
 
 
+def test_the_irrelevant_label_control_is_its_own_target():
+    """The control is scored by the evaluate jobs (one process per checkpoint) and tabulated on its
+    own: asking for its table plans every evaluation and no other table."""
+    table = "results/spontaneous/tables/irrelevant_label_control.csv"
+    counts = job_counts(run_snakemake(table, "-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
+    assert counts["irrelevant_label_control"] == 1 and counts["evaluate"] == 165
+    assert "collect_results" not in counts and "plot_accuracy_by_condition" not in counts
+    figure = run_snakemake("results/spontaneous/figures/irrelevant_label_control.png", "-n", "--configfile",
+                           CONFIG).stdout
+    assert "rule irrelevant_label_control:" in figure and "results/spontaneous/tables/irrelevant_label_control.tex" in figure
+
+
+def test_the_latex_build_of_study_b():
+    """make paper CONFIG=config/spontaneous.yaml: study B's document with the shared preamble, its
+    LaTeX tables and every figure, nothing of study A."""
+    plan = run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--configfile", CONFIG).stdout
+    build = plan[plan.index("rule build_paper:"):].split("\n\n")[0]
+    assert "paper/spontaneous.tex" in build and "paper/preamble.tex" in build and "paper/main.tex" not in build
+    for name in ("tables/accuracy_by_condition.tex", "tables/irrelevant_label_control.tex",
+                 "figures/accuracy_by_condition.pdf", "figures/irrelevant_label_control.pdf", "figures/logit_lens.pdf",
+                 "figures/pca_language.pdf", "figures/training_curves.pdf"):
+        assert f"results/spontaneous/{name}" in build, name
+    assert job_counts(run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--quiet", "rules", "--configfile",
+                                    CONFIG).stdout)["evaluate"] == 165
+
+
+def test_every_report_item_has_a_caption(root):
+    """The HTML report of a study B run: its own front page, and a caption file for every output."""
+    rules = "".join((root / "workflow/rules" / f).read_text() for f in (
+        "spontaneous.smk", "spontaneous_data.smk", "spontaneous_train.smk", "spontaneous_analysis.smk"))
+    items = rules.split("report(")[1:]
+    assert len(items) >= 11
+    for item in items:
+        depth = 1  # the arguments of report(...): up to its closing parenthesis
+        for end, char in enumerate(item):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                break
+        body = item[:end]
+        caption = re.search(r'caption="\.\./report/([^"]+)"', body)
+        assert caption and (root / "workflow/report" / caption.group(1)).is_file(), body
+        assert "category=" in body, body
+    assert 'report: "../report/spontaneous.rst"' in rules and (root / "workflow/report/spontaneous.rst").is_file()
+
+
 @pytest.fixture
-def fresh_demo(tmp_path, root):
-    cfg = yaml.safe_load((root / "config/spontaneous-demo.yaml").read_text())
-    cfg["run"] = "test-spontaneous-dryrun"
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return str(path)
+def fresh_demo(tmp_path):
+    """The demo config under a run name with no results, so plans do not depend on results/spontaneous-demo."""
+    return config_for_run("config/spontaneous-demo.yaml", "test-spontaneous-dryrun", tmp_path)
 
 
 def test_demo_plan(fresh_demo):

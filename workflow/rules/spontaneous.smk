@@ -11,7 +11,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from mlpt import cluster, paths
+from mlpt import cluster, paths, rule_inputs
 from mlpt import config as study_config
 from mlpt.prompts import PHRASES_FILE
 from mlpt.spontaneous import study
@@ -138,10 +138,6 @@ def test_file(task, lang):
     return out("translated", task=task, lang=lang)
 
 
-def test_files(task, languages=None):
-    return [test_file(task, lang) for lang in languages or LANGS]
-
-
 def test_source(task):
     return config["tasks"][task]["source"]
 
@@ -176,10 +172,11 @@ def question_input(wildcards):
 
 
 def condition_qt_files(wildcards):
-    return [
-        out("sp_qt", task=wildcards.task, lang=lang)
+    """The question-translation records of each language of a condition, named "qt/<lang>"."""
+    return {
+        rule_inputs.key("qt", lang): out("sp_qt", task=wildcards.task, lang=lang)
         for lang in CONDITIONS[wildcards.mixture].languages
-    ]
+    }
 
 
 def sft_hparams(wildcards):
@@ -215,33 +212,87 @@ def eval_runs():
     return [(m, t, x) for m in MODELS for t in TASKS for x in CONDITIONS]
 
 
+def trained_runs():
+    return [(m, t, x) for m in MODELS for t in TASKS for x in TRAINED]
+
+
+def condition_languages():
+    return {x: list(c.languages) for x, c in CONDITIONS.items()}
+
+
+def run_inputs(name, runs):
+    """The `name` file of each (model, task, condition) run, named "<model>/<task>/<condition>"
+    (mlpt.rule_inputs: the script reads each by its run, never by position)."""
+    return {
+        rule_inputs.key(m, t, x): out(name, model=m, task=t, mixture=x)
+        for m, t, x in runs
+    }
+
+
+def checkpoint_inputs(wildcards, languages, qt_languages=()):
+    """What one evaluation or probe of a checkpoint reads, named: the model, the prompt wording,
+    the test items of each language ("tests/<lang>") and the question-translation records of each
+    of `qt_languages` ("qt/<lang>")."""
+    return {
+        "model": checkpoint_path(wildcards),
+        "prompts": PROMPTS,
+        **{
+            rule_inputs.key("tests", lang): test_file(wildcards.task, lang)
+            for lang in languages
+        },
+        **{
+            rule_inputs.key("qt", lang): out("sp_qt", task=wildcards.task, lang=lang)
+            for lang in qt_languages
+        },
+    }
+
+
+def evaluate_inputs(wildcards):
+    # held-out question-translation pairs of every tuned language: what tuning learned
+    return checkpoint_inputs(wildcards, LANGS, QT_LANGS)
+
+
+def probe_inputs(kind):
+    return lambda wildcards: checkpoint_inputs(wildcards, probe_languages(kind))
+
+
 def plot_models():
     return {m: config["models"][m] for m in MODELS}
 
 
 def get_final_output():
-    """Every final table and figure (the Snakefile's rule all)."""
-    return [out(name) for name in FINAL_OUTPUT]
+    """Every final table and figure, each figure as PDF and PNG (the Snakefile's rule all)."""
+    return [out(name) for name in FINAL_TABLES] + [
+        out(f) for name in FINAL_FIGURES for f in (name, f"{name}_png")
+    ]
 
 
-FINAL_OUTPUT = [
+# Named like study A's lists (common.smk), so the LaTeX build (paper.smk) reads either study's.
+FINAL_TABLES = [
     "accuracy",
     "sp_qt_validation",
     "sp_conditions",
-    "sp_conditions_fig",
-    "sp_conditions_fig_png",
+    "sp_conditions_tex",
+    "sp_label_control",
+    "sp_label_control_tex",
     "sp_lens_table",
-    "sp_lens_fig",
-    "sp_lens_fig_png",
     "sp_pca_table",
-    "sp_pca_fig",
-    "sp_pca_fig_png",
-    "training_curves",
-    "training_curves_png",
 ]
+FINAL_FIGURES = [
+    "sp_conditions_fig",
+    "sp_label_control_fig",
+    "sp_lens_fig",
+    "sp_pca_fig",
+    "training_curves",
+]
+
+
+# The HTML report's front page: study B's (replaces the Snakefile's, which describes study A).
+report: "../report/spontaneous.rst"
 
 
 include: "models.smk"
 include: "spontaneous_data.smk"
 include: "spontaneous_train.smk"
 include: "spontaneous_analysis.smk"
+include: "paper.smk"

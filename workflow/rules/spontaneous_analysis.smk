@@ -1,18 +1,26 @@
 # Study B's results: the accuracy table (Wilson intervals), accuracy per condition as a table and
-# a bar chart, the logit lens and the PCA of parallel prompts (each a probe job per checkpoint,
-# then a table and a figure), and the training curves. Each output is its own target.
+# a bar chart, the irrelevant-label control as a table and a bar chart, the logit lens and the PCA
+# of parallel prompts (each a probe job per checkpoint, then a table and a figure), and the
+# training curves. Each output is its own target, and in the HTML report with its caption
+# (workflow/report/spontaneous_*.rst).
 
 
 rule collect_results:
     input:
-        [out("eval", model=m, task=t, mixture=x) for m, t, x in eval_runs()],
+        **run_inputs("eval", eval_runs()),
     output:
         accuracy=report(
-            out("accuracy"), category="Study B", labels={"table": "accuracy"}
+            out("accuracy"),
+            caption="../report/spontaneous_accuracy.rst",
+            category="Accuracy",
+            subcategory="per language",
+            labels={"table": "accuracy"},
         ),
         qt=report(
             out("sp_qt_validation"),
-            category="Study B",
+            caption="../report/spontaneous_qt_validation.rst",
+            category="Controls",
+            subcategory="held-out question-translation loss",
             labels={"table": "question-translation validation loss"},
         ),
     log:
@@ -22,13 +30,46 @@ rule collect_results:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        runs=eval_runs(),
         models=plot_models(),
         languages=config["languages"],
-        condition_languages={x: list(c.languages) for x, c in CONDITIONS.items()},
+        condition_languages=condition_languages(),
         base=BASE,
     script:
         "../scripts/spontaneous_collect.py"
+
+
+rule irrelevant_label_control:
+    input:
+        **run_inputs("eval", eval_runs()),
+    output:
+        table=report(
+            out("sp_label_control"),
+            caption="../report/spontaneous_label_control.rst",
+            category="Controls",
+            subcategory="irrelevant labels",
+            labels={"table": "irrelevant-label control"},
+        ),
+        pdf=report(
+            out("sp_label_control_fig"),
+            caption="../report/spontaneous_label_control.rst",
+            category="Controls",
+            subcategory="irrelevant labels",
+            labels={"figure": "irrelevant-label control"},
+        ),
+        png=out("sp_label_control_fig_png"),
+        tex=out("sp_label_control_tex"),
+    log:
+        log_path("irrelevant_label_control"),
+    benchmark:
+        bench_path("irrelevant_label_control")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        models=plot_models(),
+        conditions=list(CONDITIONS),
+        condition_languages=condition_languages(),
+    script:
+        "../scripts/spontaneous_label_control.py"
 
 
 rule plot_accuracy_by_condition:
@@ -37,15 +78,20 @@ rule plot_accuracy_by_condition:
     output:
         table=report(
             out("sp_conditions"),
-            category="Study B",
+            caption="../report/spontaneous_conditions.rst",
+            category="Accuracy",
+            subcategory="by condition",
             labels={"table": "accuracy by condition"},
         ),
         pdf=report(
             out("sp_conditions_fig"),
-            category="Study B",
+            caption="../report/spontaneous_conditions.rst",
+            category="Accuracy",
+            subcategory="by condition",
             labels={"figure": "accuracy by condition"},
         ),
         png=out("sp_conditions_fig_png"),
+        tex=out("sp_conditions_tex"),
     log:
         log_path("plot_accuracy_by_condition"),
     benchmark:
@@ -64,9 +110,7 @@ rule plot_accuracy_by_condition:
 
 rule probe_lens:
     input:
-        tests=lambda wc: test_files(wc.task, probe_languages("lens")),
-        model=checkpoint_path,
-        prompts=PROMPTS,
+        unpack(probe_inputs("lens")),
     output:
         out("sp_lens"),
     log:
@@ -80,8 +124,6 @@ rule probe_lens:
         **EVALUATE_RESOURCES,
     params:
         kind="lens",
-        model_path=checkpoint_path,
-        languages=probe_languages("lens"),
         limit=config["analysis"]["lens"]["limit"],
         batch_size=config["evaluation"]["batch_size"],
         seed=config["seed"],
@@ -91,9 +133,7 @@ rule probe_lens:
 
 rule probe_pca:
     input:
-        tests=lambda wc: test_files(wc.task, probe_languages("pca")),
-        model=checkpoint_path,
-        prompts=PROMPTS,
+        unpack(probe_inputs("pca")),
     output:
         out("sp_pca"),
     log:
@@ -107,8 +147,6 @@ rule probe_pca:
         **EVALUATE_RESOURCES,
     params:
         kind="pca",
-        model_path=checkpoint_path,
-        languages=probe_languages("pca"),
         limit=config["analysis"]["pca"]["limit"],
         batch_size=config["evaluation"]["batch_size"],
         seed=config["seed"],
@@ -118,13 +156,21 @@ rule probe_pca:
 
 rule plot_logit_lens:
     input:
-        [out("sp_lens", model=m, task=t, mixture=x) for m, t, x in probe_runs("lens")],
+        **run_inputs("sp_lens", probe_runs("lens")),
     output:
         table=report(
-            out("sp_lens_table"), category="Study B", labels={"table": "logit lens"}
+            out("sp_lens_table"),
+            caption="../report/spontaneous_lens.rst",
+            category="Probes",
+            subcategory="logit lens",
+            labels={"table": "logit lens"},
         ),
         pdf=report(
-            out("sp_lens_fig"), category="Study B", labels={"figure": "logit lens"}
+            out("sp_lens_fig"),
+            caption="../report/spontaneous_lens.rst",
+            category="Probes",
+            subcategory="logit lens",
+            labels={"figure": "logit lens"},
         ),
         png=out("sp_lens_fig_png"),
     log:
@@ -135,7 +181,6 @@ rule plot_logit_lens:
         "../../envs/pipeline.yaml"
     params:
         kind="lens",
-        runs=probe_runs("lens"),
         models=plot_models(),
     script:
         "../scripts/spontaneous_plot_probe.py"
@@ -143,15 +188,21 @@ rule plot_logit_lens:
 
 rule plot_pca_language:
     input:
-        [out("sp_pca", model=m, task=t, mixture=x) for m, t, x in probe_runs("pca")],
+        **run_inputs("sp_pca", probe_runs("pca")),
     output:
         table=report(
             out("sp_pca_table"),
-            category="Study B",
+            caption="../report/spontaneous_pca.rst",
+            category="Probes",
+            subcategory="PCA by language",
             labels={"table": "PCA by language"},
         ),
         pdf=report(
-            out("sp_pca_fig"), category="Study B", labels={"figure": "PCA by language"}
+            out("sp_pca_fig"),
+            caption="../report/spontaneous_pca.rst",
+            category="Probes",
+            subcategory="PCA by language",
+            labels={"figure": "PCA by language"},
         ),
         png=out("sp_pca_fig_png"),
     log:
@@ -162,7 +213,6 @@ rule plot_pca_language:
         "../../envs/pipeline.yaml"
     params:
         kind="pca",
-        runs=probe_runs("pca"),
         models=plot_models(),
     script:
         "../scripts/spontaneous_plot_probe.py"
@@ -170,17 +220,12 @@ rule plot_pca_language:
 
 rule plot_loss_curves:
     input:
-        # named "<model>/<task>/<condition>" (the shared script reads the inputs by name), in order
-        **{
-            f"{m}/{t}/{x}": out("sft_log", model=m, task=t, mixture=x)
-            for m in MODELS
-            for t in TASKS
-            for x in TRAINED
-        },
+        **run_inputs("sft_log", trained_runs()),
     output:
         pdf=report(
             out("training_curves"),
-            category="Study B",
+            caption="../report/spontaneous_training_curves.rst",
+            category="Training",
             labels={"figure": "training curves"},
         ),
         png=out("training_curves_png"),
@@ -191,7 +236,6 @@ rule plot_loss_curves:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        runs=[(m, t, x) for m in MODELS for t in TASKS for x in TRAINED],
         plotting={
             "models": plot_models(),
             "tasks": {t: {"label": t} for t in TASKS},

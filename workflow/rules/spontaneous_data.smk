@@ -184,7 +184,7 @@ rule build_qt_pairs:
 
 rule build_condition:
     input:
-        condition_qt_files,
+        unpack(condition_qt_files),
     output:
         records=out("mixture"),
         manifest=out("mixture_manifest"),
@@ -194,7 +194,5 @@ rule build_condition:
         bench_path("build_condition/{task}/{mixture}")
     conda:
         "../../envs/pipeline.yaml"
-    params:
-        languages=lambda wc: list(CONDITIONS[wc.mixture].languages),
     script:
         "../scripts/spontaneous_condition.py"

@@ -1,6 +1,7 @@
 # Study B: LoRA on a condition's question-translation records (mlpt.sft, merged after training;
 # several GPUs -> one process per GPU through accelerate launch), and the evaluation of every
-# checkpoint, base model included, on every language of one task in one process.
+# checkpoint, base model included, on every language of one task in one process (the label scores,
+# the irrelevant-label control and the free-generation control).
 
 
 rule sft:
@@ -39,11 +40,7 @@ rule sft:
 
 rule evaluate:
     input:
-        tests=lambda wc: test_files(wc.task),
-        # held-out question-translation pairs of every tuned language: what tuning learned
-        qt=lambda wc: [out("sp_qt", task=wc.task, lang=lang) for lang in QT_LANGS],
-        model=checkpoint_path,
-        prompts=PROMPTS,
+        unpack(evaluate_inputs),
     output:
         summary=out("eval"),
         samples=out("eval_samples"),
@@ -57,10 +54,7 @@ rule evaluate:
     resources:
         **EVALUATE_RESOURCES,
     params:
-        model_path=checkpoint_path,
-        languages=LANGS,
         evaluation=config["evaluation"],
-        qt_languages=QT_LANGS,
         max_length=lambda wc: sft_hparams(wc)["max_length"],
         seed=config["seed"],
     script:

@@ -4,12 +4,12 @@ mlpt.spontaneous.results.collect and qt_validation)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import io, logs
+from mlpt import io, logs, rule_inputs
 from mlpt.spontaneous import results
 
 logs.setup(snakemake)
 p = snakemake.params
-runs = dict(zip(map(tuple, p.runs), snakemake.input))
+runs = rule_inputs.by_key(snakemake.input.items())  # {(model, task, condition): eval summary}
 for path, table in ((snakemake.output.accuracy, results.collect(runs, p.models, p.languages, p.condition_languages)),
                     (snakemake.output.qt, results.qt_validation(runs, p.condition_languages, p.base))):
     with io.atomic_path(path) as fh:

@@ -3,10 +3,11 @@ languages (see mlpt.spontaneous.sources.condition_records)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import io, logs
+from mlpt import io, logs, rule_inputs
 from mlpt.spontaneous import sources
 
 logs.setup(snakemake)
-records, manifest = sources.condition_records(dict(zip(snakemake.params.languages, snakemake.input)))
+files = {lang: path for (lang,), path in rule_inputs.by_key(snakemake.input.items(), prefix="qt").items()}
+records, manifest = sources.condition_records(files)
 io.write_jsonl(snakemake.output.records, records, schema="train_record")
 io.write_json(snakemake.output.manifest, manifest)

@@ -3,9 +3,9 @@ mlpt.spontaneous.results.PROBES)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs
+from mlpt import logs, rule_inputs
 from mlpt.spontaneous import results
 
 logs.setup(snakemake)
 p, out = snakemake.params, snakemake.output
-results.probe_outputs(p.kind, dict(zip(map(tuple, p.runs), snakemake.input)), p.models, out.table, out.pdf, out.png)
+results.probe_outputs(p.kind, rule_inputs.by_key(snakemake.input.items()), p.models, out.table, out.pdf, out.png)
