@@ -15,7 +15,9 @@ A tiny causal LM is a copy of a real checkpoint shrunk in size only: its config 
 the real ``config.json`` (shipped in ``resources/models/``) with smaller sizes, and
 its tokenizer carries the real special tokens, BOS behaviour and chat template, so
 the traps of the real models (Gemma3's ``<end_of_turn>`` that is not its EOS,
-Qwen3's think block, Gemma3-4B's vision tower) are met on a laptop too.
+Qwen3's think block, Gemma3-4B's vision tower, Qwen1.5's ChatML template with a default
+system turn in a *base* model, Mistral's ``<s>`` before plain text and its missing chat
+template) are met on a laptop too.
 """
 
 from __future__ import annotations
@@ -48,12 +50,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Model types a tiny copy can be built of (the ``model_type`` of the reference config.json).
-SUPPORTED_MODEL_TYPES: tuple[str, ...] = ("qwen3", "gemma3_text", "gemma3")
+#: Model types a tiny copy can be built of (the ``model_type`` of the reference config.json):
+#: Qwen3 and Gemma3 (study A), Qwen1.5 (``qwen2``: q/k/v biases, multi-head attention, tied
+#: embeddings only at 0.5B) and Mistral (grouped-query attention, a 4096-token sliding window,
+#: untied embeddings) for study B.
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = ("qwen3", "gemma3_text", "gemma3", "qwen2", "mistral")
 
 #: Sizes of the tiny text model (``tiny:`` in the config overrides them); everything else —
 #: architecture class, model type, tied embeddings, attention pattern, rope, soft-capping,
-#: norms, activation — comes from the real config unchanged.
+#: norms, activation — comes from the real config unchanged. Two defaults follow the real
+#: model instead: a model whose head width is ``hidden_size / num_attention_heads`` (no
+#: ``head_dim`` of its own: Qwen1.5, Mistral) gets that width, and a model with as many
+#: key/value heads as query heads (Qwen1.5) keeps multi-head attention unless the spec sets
+#: ``num_key_value_heads``.
 TEXT_SIZES: dict[str, int] = {
     "hidden_size": 128,
     "intermediate_size": 256,
@@ -191,10 +200,33 @@ def _layer_types(real: list[str] | None, n_layers: int) -> list[str] | None:
     return types
 
 
-def _shrink_text(text: dict[str, Any], sizes: dict[str, int], real_layer_types: list[str] | None) -> None:
+def _text_sizes(real_text: dict[str, Any], raw_text: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """:data:`TEXT_SIZES` under ``spec``, with the head width and the key/value heads of a model
+    that derives them (see :data:`TEXT_SIZES`); ValueError for a spec that contradicts that."""
+    sizes = {**TEXT_SIZES, **spec}
+    hidden, heads = sizes["hidden_size"], sizes["num_attention_heads"]
+    real_hd, real_heads = real_text.get("head_dim"), real_text["num_attention_heads"]
+    if "head_dim" not in raw_text and real_hd in (None, real_text["hidden_size"] // real_heads):
+        if hidden % heads:
+            raise ValueError(f"hidden_size {hidden} is not a multiple of num_attention_heads {heads}, and the "
+                             f"real model's head width is hidden_size / num_attention_heads")
+        if "head_dim" in spec and spec["head_dim"] != hidden // heads:
+            raise ValueError(f"head_dim {spec['head_dim']}: the real model has no head width of its own "
+                             f"(hidden_size / num_attention_heads = {hidden // heads}); leave head_dim unset")
+        if real_hd is None:  # Qwen1.5: the config class has no head_dim at all
+            sizes.pop("head_dim")
+        else:  # Mistral: the config class stores hidden_size / num_attention_heads
+            sizes["head_dim"] = hidden // heads
+    if real_text.get("num_key_value_heads") in (None, real_heads) and "num_key_value_heads" not in spec:
+        sizes["num_key_value_heads"] = heads  # multi-head attention stays multi-head
+    return sizes
+
+
+def _shrink_text(text: dict[str, Any], sizes: dict[str, Any], real_layer_types: list[str] | None) -> None:
     text.update(sizes)
     n = sizes["num_hidden_layers"]
-    text["layer_types"] = _layer_types(real_layer_types, n)
+    if "layer_types" in text:  # Mistral's config has none (one sliding window for every layer)
+        text["layer_types"] = _layer_types(real_layer_types, n)
     if "query_pre_attn_scalar" in text:  # Gemma3 scales attention by head_dim (256 in the real models)
         text["query_pre_attn_scalar"] = sizes["head_dim"]
     if "max_window_layers" in text:
@@ -214,8 +246,9 @@ def tiny_config(ref: Path, spec: dict[str, Any], tokenizer):
     unknown = sorted(set(spec) - set(TEXT_SIZES))
     if unknown:
         raise ValueError(f"unknown tiny spec key(s) {unknown}; sizes that can be set: {sorted(TEXT_SIZES)}")
-    sizes = {**TEXT_SIZES, **spec}
     d = real.to_dict()
+    raw = json.loads((ref / "config.json").read_text(encoding="utf-8"))
+    sizes = _text_sizes(d.get("text_config", d), raw.get("text_config", raw), spec)
     ids = {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
            "eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
     if "text_config" in d and "vision_config" in d:  # image-text (Gemma3-4B)

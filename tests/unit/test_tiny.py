@@ -265,6 +265,129 @@ def test_unknown_spec_key_raises(tmp_path, tok_dir):
 
 
 # --------------------------------------------------------------------------- #
+# Study B's checkpoints: Qwen1.5 (qwen2) and Mistral
+# --------------------------------------------------------------------------- #
+QWEN15 = ("Qwen/Qwen1.5-0.5B", "Qwen/Qwen1.5-1.8B", "Qwen/Qwen1.5-4B", "Qwen/Qwen1.5-14B")
+MISTRAL = "mistralai/Mistral-7B-v0.1"
+STUDY_B = (*QWEN15, MISTRAL)
+#: No head_dim and no num_key_value_heads: both follow the real model (hidden / heads; MHA stays MHA).
+SIZES_B = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
+
+
+@pytest.fixture(scope="module")
+def study_b_dirs(tmp_path_factory, tok_dir) -> dict[str, Path]:
+    out = {}
+    for like in STUDY_B:
+        d = tmp_path_factory.mktemp(like.replace("/", "--"))
+        tiny.build_causal_lm(like, SIZES_B, tok_dir, d, resources_dir=RESOURCES)
+        out[like] = d
+    return out
+
+
+def _special(like: str) -> dict:
+    return json.loads((RESOURCES / "models" / like.replace("/", "--") / "special_tokens.json").read_text())
+
+
+@pytest.mark.parametrize("like", STUDY_B)
+def test_study_b_copy_is_built_like_the_real_checkpoint(like, study_b_dirs):
+    path, real, info = study_b_dirs[like], _real(like), _special(like)
+    cfg = json.loads((path / "config.json").read_text())
+    assert cfg["architectures"] == real["architectures"] and cfg["model_type"] == real["model_type"]
+    assert cfg["tie_word_embeddings"] == real["tie_word_embeddings"]  # tied only in Qwen1.5-0.5B
+    assert cfg["rope_parameters"]["rope_theta"] == real["rope_theta"]  # 5e6 in Qwen1.5-4B, 1e4 in Mistral
+    tok = AutoTokenizer.from_pretrained(path)
+    assert cfg["vocab_size"] == len(tok)
+    names = ("bos_token", "eos_token", "pad_token")
+    assert {n: getattr(tok, n) for n in names} == {n: info[n] for n in names}
+    if info["unk_token"]:  # Qwen1.5 has none; transformers loads any qwen2 tokenizer, the real one too, as
+        assert tok.unk_token == info["unk_token"]  # Qwen2Tokenizer, whose default names <|endoftext|>
+    marker_ids = [tok.convert_tokens_to_ids(m) for m in info["marker_ids"]]  # in the vocabulary, one id each
+    assert None not in marker_ids and len(set(marker_ids)) == len(marker_ids) and max(marker_ids) < len(tok)
+    plain = tok("hello")["input_ids"]
+    if info["add_bos_token"]:  # Mistral: <s> before plain text, once
+        assert plain == [tok.bos_token_id] + tok("hello", add_special_tokens=False)["input_ids"]
+    else:  # Qwen1.5: nothing added
+        assert plain == tok("hello", add_special_tokens=False)["input_ids"]
+    gen = json.loads((path / "generation_config.json").read_text())
+    assert gen["eos_token_id"] == tok.eos_token_id  # both stop at EOS only
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    assert type(model).__name__ == real["architectures"][0]
+    attn = model.model.layers[0].self_attn
+    assert attn.head_dim * 4 == 32  # hidden_size / num_attention_heads, as in the real ones
+    if like in QWEN15:
+        assert attn.q_proj.bias is not None and attn.o_proj.bias is None  # q/k/v biases
+        assert cfg["num_key_value_heads"] == cfg["num_attention_heads"] == 4  # multi-head, no GQA
+        assert cfg["layer_types"] == ["full_attention"] * 2 and cfg["use_sliding_window"] is False
+    else:
+        assert attn.q_proj.bias is None and cfg["num_key_value_heads"] < cfg["num_attention_heads"]  # GQA
+        assert cfg["sliding_window"] == real["sliding_window"] == 4096 and "layer_types" not in cfg
+    ids = tok(["Janet's ducks lay 16 eggs."], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits
+    assert logits.shape == (1, ids.shape[1], len(tok)) and torch.isfinite(logits).all()
+    out = model.generate(input_ids=ids, max_new_tokens=3, do_sample=False)
+    assert ids.shape[1] < out.shape[1] <= ids.shape[1] + 3
+
+
+def test_qwen15_keeps_its_chatml_template_and_mistral_has_none(study_b_dirs):
+    """Qwen1.5 *base* repos embed ChatML (with a default system turn) in tokenizer_config.json;
+    Mistral-7B-v0.1 has no template, so study B's question-translation records are rendered with
+    the documented fallback, after the <s> the real tokenizer puts before plain text."""
+    pair = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
+    for like in QWEN15:
+        tok = AutoTokenizer.from_pretrained(study_b_dirs[like])
+        template = (RESOURCES / "models" / like.replace("/", "--") / "chat_template.jinja").read_text()
+        assert tok.chat_template == template
+        embedded = json.loads((RESOURCES / "models" / like.replace("/", "--") / "tokenizer_config.json").read_text())
+        assert embedded["chat_template"] == template
+    qwen = prompts.load_tokenizer(str(study_b_dirs[QWEN15[0]]))
+    assert "".join(prompts.chat_completion(qwen, "Q", "A")) == qwen.apply_chat_template(pair, tokenize=False) == (
+        "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nQ<|im_end|>\n"
+        "<|im_start|>assistant\nA<|im_end|>\n")
+    assert prompts.end_of_turn(qwen) == "<|im_end|>"
+    mistral_dir = study_b_dirs[MISTRAL]
+    assert AutoTokenizer.from_pretrained(mistral_dir).chat_template is None
+    assert not (RESOURCES / "models/mistralai--Mistral-7B-v0.1/chat_template.jinja").exists()
+    mistral = prompts.load_tokenizer(str(mistral_dir))
+    prompt, completion = prompts.chat_completion(mistral, "Q", "A")
+    assert prompt == "<s>### User:\nQ\n\n### Assistant:\n" and completion == "A</s>\n"
+    assert mistral.pad_token == mistral.eos_token == "</s>"  # no pad token: EOS pads, as for the real one
+
+
+def test_a_head_width_of_its_own_is_refused_for_qwen15(tmp_path, tok_dir):
+    with pytest.raises(ValueError, match="no head width of its own"):
+        _build("Qwen/Qwen1.5-0.5B", tok_dir, tmp_path, spec={**SIZES_B, "head_dim": 16})
+
+
+def test_every_study_b_model_has_reference_files():
+    """Each model of spontaneous.yaml (and the demo's tiny copy) maps to a shipped reference folder
+    that tiny.py can build from."""
+    import yaml
+
+    for name in ("spontaneous.yaml", "spontaneous-demo.yaml"):
+        cfg = yaml.safe_load((ROOT / "config" / name).read_text())
+        for model, spec in cfg["models"].items():
+            hub_id = spec.get("hub_id") or spec["tiny"]["like"]
+            ref = tiny.reference_dir(RESOURCES, hub_id)  # FileNotFoundError when missing
+            assert json.loads((ref / "config.json").read_text())["model_type"] in tiny.SUPPORTED_MODEL_TYPES, model
+            assert (ref / "special_tokens.json").is_file(), model
+
+
+def test_reference_checksums_cover_every_file():
+    folder = RESOURCES / "models"
+    import hashlib
+
+    listed = {}
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, rel = line.split("  ", 1)
+        listed[rel] = digest
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"}
+    assert set(listed) == files
+    bad = [rel for rel, digest in listed.items() if hashlib.sha256((folder / rel).read_bytes()).hexdigest() != digest]
+    assert not bad, bad
+
+
+# --------------------------------------------------------------------------- #
 # NLLB-style MT model
 # --------------------------------------------------------------------------- #
 def test_mt_model_builds_reloads_and_generates(tmp_path, corpus):
