@@ -96,9 +96,10 @@ def test_positive_control_the_tuned_models_learned_their_pairs(demo_run):
 def test_positive_control_fails_when_evaluation_reads_the_base_model(demo_run):
     """A broken hand-over (evaluation loads the base weights instead of the tuned checkpoint) leaves
     the held-out loss the base model's: recomputed here with the base model, the check fails."""
-    out, _, _ = demo_run
+    out, cfg, _ = demo_run
     table = _qt(out)
-    model, tok = evaluation.load(str(out / "models/base/qwen3-tiny"))
+    (name,) = cfg["models"]  # the demo's one tiny model
+    model, tok = evaluation.load(str(out / f"models/base/{name}"))
     for i, row in table[table.condition != "base"].iterrows():
         res = evaluation.qt_validation_loss(model, tok, {row["lang"]: str(out / f"qt/{row['task']}/{row['lang']}.jsonl")},
                                             max_length=512)
