@@ -45,10 +45,28 @@ def fresh_demo_config(tmp_path):
 
 def test_demo_plan_exercises_every_rule(fresh_demo_config):
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", fresh_demo_config).stdout)
-    assert counts["sft"] == 24 and counts["evaluate"] == 30  # 2 models x 3 tasks (math, api, control) x 4 (+1)
+    assert counts["sft"] == 24  # 2 models x 3 tasks (math, api, control) x 4 mixtures
+    assert counts["evaluate"] == 6  # one process per model and task: the base model + 4 checkpoints
     for rule in ("prepare_data", "build_tokenizer", "build_base_model", "build_mt_model", "translate", "build_mixture",
                  "build_eval_tasks", "collect_results", "make_table1_languages", "plot_fig2_accuracy_vs_languages"):
         assert counts.get(rule), rule
+
+
+def test_evaluation_jobs_cover_a_checkpoint_or_a_model_and_task(fresh_demo_config, tmp_path):
+    """evaluation.one_process_per: the demo's model_task job writes the base model's and every
+    mixture's results; checkpoint (the paper's) is one job per checkpoint, 30 for the demo."""
+    proc = run_snakemake("results/test-dryrun/eval/qwen3-tiny/control/en.json", "-n", "--configfile", fresh_demo_config)
+    job = proc.stdout[proc.stdout.index("rule evaluate:"):].split("\n\n")[0]
+    for mixture in ("pretrained", "en", "en-es", "core-minus-ja", "core"):
+        assert f"results/test-dryrun/eval/qwen3-tiny/control/{mixture}.json" in job, mixture
+        assert f"results/test-dryrun/eval/qwen3-tiny/control/{mixture}.samples.jsonl" in job, mixture
+    assert "benchmarks/evaluate/qwen3-tiny/control.tsv" in job
+    cfg = yaml.safe_load(Path(fresh_demo_config).read_text())
+    cfg["evaluation"]["one_process_per"] = "checkpoint"
+    per_checkpoint = tmp_path / "per-checkpoint.yaml"
+    per_checkpoint.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", str(per_checkpoint)).stdout)
+    assert counts["evaluate"] == 30
 
 
 def test_single_figure_is_its_own_target(fresh_demo_config):

@@ -67,11 +67,21 @@ EVALUATIONS = [
 ]
 TRANSLATION_WILDCARDS = ("task", "lang")
 RUN_WILDCARDS = ("model", "task", "mixture")
+# An evaluate job covers one checkpoint, or (evaluation.one_process_per: model_task) the base
+# model and every fine-tuned checkpoint of one model and task, in one process.
+EVAL_PER_CHECKPOINT = config["evaluation"]["one_process_per"] == "checkpoint"
+EVAL_JOB_WILDCARDS = RUN_WILDCARDS if EVAL_PER_CHECKPOINT else ("model", "task")
+EVAL_JOBS = list(dict.fromkeys(job[: len(EVAL_JOB_WILDCARDS)] for job in EVALUATIONS))
 
 # Benchmark files of the expensive jobs (their rules write them; summarise_benchmarks reads them).
 TRANSLATE_BENCHMARK = bench_path("translate/{task}/{lang}")
 SFT_BENCHMARK = bench_path("sft/{model}/{task}/{mixture}")
-EVALUATE_BENCHMARK = bench_path("evaluate/{model}/{task}/{mixture}")
+EVAL_JOB_NAME = (
+    "evaluate/{model}/{task}/{mixture}"
+    if EVAL_PER_CHECKPOINT
+    else "evaluate/{model}/{task}"
+)
+EVALUATE_BENCHMARK = bench_path(EVAL_JOB_NAME)
 
 
 def for_jobs(pattern, jobs, wildcards):
@@ -224,33 +234,51 @@ def get_eval_language_files(wildcards):
     return language_files(wildcards.task, LANGS)
 
 
-def get_eval_model_input(wildcards):
-    if wildcards.mixture == PRETRAINED:
-        return get_base_model_input(wildcards)
-    return out(
-        "sft_model",
-        model=wildcards.model,
-        task=wildcards.task,
-        mixture=wildcards.mixture,
-    )
+def eval_mixtures(wildcards):
+    """The checkpoints of one evaluate job, by mixture name (the base model: 'pretrained')."""
+    return [wildcards.mixture] if EVAL_PER_CHECKPOINT else [PRETRAINED, *MIXTURES]
 
 
-def eval_model_path(wildcards):
-    if wildcards.mixture == PRETRAINED:
-        return base_model_path(wildcards.model)
-    return out(
-        "sft_model",
-        model=wildcards.model,
-        task=wildcards.task,
-        mixture=wildcards.mixture,
-    )
+def checkpoint_path(model, task, mixture):
+    """The weights evaluated for (model, task, mixture): the base model for 'pretrained'."""
+    if mixture == PRETRAINED:
+        return base_model_path(model)
+    return out("sft_model", model=model, task=task, mixture=mixture)
 
 
-def eval_num_fewshot(wildcards):
-    """In-language exemplars for this evaluation: only the untouched base model gets them."""
-    if wildcards.mixture == PRETRAINED:
-        return config["evaluation"]["baseline_num_fewshot"]
-    return 0
+def get_eval_model_inputs(wildcards):
+    """The job's checkpoints, named by mixture (mlpt.rule_inputs)."""
+    return {
+        rule_inputs.key("checkpoint", x): checkpoint_path(
+            wildcards.model, wildcards.task, x
+        )
+        for x in eval_mixtures(wildcards)
+    }
+
+
+def eval_outputs(name):
+    """The evaluate rule's output files of kind ``name`` (eval / eval_samples): one per
+    checkpoint of the job, in the order of eval_mixtures."""
+    if EVAL_PER_CHECKPOINT:
+        return [out(name)]
+    return [out(name, mixture=x) for x in [PRETRAINED, *MIXTURES]]
+
+
+def eval_checkpoints(wildcards):
+    """What the evaluate script needs per checkpoint: its mixture, weights, output files, and
+    the in-language exemplars (only the untouched base model gets them)."""
+    fewshot = config["evaluation"]["baseline_num_fewshot"]
+    wc = dict(wildcards)
+    return [
+        {
+            "mixture": x,
+            "model_path": checkpoint_path(wildcards.model, wildcards.task, x),
+            "summary": out("eval", **{**wc, "mixture": x}),
+            "samples": out("eval_samples", **{**wc, "mixture": x}),
+            "num_fewshot": fewshot if x == PRETRAINED else 0,
+        }
+        for x in eval_mixtures(wildcards)
+    ]
 
 
 def all_eval_files():
@@ -262,7 +290,7 @@ def compute_benchmarks():
     return (
         for_jobs(TRANSLATE_BENCHMARK, TRANSLATIONS, TRANSLATION_WILDCARDS)
         + for_jobs(SFT_BENCHMARK, SFT_RUNS, RUN_WILDCARDS)
-        + for_jobs(EVALUATE_BENCHMARK, EVALUATIONS, RUN_WILDCARDS)
+        + for_jobs(EVALUATE_BENCHMARK, EVAL_JOBS, EVAL_JOB_WILDCARDS)
     )
 
 

@@ -1,4 +1,5 @@
-# lm-evaluation-harness tasks per study task; one evaluation process per checkpoint.
+# lm-evaluation-harness tasks per study task; one evaluation process per checkpoint, or per model
+# and task (evaluation.one_process_per).
 
 
 rule build_eval_tasks:
@@ -24,13 +25,13 @@ rule build_eval_tasks:
 
 rule evaluate:
     input:
+        unpack(get_eval_model_inputs),
         tasks=out("eval_tasks"),
-        model=get_eval_model_input,
     output:
-        summary=out("eval"),
-        samples=out("eval_samples"),
+        summaries=eval_outputs("eval"),
+        samples=eval_outputs("eval_samples"),
     log:
-        log_path("evaluate/{model}/{task}/{mixture}"),
+        log_path(EVAL_JOB_NAME),
     benchmark:
         EVALUATE_BENCHMARK
     conda:
@@ -39,9 +40,8 @@ rule evaluate:
     resources:
         **EVALUATE_RESOURCES,
     params:
-        model_path=eval_model_path,
+        checkpoints=eval_checkpoints,
         languages=LANGS,
         evaluation=config["evaluation"],
-        num_fewshot=eval_num_fewshot,
     script:
         "../scripts/evaluate.py"

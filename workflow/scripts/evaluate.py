@@ -1,4 +1,5 @@
-"""evaluate: one checkpoint on every language of one task, in one lm-eval process."""
+"""evaluate: checkpoints on every language of one task, in one lm-eval process — one checkpoint,
+or the base model and every fine-tuned checkpoint of a model and task (evaluation.one_process_per)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -6,9 +7,14 @@ from mlpt import evaluate, logs
 
 logs.setup(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
-evaluate.run(
-    p.model_path, snakemake.input.tasks, snakemake.output.summary, snakemake.output.samples,
-    task=wc.task, languages=p.languages, batch_size=p.evaluation["batch_size"],
-    max_gen_toks=p.evaluation["max_gen_toks"], limit=p.evaluation["limit_per_language"],
-    meta={"model": wc.model, "mixture": wc.mixture}, num_fewshot=p.num_fewshot, backend=p.evaluation["backend"],
-)
+declared = set(snakemake.output.summaries) | set(snakemake.output.samples)
+for ckpt in p.checkpoints:
+    if not {ckpt["summary"], ckpt["samples"]} <= declared:
+        raise RuntimeError(f"evaluate: {ckpt['summary']} is not an output of this job (rule and params disagree)")
+    evaluate.run(
+        ckpt["model_path"], snakemake.input.tasks, ckpt["summary"], ckpt["samples"],
+        task=wc.task, languages=p.languages, batch_size=p.evaluation["batch_size"],
+        max_gen_toks=p.evaluation["max_gen_toks"], limit=p.evaluation["limit_per_language"],
+        meta={"model": wc.model, "mixture": ckpt["mixture"]}, num_fewshot=ckpt["num_fewshot"],
+        backend=p.evaluation["backend"],
+    )
