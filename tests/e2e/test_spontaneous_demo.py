@@ -13,12 +13,14 @@ touching a user's results.
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import run_snakemake
+from conftest import config_for_run, run_snakemake
+from mlpt import paper
 from mlpt.spontaneous import evaluation, results
 
 pytestmark = pytest.mark.e2e
@@ -28,13 +30,10 @@ MARGIN = 0.05  # nats per token; a broken hand-over changes the loss by exactly 
 
 @pytest.fixture(scope="module")
 def demo_run(root, tmp_path_factory):
-    cfg = yaml.safe_load((root / "config/spontaneous-demo.yaml").read_text())
-    cfg["run"] = RUN
-    path = tmp_path_factory.mktemp("cfg") / "e2e.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    path = config_for_run("config/spontaneous-demo.yaml", RUN, tmp_path_factory.mktemp("cfg"))
     shutil.rmtree(root / "results" / RUN, ignore_errors=True)
-    run_snakemake("--configfile", str(path), "--cores", "2")
-    return root / "results" / RUN, cfg, path
+    run_snakemake("--configfile", path, "--cores", "2")
+    return root / "results" / RUN, yaml.safe_load(Path(path).read_text(encoding="utf-8")), path
 
 
 def test_accuracy_table(demo_run):
@@ -109,11 +108,43 @@ def test_positive_control_fails_when_evaluation_reads_the_base_model(demo_run):
     assert len(results.qt_control_failures(table, MARGIN)) == 6  # every tuned (condition, language)
 
 
+def test_irrelevant_label_control(demo_run):
+    """The control table: the real-label numbers are the accuracy table's, the irrelevant-label ones
+    are recomputed from the per-item records (each irrelevant word read as the label in its
+    position), and every rate is a rate."""
+    out, _, _ = demo_run
+    control = pd.read_csv(out / "tables/irrelevant_label_control.csv")
+    acc = pd.read_csv(out / "tables/accuracy.csv")
+    key = ["model", "task", "condition", "lang"]
+    assert len(control) == len(acc) == 1 * 2 * 3 * 5
+    both = control.merge(acc, on=key, suffixes=("", "_acc"))
+    assert (both["correct"] == both["correct_acc"]).all() and (both["n"] == both["n_acc"]).all()
+    assert (both["irrelevant_rate"] == both["irrelevant_rate_acc"]).all()
+    assert set(control.loc[control.task == "snli", "control_words"]) == {"ox horse goat"}
+    assert set(control.loc[control.task == "paws", "control_words"]) == {"ox horse"}
+    assert control["control_accuracy"].between(0, 1).all() and control["irrelevant_rate"].between(0, 1).all()
+    assert ((control["control_ci_low"] <= control["control_accuracy"])
+            & (control["control_accuracy"] <= control["control_ci_high"])).all()
+    assert (control["change"] - (control["control_accuracy"] - control["accuracy"])).abs().max() < 1e-12
+    labels = {"snli": ["entailment", "neutral", "contradiction"], "paws": ["same", "different"]}
+    for (model, task, condition), rows in control.groupby(["model", "task", "condition"]):
+        samples = [json.loads(line) for line in (out / f"eval/{model}/{task}/{condition}.samples.jsonl").open()]
+        meaning = dict(zip(rows["control_words"].iloc[0].split(), labels[task]))
+        for s in samples:
+            assert s["control_label"] == meaning[s["control_prediction"]]
+            assert s["control_scores"][s["control_prediction"]] == max(s["control_scores"].values())
+        for row in rows.itertuples():
+            mine = [s for s in samples if s["lang"] == row.lang]
+            assert sum(s["control_label"] == s["label"] for s in mine) == row.control_correct
+    assert "longtable" in (out / "tables/irrelevant_label_control.tex").read_text()
+
+
 def test_every_table_and_figure_exists(demo_run):
     out, _, _ = demo_run
-    for name in ("accuracy_by_condition.csv", "logit_lens.csv", "pca_language.csv", "qt_validation.csv"):
+    for name in ("accuracy_by_condition.csv", "logit_lens.csv", "pca_language.csv", "qt_validation.csv",
+                 "irrelevant_label_control.csv", "accuracy_by_condition.tex", "irrelevant_label_control.tex"):
         assert (out / "tables" / name).stat().st_size > 100, name
-    for fig in ("accuracy_by_condition", "logit_lens", "pca_language", "training_curves"):
+    for fig in ("accuracy_by_condition", "irrelevant_label_control", "logit_lens", "pca_language", "training_curves"):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
     lens = pd.read_csv(out / "tables/logit_lens.csv")
@@ -125,7 +156,7 @@ def test_every_table_and_figure_exists(demo_run):
 def test_one_figure_rebuilds_without_training(demo_run):
     out, _, path = demo_run
     target = f"results/{RUN}/figures/logit_lens.pdf"
-    jobs = run_snakemake(target, "-n", "--forcerun", target, "--configfile", str(path)).stdout
+    jobs = run_snakemake(target, "-n", "--forcerun", target, "--configfile", path).stdout
     assert "plot_logit_lens" in jobs
     for upstream in ("rule sft", "rule evaluate", "rule translate", "rule probe_lens"):
         assert upstream not in jobs
@@ -134,6 +165,18 @@ def test_one_figure_rebuilds_without_training(demo_run):
 def test_html_report(demo_run, tmp_path):
     _, _, path = demo_run
     report = tmp_path / "report.html"
-    run_snakemake("--report", str(report), "--configfile", str(path))
+    run_snakemake("--report", str(report), "--configfile", path)
     html = report.read_text(errors="replace")
     assert len(html) > 100_000 and "accuracy_by_condition" in html and "logit_lens" in html
+    assert "irrelevant_label_control" in html and "Getting More from Less" in html  # study B's front page
+    assert "English is Not All You Need" not in html
+    for caption in ("irrelevant-label control. Each checkpoint", "Logit lens: at every layer", "What tuning learned"):
+        assert caption in html, caption  # the captions of workflow/report/spontaneous_*.rst
+
+
+@pytest.mark.skipif(paper.engine() is None, reason="no TeX engine installed (make paper installs one)")
+def test_latex_build(demo_run):
+    """make paper CONFIG=config/spontaneous-demo.yaml: study B's document from this run's tables and figures."""
+    out, _, path = demo_run
+    run_snakemake(f"results/{RUN}/paper/main.pdf", "--configfile", path, "--cores", "1")
+    assert (out / "paper/main.pdf").read_bytes().startswith(b"%PDF")
