@@ -106,8 +106,8 @@ def test_global_batch_must_divide_over_the_tier_gpus(paper_config):
 
 
 def test_task_override_batch_is_checked(demo_config):
-    demo_config["tasks"]["control"]["sft"]["global_batch_size"] = 24  # per-device 16, one CPU process
-    _fails(demo_config, "key 'tasks/control/sft'", "global_batch_size 24", "per_device_batch_size (16)")
+    demo_config["tasks"]["control"]["sft"]["global_batch_size"] = 20  # per-device 8, one CPU process
+    _fails(demo_config, "key 'tasks/control/sft'", "global_batch_size 20", "per_device_batch_size (8)")
 
 
 def test_no_gpus_counts_as_one_process(demo_config):

@@ -69,13 +69,19 @@ TRANSLATION_WILDCARDS = ("task", "lang")
 RUN_WILDCARDS = ("model", "task", "mixture")
 # An evaluate job covers one checkpoint, or (evaluation.one_process_per: model_task) the base
 # model and every fine-tuned checkpoint of one model and task, in one process.
-EVAL_PER_CHECKPOINT = config["evaluation"]["one_process_per"] == "checkpoint"
+EVAL_PER_CHECKPOINT = config["evaluation"]["one_process_per"] == "mixture"
 EVAL_JOB_WILDCARDS = RUN_WILDCARDS if EVAL_PER_CHECKPOINT else ("model", "task")
 EVAL_JOBS = list(dict.fromkeys(job[: len(EVAL_JOB_WILDCARDS)] for job in EVALUATIONS))
+# Likewise an sft job trains one mixture, or (sft.one_process_per: model_task) every mixture of
+# one model and task in turn.
+SFT_PER_RUN = config["sft"]["one_process_per"] == "mixture"
+SFT_JOB_WILDCARDS = RUN_WILDCARDS if SFT_PER_RUN else ("model", "task")
+SFT_JOBS = list(dict.fromkeys(job[: len(SFT_JOB_WILDCARDS)] for job in SFT_RUNS))
 
 # Benchmark files of the expensive jobs (their rules write them; summarise_benchmarks reads them).
 TRANSLATE_BENCHMARK = bench_path("translate/{task}/{lang}")
-SFT_BENCHMARK = bench_path("sft/{model}/{task}/{mixture}")
+SFT_JOB_NAME = "sft/{model}/{task}/{mixture}" if SFT_PER_RUN else "sft/{model}/{task}"
+SFT_BENCHMARK = bench_path(SFT_JOB_NAME)
 EVAL_JOB_NAME = (
     "evaluate/{model}/{task}/{mixture}"
     if EVAL_PER_CHECKPOINT
@@ -234,6 +240,49 @@ def get_eval_language_files(wildcards):
     return language_files(wildcards.task, LANGS)
 
 
+def sft_mixtures(wildcards):
+    """The mixtures one sft job trains on."""
+    return [wildcards.mixture] if SFT_PER_RUN else list(MIXTURES)
+
+
+def get_sft_mixture_inputs(wildcards):
+    """The job's mixture files, named by mixture (mlpt.rule_inputs)."""
+    return {
+        rule_inputs.key("mixture", x): out("mixture", task=wildcards.task, mixture=x)
+        for x in sft_mixtures(wildcards)
+    }
+
+
+def sft_outputs(name):
+    """The sft rule's output files of kind ``name`` (sft_model / sft_log): one per mixture of
+    the job, in the order of sft_mixtures."""
+    if SFT_PER_RUN:
+        return [out(name)]
+    return [out(name, mixture=x) for x in MIXTURES]
+
+
+def sft_runs(wildcards):
+    """What the sft script needs per run: its mixture (whose file is the input named by it) and
+    where the model, the training log and the resumable checkpoints go."""
+    wc = dict(wildcards)
+    return [
+        {
+            "mixture": x,
+            "model": out("sft_model", **{**wc, "mixture": x}),
+            "train_log": out("sft_log", **{**wc, "mixture": x}),
+            "checkpoints": out("sft_checkpoints", **{**wc, "mixture": x}),
+        }
+        for x in sft_mixtures(wildcards)
+    ]
+
+
+def sft_recipe(wildcards):
+    """The task's recipe: the sft keys with its overrides (how jobs are cut is not part of it)."""
+    recipe = {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
+    recipe.pop("one_process_per")
+    return {**recipe, "val_max_new_tokens": config["evaluation"]["max_gen_toks"]}
+
+
 def eval_mixtures(wildcards):
     """The checkpoints of one evaluate job, by mixture name (the base model: 'pretrained')."""
     return [wildcards.mixture] if EVAL_PER_CHECKPOINT else [PRETRAINED, *MIXTURES]
@@ -265,14 +314,14 @@ def eval_outputs(name):
 
 
 def eval_checkpoints(wildcards):
-    """What the evaluate script needs per checkpoint: its mixture, weights, output files, and
-    the in-language exemplars (only the untouched base model gets them)."""
+    """What the evaluate script needs per checkpoint: its mixture (whose weights are the input
+    named by it), output files, and the in-language exemplars (only the untouched base model
+    gets them)."""
     fewshot = config["evaluation"]["baseline_num_fewshot"]
     wc = dict(wildcards)
     return [
         {
             "mixture": x,
-            "model_path": checkpoint_path(wildcards.model, wildcards.task, x),
             "summary": out("eval", **{**wc, "mixture": x}),
             "samples": out("eval_samples", **{**wc, "mixture": x}),
             "num_fewshot": fewshot if x == PRETRAINED else 0,
@@ -289,7 +338,7 @@ def compute_benchmarks():
     """Benchmark files of the expensive jobs (translation, training, evaluation)."""
     return (
         for_jobs(TRANSLATE_BENCHMARK, TRANSLATIONS, TRANSLATION_WILDCARDS)
-        + for_jobs(SFT_BENCHMARK, SFT_RUNS, RUN_WILDCARDS)
+        + for_jobs(SFT_BENCHMARK, SFT_JOBS, SFT_JOB_WILDCARDS)
         + for_jobs(EVALUATE_BENCHMARK, EVAL_JOBS, EVAL_JOB_WILDCARDS)
     )
 

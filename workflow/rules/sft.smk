@@ -1,17 +1,18 @@
 # Fine-tuning of one base model on one mixture (full or LoRA), checkpoint chosen by validation
-# accuracy; several GPUs -> one process per GPU through accelerate launch.
+# accuracy; several GPUs -> one process per GPU through accelerate launch. A job trains one
+# mixture, or every mixture of a model and task in turn (sft.one_process_per).
 
 
 rule sft:
     input:
-        mixture=out("mixture"),
+        unpack(get_sft_mixture_inputs),
         base=get_base_model_input,
         phrases=PHRASES,
     output:
-        model=directory(out("sft_model")),
-        train_log=out("sft_log"),
+        models=[directory(path) for path in sft_outputs("sft_model")],
+        train_logs=sft_outputs("sft_log"),
     log:
-        log_path("sft/{model}/{task}/{mixture}"),
+        log_path(SFT_JOB_NAME),
     benchmark:
         SFT_BENCHMARK
     conda:
@@ -20,17 +21,11 @@ rule sft:
     resources:
         **SFT_RESOURCES,
     params:
+        runs=sft_runs,
         base=lambda wc: base_model_path(wc.model),
-        hparams=lambda wc: {
-            **config["sft"],
-            **config["tasks"][wc.task]["sft"],
-            "val_max_new_tokens": config["evaluation"]["max_gen_toks"],
-        },
+        hparams=sft_recipe,
         seed=config["seed"],
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         accelerate_config=accelerate_config,
-        checkpoints=lambda wc: out(
-            "sft_checkpoints", model=wc.model, task=wc.task, mixture=wc.mixture
-        ),
     script:
         "../scripts/sft.py"

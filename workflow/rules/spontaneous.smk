@@ -180,7 +180,32 @@ def condition_qt_files(wildcards):
 
 
 def sft_hparams(wildcards):
-    return {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
+    """The task's recipe (how study A cuts its sft jobs is not part of it: one run per job here)."""
+    recipe = {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
+    recipe.pop("one_process_per", None)
+    return recipe
+
+
+def sft_mixture_input(wildcards):
+    """The condition's records, named by it (mlpt.rule_inputs), as the shared sft script reads them."""
+    return {rule_inputs.key("mixture", wildcards.mixture): out("mixture", **wildcards)}
+
+
+def sft_runs(wildcards):
+    """The one run of an sft job: where its model, training log and checkpoints go."""
+    return [
+        {
+            "mixture": wildcards.mixture,
+            **{
+                key: out(name, **wildcards)
+                for key, name in (
+                    ("model", "sft_model"),
+                    ("train_log", "sft_log"),
+                    ("checkpoints", "sft_checkpoints"),
+                )
+            },
+        }
+    ]
 
 
 def accelerate_config(wildcards):

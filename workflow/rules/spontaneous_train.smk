@@ -6,13 +6,13 @@
 
 rule sft:
     input:
-        mixture=out("mixture"),
+        unpack(sft_mixture_input),
         base=lambda wc: base_model_path(wc.model),
         # read by the shared sft script for validation scoring, which selection `last` never runs
         phrases=f"{RESOURCES}/{PHRASES_FILE}",
     output:
-        model=directory(out("sft_model")),
-        train_log=out("sft_log"),
+        models=[directory(out("sft_model"))],
+        train_logs=[out("sft_log")],
     log:
         log_path("sft/{model}/{task}/{mixture}"),
     benchmark:
@@ -25,15 +25,13 @@ rule sft:
     resources:
         **SFT_RESOURCES,
     params:
+        runs=sft_runs,
         base=lambda wc: base_model_path(wc.model),
         hparams=sft_hparams,
         seed=config["seed"],
         # question-translation pairs have no answers: no scorer is ever called (selection `last`)
         kind="question_translation",
         accelerate_config=accelerate_config,
-        checkpoints=lambda wc: out(
-            "sft_checkpoints", model=wc.model, task=wc.task, mixture=wc.mixture
-        ),
     script:
         "../scripts/sft.py"
 

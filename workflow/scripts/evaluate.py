@@ -3,16 +3,17 @@ or the base model and every fine-tuned checkpoint of a model and task (evaluatio
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import evaluate, logs
+from mlpt import evaluate, logs, rule_inputs
 
 logs.setup(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
+checkpoints = rule_inputs.by_key(snakemake.input.items(), prefix="checkpoint")
 declared = set(snakemake.output.summaries) | set(snakemake.output.samples)
 for ckpt in p.checkpoints:
     if not {ckpt["summary"], ckpt["samples"]} <= declared:
         raise RuntimeError(f"evaluate: {ckpt['summary']} is not an output of this job (rule and params disagree)")
     evaluate.run(
-        ckpt["model_path"], snakemake.input.tasks, ckpt["summary"], ckpt["samples"],
+        checkpoints[(ckpt["mixture"],)], snakemake.input.tasks, ckpt["summary"], ckpt["samples"],
         task=wc.task, languages=p.languages, batch_size=p.evaluation["batch_size"],
         max_gen_toks=p.evaluation["max_gen_toks"], limit=p.evaluation["limit_per_language"],
         meta={"model": wc.model, "mixture": ckpt["mixture"]}, num_fewshot=ckpt["num_fewshot"],
