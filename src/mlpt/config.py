@@ -211,6 +211,9 @@ def _check_study_rules(config: dict, source: str) -> None:
         override, at = spec.get("translation", {}), ("tasks", task, "translation")
         key = _key_path(at)
         check_schema(override, translation_schema, source, at=at)
+        if "one_process_per" in override:
+            raise ConfigError(f"{source}: key '{key}/one_process_per': how translate jobs are cut is run-wide; "
+                              "set translation/one_process_per")
         if "tiny" in override.get("model", {}):
             raise ConfigError(f"{source}: key '{key}/model/tiny': a task's MT model takes hub_id; the tiny MT model is "
                               "built once per run from translation/model/tiny")

@@ -77,6 +77,8 @@ def test_a_config_without_study_is_study_a(spontaneous_config):
     (lambda c: c["languages"]["hi"].pop("nllb"), ("languages/hi/nllb", "machine-translated")),
     (lambda c: c["cluster"]["sft"][1].update(gpus=3), ("global_batch_size 16", "'qwen15-14b'")),
     (lambda c: c.update(conditions=[{"family": "base"}]), ("no condition tunes",)),
+    (lambda c: c["sft"].update(one_process_per="model_task"), ("sft/one_process_per", "one job per mixture")),
+    (lambda c: c["translation"].update(one_process_per="task"), ("translation/one_process_per", "per language")),
 ])
 def test_bad_configs_are_named(spontaneous_config, edit, fragments):
     edit(spontaneous_config)

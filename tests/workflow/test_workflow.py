@@ -46,8 +46,8 @@ def fresh_demo_config(tmp_path):
 def test_demo_plan_exercises_every_rule(fresh_demo_config):
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", fresh_demo_config).stdout)
     # one process per model and task (2 models x 3 tasks: math, api, control): it trains the 4
-    # mixtures, and evaluates the base model and the 4 checkpoints
-    assert counts["sft"] == 6 and counts["evaluate"] == 6
+    # mixtures, and evaluates the base model and the 4 checkpoints; one translate job per task
+    assert counts["sft"] == 6 and counts["evaluate"] == 6 and counts["translate"] == 3
     for rule in ("prepare_data", "build_tokenizer", "build_base_model", "build_mt_model", "translate", "build_mixture",
                  "build_eval_tasks", "collect_results", "make_table1_languages", "plot_fig2_accuracy_vs_languages"):
         assert counts.get(rule), rule
@@ -69,12 +69,17 @@ def test_jobs_cover_a_mixture_or_a_model_and_task(fresh_demo_config, tmp_path):
             assert f"results/test-dryrun/sft/qwen3-tiny/control/{mixture}/model" in sft, mixture
             assert f"results/test-dryrun/mixtures/control/{mixture}.jsonl" in sft, mixture
     assert "benchmarks/evaluate/qwen3-tiny/control.tsv" in evaluate and "benchmarks/sft/qwen3-tiny/control.tsv" in sft
+    translate = _planned_job(run_snakemake("results/test-dryrun/translated/math/bn.jsonl", "-n", "--configfile",
+                                           fresh_demo_config).stdout, "translate")
+    for lang in ("en", "es", "ja", "bn", "sw", "te", "fr", "de", "ru", "zh", "th"):
+        assert f"results/test-dryrun/translated/math/{lang}.jsonl" in translate, lang
     cfg = yaml.safe_load(Path(fresh_demo_config).read_text())
     cfg["evaluation"]["one_process_per"] = cfg["sft"]["one_process_per"] = "mixture"
+    cfg["translation"]["one_process_per"] = "language"
     per_mixture = tmp_path / "per-mixture.yaml"
     per_mixture.write_text(yaml.safe_dump(cfg, sort_keys=False))
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", str(per_mixture)).stdout)
-    assert counts["sft"] == 24 and counts["evaluate"] == 30
+    assert counts["sft"] == 24 and counts["evaluate"] == 30 and counts["translate"] == 33
 
 
 def test_single_figure_is_its_own_target(fresh_demo_config):

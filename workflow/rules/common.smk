@@ -67,6 +67,13 @@ EVALUATIONS = [
 ]
 TRANSLATION_WILDCARDS = ("task", "lang")
 RUN_WILDCARDS = ("model", "task", "mixture")
+# A translate job covers one (task, language), or (translation.one_process_per: task) every
+# language of one task, in one process.
+TRANSLATE_PER_LANGUAGE = config["translation"]["one_process_per"] == "language"
+TRANSLATE_JOB_WILDCARDS = TRANSLATION_WILDCARDS if TRANSLATE_PER_LANGUAGE else ("task",)
+TRANSLATE_JOBS = list(
+    dict.fromkeys(job[: len(TRANSLATE_JOB_WILDCARDS)] for job in TRANSLATIONS)
+)
 # An evaluate job covers one checkpoint, or (evaluation.one_process_per: model_task) the base
 # model and every fine-tuned checkpoint of one model and task, in one process.
 EVAL_PER_CHECKPOINT = config["evaluation"]["one_process_per"] == "mixture"
@@ -79,7 +86,10 @@ SFT_JOB_WILDCARDS = RUN_WILDCARDS if SFT_PER_RUN else ("model", "task")
 SFT_JOBS = list(dict.fromkeys(job[: len(SFT_JOB_WILDCARDS)] for job in SFT_RUNS))
 
 # Benchmark files of the expensive jobs (their rules write them; summarise_benchmarks reads them).
-TRANSLATE_BENCHMARK = bench_path("translate/{task}/{lang}")
+TRANSLATE_JOB_NAME = (
+    "translate/{task}/{lang}" if TRANSLATE_PER_LANGUAGE else "translate/{task}"
+)
+TRANSLATE_BENCHMARK = bench_path(TRANSLATE_JOB_NAME)
 SFT_JOB_NAME = "sft/{model}/{task}/{mixture}" if SFT_PER_RUN else "sft/{model}/{task}"
 SFT_BENCHMARK = bench_path(SFT_JOB_NAME)
 EVAL_JOB_NAME = (
@@ -201,8 +211,43 @@ def test_set_origins():
     }
 
 
+def translate_languages(wildcards):
+    """The target languages of one translate job."""
+    return [wildcards.lang] if TRANSLATE_PER_LANGUAGE else LANGS
+
+
 def get_translate_mt_input(wildcards):
-    return [] if wildcards.lang == SRC else mt_model_path(wildcards.task)
+    """The task's MT model, unless the job only copies the source language."""
+    needs_mt = any(lang != SRC for lang in translate_languages(wildcards))
+    return mt_model_path(wildcards.task) if needs_mt else []
+
+
+def translate_outputs(name):
+    """The translate rule's output files of kind ``name`` (translated / translation_qc): one per
+    language of the job, in the order of translate_languages."""
+    if TRANSLATE_PER_LANGUAGE:
+        return [out(name)]
+    return [out(name, lang=lang) for lang in LANGS]
+
+
+def translate_runs(wildcards):
+    """What the translate script needs per target language: the splits it needs, where its
+    records and QC go, and its folder of resumable MT shards."""
+    return [
+        {
+            "lang": lang,
+            "splits": splits_for(lang),
+            **{
+                key: out(name, task=wildcards.task, lang=lang)
+                for key, name in (
+                    ("records", "translated"),
+                    ("qc", "translation_qc"),
+                    ("work_dir", "translate_work"),
+                )
+            },
+        }
+        for lang in translate_languages(wildcards)
+    ]
 
 
 def get_source_files(wildcards):
@@ -337,7 +382,7 @@ def all_eval_files():
 def compute_benchmarks():
     """Benchmark files of the expensive jobs (translation, training, evaluation)."""
     return (
-        for_jobs(TRANSLATE_BENCHMARK, TRANSLATIONS, TRANSLATION_WILDCARDS)
+        for_jobs(TRANSLATE_BENCHMARK, TRANSLATE_JOBS, TRANSLATE_JOB_WILDCARDS)
         + for_jobs(SFT_BENCHMARK, SFT_JOBS, SFT_JOB_WILDCARDS)
         + for_jobs(EVALUATE_BENCHMARK, EVAL_JOBS, EVAL_JOB_WILDCARDS)
     )

@@ -1,7 +1,8 @@
 # English records -> every study language (MT for what has no human reference), with per-example
 # QC; each task translates with its own backend and model (TRANSLATION, common.smk). Finished MT
 # shards are kept under results/<run>/work/translate/ so a killed job resumes (keyed by a
-# fingerprint of settings, language codes, seed and MT weights: a change reuses none).
+# fingerprint of settings, language codes, seed and MT weights: a change reuses none). A job
+# translates one language, or every language of a task in turn (translation.one_process_per).
 
 
 rule translate:
@@ -10,10 +11,10 @@ rule translate:
         references=out("references"),
         mt=get_translate_mt_input,
     output:
-        records=out("translated"),
-        qc=out("translation_qc"),
+        records=translate_outputs("translated"),
+        qc=translate_outputs("translation_qc"),
     log:
-        log_path("translate/{task}/{lang}"),
+        log_path(TRANSLATE_JOB_NAME),
     benchmark:
         TRANSLATE_BENCHMARK
     conda:
@@ -22,14 +23,13 @@ rule translate:
     resources:
         **TRANSLATE_RESOURCES,
     params:
+        runs=translate_runs,
         kind=lambda wc: config["tasks"][wc.task]["kind"],
-        splits=lambda wc: splits_for(wc.lang),
         src=SRC,
         backend=lambda wc: TRANSLATION[wc.task],
         codes=MT_CODES,
         mt_model=lambda wc: mt_model_path(wc.task),
         languages=config["languages"],
-        work_dir=lambda wc: out("translate_work", task=wc.task, lang=wc.lang),
         seed=config["seed"],
     script:
         "../scripts/translate.py"

@@ -205,6 +205,10 @@ def _check_rules(config: dict, source: str) -> None:
     if sft["selection"] not in ("val_loss", "last"):
         raise ConfigError(f"{source}: key 'sft/selection': '{sft['selection']}' scores answers, and "
                           "question-translation data have none; use 'val_loss' (the paper's) or 'last'")
+    for key, per_job in (("sft", "mixture"), ("translation", "language")):
+        if config[key]["one_process_per"] != per_job:
+            raise ConfigError(f"{source}: key '{key}/one_process_per': study B runs one job per {per_job} "
+                              f"('{per_job}'); '{config[key]['one_process_per']}' is study A's demo setting")
     _check_translation(config, source)
     _check_probes(config, conds, source)
     for model, spec in config["models"].items():
