@@ -1,5 +1,6 @@
 # Validate the config, expand the study's dimensions and the run's jobs, and define the path
 # helpers and input functions the rules use (validate, then derive, then input functions).
+import math
 import re
 from pathlib import Path
 
@@ -319,6 +320,25 @@ def sft_runs(wildcards):
         }
         for x in sft_mixtures(wildcards)
     ]
+
+
+def sft_priority(wildcards):
+    """Longest sft jobs first: the training examples the job's runs go through (repeats counted,
+    at least min_steps updates), a proxy of its cost. On few cores a long job started last
+    would otherwise run alone at the end; on a cluster the biggest runs are queued first.
+    """
+    recipe = sft_recipe(wildcards)
+    batch, n_train = (
+        recipe["global_batch_size"],
+        config["tasks"][wildcards.task]["n_train"],
+    )
+    seen = 0
+    for x in sft_mixtures(wildcards):
+        steps = math.ceil(
+            n_train * len(MIXTURES[x].languages) * recipe["epochs"] / batch
+        )
+        seen += max(steps, recipe.get("min_steps") or 0) * batch
+    return seen
 
 
 def sft_recipe(wildcards):

@@ -15,6 +15,7 @@ rule sft:
         log_path(SFT_JOB_NAME),
     benchmark:
         SFT_BENCHMARK
+    priority: sft_priority
     conda:
         "../../envs/pipeline.yaml"
     threads: 1
