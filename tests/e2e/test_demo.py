@@ -104,7 +104,8 @@ def test_evaluation_prompt_matches_training_format(demo_run):
 
 def test_every_job_logged_and_benchmarked(demo_run):
     out, _ = demo_run
-    assert len(list(out.glob("logs/**/*.log"))) == len(list(out.glob("benchmarks/**/*.tsv"))) >= 70
+    # 55 jobs: sft, evaluate and translate run one process per model and task / per task (demo.yaml)
+    assert len(list(out.glob("logs/**/*.log"))) == len(list(out.glob("benchmarks/**/*.tsv"))) >= 50
 
 
 # ---- positive control (synthetic addition problems): the demo's test with teeth ------------
