@@ -103,32 +103,23 @@ def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequenc
     irrelevant ones (Wilson 95% intervals of the pooled counts), and the irrelevant-output rate of
     free generation (grey); a panel per model (row) and task (column), chance dashed."""
     plt = _plt()
-    model_ids = [m for m in model_order(dict(models)) if m in set(table["model"])]
-    tasks = list(dict.fromkeys(table["task"]))
-    fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=max(4.0, 0.9 * len(conditions)))
+    fig, axes, panels = _model_task_panels(plt, table, models, width=max(4.0, 0.9 * len(conditions)))
     real, irrelevant = _palette(2)
-    for r, model in enumerate(model_ids or [None]):
-        for c, task in enumerate(tasks or [None]):
-            ax = axes[r][c]
-            rows = table[(table["model"] == model) & (table["task"] == task)]
-            if rows.empty:
-                _empty(ax)
-                continue
-            pooled = _pool_control(rows, conditions)
-            x = np.arange(len(pooled))
-            for k, (prefix, colour, name) in enumerate((("", real, "real labels"),
-                                                         ("control_", irrelevant, "irrelevant labels"))):
-                part = pd.DataFrame({col: pooled[f"{prefix}{col}"] for col in ("accuracy", "ci_low", "ci_high")})
-                ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=_wilson_err(part), color=colour,
-                       label=name, error_kw={"lw": 0.6})
-            ax.bar(x + 0.27, 100 * pooled["irrelevant_rate"].fillna(0), 0.27, color="0.75", hatch="//",
-                   label="irrelevant outputs (free generation)")
-            ax.axhline(100 * rows["chance"].iloc[0], color="0.3", ls="--", lw=0.8)
-            ax.set_xticks(x, pooled["condition"], fontsize=7)
-            ax.set_ylim(0, 100)
-            ax.set_ylabel("%")
-            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
-            ax.grid(axis="y", alpha=0.3)
+    for ax, rows in panels:
+        pooled = _pool_control(rows, conditions)
+        x = np.arange(len(pooled))
+        for k, (prefix, colour, name) in enumerate((("", real, "real labels"),
+                                                     ("control_", irrelevant, "irrelevant labels"))):
+            part = pd.DataFrame({col: pooled[f"{prefix}{col}"] for col in ("accuracy", "ci_low", "ci_high")})
+            ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=_wilson_err(part), color=colour,
+                   label=name, error_kw={"lw": 0.6})
+        ax.bar(x + 0.27, 100 * pooled["irrelevant_rate"].fillna(0), 0.27, color="0.75", hatch="//",
+               label="irrelevant outputs (free generation)")
+        ax.axhline(100 * rows["chance"].iloc[0], color="0.3", ls="--", lw=0.8)
+        ax.set_xticks(x, pooled["condition"], fontsize=7)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("%")
+        ax.grid(axis="y", alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.tight_layout()
     fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0),
@@ -259,35 +250,45 @@ def _grid(plt, rows: int, cols: int, width: float = 5.0, height: float = 2.6):
     return fig, axes
 
 
+def _model_task_panels(plt, table: pd.DataFrame, models: Mapping, width: float):
+    """A panel per model (row) and task (column) of ``table``: the figure, its axes, and
+    ``(ax, rows)`` of every panel with data, titled (a panel without data is marked empty)."""
+    model_ids = [m for m in model_order(dict(models)) if m in set(table["model"])]
+    tasks = list(dict.fromkeys(table["task"]))
+    fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=width)
+    panels = []
+    for r, model in enumerate(model_ids or [None]):
+        for c, task in enumerate(tasks or [None]):
+            ax = axes[r][c]
+            rows = table[(table["model"] == model) & (table["task"] == task)]
+            if rows.empty:
+                _empty(ax)
+                continue
+            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
+            panels.append((ax, rows))
+    return fig, axes, panels
+
+
 def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str], conditions: Sequence[str],
                     pdf_path: str, png_path: str) -> None:
     """Accuracy per language (x) and condition (bars, Wilson 95% intervals); a panel per model (row)
     and task (column); tuned-on languages hatched."""
     plt = _plt()
-    model_ids = [m for m in model_order(dict(models)) if m in set(acc["model"])]
-    tasks = list(dict.fromkeys(acc["task"]))
-    fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=max(5.0, 0.45 * len(languages) * 2))
+    fig, _, panels = _model_task_panels(plt, acc, models, width=max(5.0, 0.45 * len(languages) * 2))
     colours = dict(zip(conditions, _palette(len(conditions))))
     width = 0.8 / max(len(conditions), 1)
-    for r, model in enumerate(model_ids or [None]):
-        for c, task in enumerate(tasks or [None]):
-            ax = axes[r][c]
-            rows = acc[(acc["model"] == model) & (acc["task"] == task)]
-            if rows.empty:
-                _empty(ax)
-                continue
-            x = np.arange(len(languages))
-            for k, cond in enumerate(conditions):
-                part = rows[rows["condition"] == cond].set_index("lang").reindex(languages)
-                have = part["n"].notna().to_numpy()
-                ax.bar(x[have] + (k - (len(conditions) - 1) / 2) * width, 100 * part["accuracy"][have], width,
-                       yerr=_wilson_err(part[have]), color=colours[cond], label=cond, error_kw={"lw": 0.6},
-                       hatch=["//" if t else "" for t in part["tuned_on"][have].astype(bool)])
-            ax.set_xticks(x, languages, fontsize=7)
-            ax.set_ylim(0, 100)
-            ax.set_ylabel("accuracy (%)")
-            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
-            ax.grid(axis="y", alpha=0.3)
+    for ax, rows in panels:
+        x = np.arange(len(languages))
+        for k, cond in enumerate(conditions):
+            part = rows[rows["condition"] == cond].set_index("lang").reindex(languages)
+            have = part["n"].notna().to_numpy()
+            ax.bar(x[have] + (k - (len(conditions) - 1) / 2) * width, 100 * part["accuracy"][have], width,
+                   yerr=_wilson_err(part[have]), color=colours[cond], label=cond, error_kw={"lw": 0.6},
+                   hatch=["//" if t else "" for t in part["tuned_on"][have].astype(bool)])
+        ax.set_xticks(x, languages, fontsize=7)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(axis="y", alpha=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], label=c) for c in conditions]
     fig.tight_layout()
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 8), frameon=False,
