@@ -9,8 +9,9 @@ from mlpt import cluster, sft, translate
 from mlpt import config as study_config
 from mlpt import translation_qc as tqc
 
-#: ``sft`` keys the workflow reads (which launcher configuration a model gets), not the training loop.
-WORKFLOW_ONLY_SFT_KEYS = {"fsdp_min_params_b"}
+#: ``sft`` keys the workflow reads (which launcher configuration a model gets, how many runs one job
+#: trains), not the training loop.
+WORKFLOW_ONLY_SFT_KEYS = {"fsdp_min_params_b", "one_process_per"}
 
 
 def _field_defaults(cls) -> dict:
