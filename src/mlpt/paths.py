@@ -109,6 +109,11 @@ def path(name: str, run: str | None = None, **wildcards) -> str:
     return pattern.format_map(_Keep(values))
 
 
+def job_name(rule: str, wildcards) -> str:
+    """The name of a rule's job log and benchmark: ``rule/{wildcard}/...``."""
+    return "/".join([rule, *("{" + w + "}" for w in wildcards)])
+
+
 def log(name: str, run: str) -> str:
     return f"results/{run}/logs/{name}.log"
 

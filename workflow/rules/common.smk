@@ -68,37 +68,58 @@ EVALUATIONS = [
 ]
 TRANSLATION_WILDCARDS = ("task", "lang")
 RUN_WILDCARDS = ("model", "task", "mixture")
-# A translate job covers one (task, language), or (translation.one_process_per: task) every
-# language of one task, in one process.
-TRANSLATE_PER_LANGUAGE = config["translation"]["one_process_per"] == "language"
-TRANSLATE_JOB_WILDCARDS = TRANSLATION_WILDCARDS if TRANSLATE_PER_LANGUAGE else ("task",)
-TRANSLATE_JOBS = list(
-    dict.fromkeys(job[: len(TRANSLATE_JOB_WILDCARDS)] for job in TRANSLATIONS)
-)
-# An evaluate job covers one checkpoint, or (evaluation.one_process_per: model_task) the base
-# model and every fine-tuned checkpoint of one model and task, in one process.
-EVAL_PER_CHECKPOINT = config["evaluation"]["one_process_per"] == "mixture"
-EVAL_JOB_WILDCARDS = RUN_WILDCARDS if EVAL_PER_CHECKPOINT else ("model", "task")
-EVAL_JOBS = list(dict.fromkeys(job[: len(EVAL_JOB_WILDCARDS)] for job in EVALUATIONS))
-# Likewise an sft job trains one mixture, or (sft.one_process_per: model_task) every mixture of
-# one model and task in turn.
-SFT_PER_RUN = config["sft"]["one_process_per"] == "mixture"
-SFT_JOB_WILDCARDS = RUN_WILDCARDS if SFT_PER_RUN else ("model", "task")
-SFT_JOBS = list(dict.fromkeys(job[: len(SFT_JOB_WILDCARDS)] for job in SFT_RUNS))
 
-# Benchmark files of the expensive jobs (their rules write them; summarise_benchmarks reads them).
-TRANSLATE_JOB_NAME = (
-    "translate/{task}/{lang}" if TRANSLATE_PER_LANGUAGE else "translate/{task}"
+
+class JobCut:
+    """How a rule's jobs are cut from its grid of items (``grid``, tuples of ``wildcards``):
+    one job per item (``per_item``), or one job per group of items that share all but the last
+    wildcard, which then takes every one of ``values`` in turn (``one_process_per`` set to the
+    group: on a CPU, process start-up is most of a tiny model's job)."""
+
+    def __init__(self, rule, grid, wildcards, values, per_item):
+        self.per_item = per_item
+        self.member = wildcards[-1]
+        self.values = list(values)
+        self.wildcards = tuple(wildcards) if per_item else tuple(wildcards[:-1])
+        self.jobs = list(dict.fromkeys(item[: len(self.wildcards)] for item in grid))
+        # the job's log and benchmark name: rule/{wildcard}/...
+        self.name = paths.job_name(rule, self.wildcards)
+
+    def members(self, wildcards):
+        """The values of the last wildcard one job covers."""
+        return [getattr(wildcards, self.member)] if self.per_item else self.values
+
+    def outputs(self, name):
+        """The rule's output files of kind ``name``: one per member, in the order of members."""
+        if self.per_item:
+            return [out(name)]
+        return [out(name, **{self.member: v}) for v in self.values]
+
+    def benchmarks(self):
+        return for_jobs(bench_path(self.name), self.jobs, self.wildcards)
+
+
+TRANSLATE_CUT = JobCut(
+    "translate",
+    TRANSLATIONS,
+    TRANSLATION_WILDCARDS,
+    LANGS,
+    config["translation"]["one_process_per"] == "language",
 )
-TRANSLATE_BENCHMARK = bench_path(TRANSLATE_JOB_NAME)
-SFT_JOB_NAME = "sft/{model}/{task}/{mixture}" if SFT_PER_RUN else "sft/{model}/{task}"
-SFT_BENCHMARK = bench_path(SFT_JOB_NAME)
-EVAL_JOB_NAME = (
-    "evaluate/{model}/{task}/{mixture}"
-    if EVAL_PER_CHECKPOINT
-    else "evaluate/{model}/{task}"
+SFT_CUT = JobCut(
+    "sft",
+    SFT_RUNS,
+    RUN_WILDCARDS,
+    MIXTURES,
+    config["sft"]["one_process_per"] == "mixture",
 )
-EVALUATE_BENCHMARK = bench_path(EVAL_JOB_NAME)
+EVAL_CUT = JobCut(
+    "evaluate",
+    EVALUATIONS,
+    RUN_WILDCARDS,
+    [PRETRAINED, *MIXTURES],
+    config["evaluation"]["one_process_per"] == "mixture",
+)
 
 
 def for_jobs(pattern, jobs, wildcards):
@@ -212,23 +233,10 @@ def test_set_origins():
     }
 
 
-def translate_languages(wildcards):
-    """The target languages of one translate job."""
-    return [wildcards.lang] if TRANSLATE_PER_LANGUAGE else LANGS
-
-
 def get_translate_mt_input(wildcards):
     """The task's MT model, unless the job only copies the source language."""
-    needs_mt = any(lang != SRC for lang in translate_languages(wildcards))
+    needs_mt = any(lang != SRC for lang in TRANSLATE_CUT.members(wildcards))
     return mt_model_path(wildcards.task) if needs_mt else []
-
-
-def translate_outputs(name):
-    """The translate rule's output files of kind ``name`` (translated / translation_qc): one per
-    language of the job, in the order of translate_languages."""
-    if TRANSLATE_PER_LANGUAGE:
-        return [out(name)]
-    return [out(name, lang=lang) for lang in LANGS]
 
 
 def translate_runs(wildcards):
@@ -247,7 +255,7 @@ def translate_runs(wildcards):
                 )
             },
         }
-        for lang in translate_languages(wildcards)
+        for lang in TRANSLATE_CUT.members(wildcards)
     ]
 
 
@@ -286,25 +294,12 @@ def get_eval_language_files(wildcards):
     return language_files(wildcards.task, LANGS)
 
 
-def sft_mixtures(wildcards):
-    """The mixtures one sft job trains on."""
-    return [wildcards.mixture] if SFT_PER_RUN else list(MIXTURES)
-
-
 def get_sft_mixture_inputs(wildcards):
     """The job's mixture files, named by mixture (mlpt.rule_inputs)."""
     return {
         rule_inputs.key("mixture", x): out("mixture", task=wildcards.task, mixture=x)
-        for x in sft_mixtures(wildcards)
+        for x in SFT_CUT.members(wildcards)
     }
-
-
-def sft_outputs(name):
-    """The sft rule's output files of kind ``name`` (sft_model / sft_log): one per mixture of
-    the job, in the order of sft_mixtures."""
-    if SFT_PER_RUN:
-        return [out(name)]
-    return [out(name, mixture=x) for x in MIXTURES]
 
 
 def sft_runs(wildcards):
@@ -318,7 +313,7 @@ def sft_runs(wildcards):
             "train_log": out("sft_log", **{**wc, "mixture": x}),
             "checkpoints": out("sft_checkpoints", **{**wc, "mixture": x}),
         }
-        for x in sft_mixtures(wildcards)
+        for x in SFT_CUT.members(wildcards)
     ]
 
 
@@ -333,7 +328,7 @@ def sft_priority(wildcards):
         config["tasks"][wildcards.task]["n_train"],
     )
     seen = 0
-    for x in sft_mixtures(wildcards):
+    for x in SFT_CUT.members(wildcards):
         steps = math.ceil(
             n_train * len(MIXTURES[x].languages) * recipe["epochs"] / batch
         )
@@ -346,11 +341,6 @@ def sft_recipe(wildcards):
     recipe = {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
     recipe.pop("one_process_per")
     return {**recipe, "val_max_new_tokens": config["evaluation"]["max_gen_toks"]}
-
-
-def eval_mixtures(wildcards):
-    """The checkpoints of one evaluate job, by mixture name (the base model: 'pretrained')."""
-    return [wildcards.mixture] if EVAL_PER_CHECKPOINT else [PRETRAINED, *MIXTURES]
 
 
 def checkpoint_path(model, task, mixture):
@@ -366,16 +356,8 @@ def get_eval_model_inputs(wildcards):
         rule_inputs.key("checkpoint", x): checkpoint_path(
             wildcards.model, wildcards.task, x
         )
-        for x in eval_mixtures(wildcards)
+        for x in EVAL_CUT.members(wildcards)
     }
-
-
-def eval_outputs(name):
-    """The evaluate rule's output files of kind ``name`` (eval / eval_samples): one per
-    checkpoint of the job, in the order of eval_mixtures."""
-    if EVAL_PER_CHECKPOINT:
-        return [out(name)]
-    return [out(name, mixture=x) for x in [PRETRAINED, *MIXTURES]]
 
 
 def eval_checkpoints(wildcards):
@@ -391,7 +373,7 @@ def eval_checkpoints(wildcards):
             "samples": out("eval_samples", **{**wc, "mixture": x}),
             "num_fewshot": fewshot if x == PRETRAINED else 0,
         }
-        for x in eval_mixtures(wildcards)
+        for x in EVAL_CUT.members(wildcards)
     ]
 
 
@@ -401,11 +383,7 @@ def all_eval_files():
 
 def compute_benchmarks():
     """Benchmark files of the expensive jobs (translation, training, evaluation)."""
-    return (
-        for_jobs(TRANSLATE_BENCHMARK, TRANSLATE_JOBS, TRANSLATE_JOB_WILDCARDS)
-        + for_jobs(SFT_BENCHMARK, SFT_JOBS, SFT_JOB_WILDCARDS)
-        + for_jobs(EVALUATE_BENCHMARK, EVAL_JOBS, EVAL_JOB_WILDCARDS)
-    )
+    return TRANSLATE_CUT.benchmarks() + SFT_CUT.benchmarks() + EVAL_CUT.benchmarks()
 
 
 def plotting_params():

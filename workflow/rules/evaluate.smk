@@ -28,12 +28,12 @@ rule evaluate:
         unpack(get_eval_model_inputs),
         tasks=out("eval_tasks"),
     output:
-        summaries=eval_outputs("eval"),
-        samples=eval_outputs("eval_samples"),
+        summaries=EVAL_CUT.outputs("eval"),
+        samples=EVAL_CUT.outputs("eval_samples"),
     log:
-        log_path(EVAL_JOB_NAME),
+        log_path(EVAL_CUT.name),
     benchmark:
-        EVALUATE_BENCHMARK
+        bench_path(EVAL_CUT.name)
     conda:
         "../../envs/pipeline.yaml"
     threads: 1

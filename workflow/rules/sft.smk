@@ -9,12 +9,12 @@ rule sft:
         base=get_base_model_input,
         phrases=PHRASES,
     output:
-        models=[directory(path) for path in sft_outputs("sft_model")],
-        train_logs=sft_outputs("sft_log"),
+        models=[directory(path) for path in SFT_CUT.outputs("sft_model")],
+        train_logs=SFT_CUT.outputs("sft_log"),
     log:
-        log_path(SFT_JOB_NAME),
+        log_path(SFT_CUT.name),
     benchmark:
-        SFT_BENCHMARK
+        bench_path(SFT_CUT.name)
     priority: sft_priority
     conda:
         "../../envs/pipeline.yaml"

@@ -11,12 +11,12 @@ rule translate:
         references=out("references"),
         mt=get_translate_mt_input,
     output:
-        records=translate_outputs("translated"),
-        qc=translate_outputs("translation_qc"),
+        records=TRANSLATE_CUT.outputs("translated"),
+        qc=TRANSLATE_CUT.outputs("translation_qc"),
     log:
-        log_path(TRANSLATE_JOB_NAME),
+        log_path(TRANSLATE_CUT.name),
     benchmark:
-        TRANSLATE_BENCHMARK
+        bench_path(TRANSLATE_CUT.name)
     conda:
         "../../envs/pipeline.yaml"
     threads: 1

@@ -8,10 +8,8 @@ from mlpt import evaluate, logs, rule_inputs
 logs.setup(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
 checkpoints = rule_inputs.by_key(snakemake.input.items(), prefix="checkpoint")
-declared = set(snakemake.output.summaries) | set(snakemake.output.samples)
+rule_inputs.check_outputs("evaluate", p.checkpoints, ("summary", "samples"), snakemake.output)
 for ckpt in p.checkpoints:
-    if not {ckpt["summary"], ckpt["samples"]} <= declared:
-        raise RuntimeError(f"evaluate: {ckpt['summary']} is not an output of this job (rule and params disagree)")
     evaluate.run(
         checkpoints[(ckpt["mixture"],)], snakemake.input.tasks, ckpt["summary"], ckpt["samples"],
         task=wc.task, languages=p.languages, batch_size=p.evaluation["batch_size"],

@@ -9,11 +9,10 @@ logs.setup(snakemake)
 p = snakemake.params
 processes = sft.processes_for(snakemake.resources.get("gpu", 0))
 mixture_files = rule_inputs.by_key(snakemake.input.items(), prefix="mixture")
-declared = set(snakemake.output.models) | set(snakemake.output.train_logs)
 config = {k: v for k, v in {**p.hparams, "seed": p.seed}.items() if k in sft.TrainConfig.__dataclass_fields__}
+answer_phrases = prompts.answer_phrases(prompts.load_phrases(snakemake.input.phrases))
+rule_inputs.check_outputs("sft", p.runs, ("model", "train_log"), snakemake.output)
 for run in p.runs:
-    if not {run["model"], run["train_log"]} <= declared:
-        raise RuntimeError(f"sft: {run['model']} is not an output of this job (rule and params disagree)")
     spec = {
         "base_model": p.base,
         "mixture_file": mixture_files[(run["mixture"],)],
@@ -21,7 +20,7 @@ for run in p.runs:
         "log_file": run["train_log"],
         "checkpoint_dir": run["checkpoints"],
         "kind": p.kind,
-        "answer_phrases": prompts.answer_phrases(prompts.load_phrases(snakemake.input.phrases)),
+        "answer_phrases": answer_phrases,
         "config": config,
     }
     sft.run_job(spec, processes, accelerate_config=p.accelerate_config)

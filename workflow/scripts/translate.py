@@ -3,14 +3,12 @@ turn (translation.one_process_per; see mlpt.translate)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, translate
+from mlpt import logs, rule_inputs, translate
 
 logs.setup(snakemake)
 p = snakemake.params
-declared = set(snakemake.output.records) | set(snakemake.output.qc)
+rule_inputs.check_outputs("translate", p.runs, ("records", "qc"), snakemake.output)
 for run in p.runs:
-    if not {run["records"], run["qc"]} <= declared:
-        raise RuntimeError(f"translate: {run['records']} is not an output of this job (rule and params disagree)")
     translate.run(
         snakemake.input.data, snakemake.input.references, run["records"], run["qc"],
         task_kind=p.kind, src=p.src, tgt=run["lang"], splits=run["splits"], backend=p.backend,
