@@ -83,10 +83,9 @@ def qt_validation_loss(model, tokenizer, qt_files: dict[str, str], *, max_length
             batch = {k: v.to(model.device) for k, v in collate(feats[start : start + batch_size]).items()}
             with torch.no_grad():
                 logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            labels = batch["labels"][:, 1:]
-            nll += float(torch.nn.functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), labels,
-                                                           ignore_index=-100, reduction="sum"))
-            tokens += int((labels != -100).sum())
+            sums = sft.token_nll(logits, batch["labels"])  # the loss sft.selection val_loss selects by
+            nll += float(sums[:, 0].sum())
+            tokens += int(sums[:, 1].sum())
         out[lang] = {"n": len(held_out), "tokens": tokens, "loss": nll / tokens if tokens else None}
     return out
 
