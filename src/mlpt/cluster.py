@@ -86,6 +86,21 @@ def rule_resources(config: dict, rule: str, model: str | None = None, site: dict
 TRAINING_BYTES_PER_PARAM = 16
 
 
+#: The launcher settings for sharded (FSDP2) training, relative to the repository root.
+FSDP_ACCELERATE_CONFIG = "config/accelerate/fsdp.yaml"
+
+
+def shards_sft(config: dict, model: str) -> bool:
+    """Whether ``model``'s SFT shards its states with FSDP when it gets several GPUs (above
+    ``sft.fsdp_min_params_b``); smaller models train with DDP."""
+    return config["models"][model]["params_b"] > config["sft"]["fsdp_min_params_b"]
+
+
+def accelerate_config(config: dict, model: str, root: str) -> str | None:
+    """The accelerate launcher settings of ``model``'s SFT jobs (None: DDP, or one process)."""
+    return f"{root}/{FSDP_ACCELERATE_CONFIG}" if shards_sft(config, model) else None
+
+
 def sft_memory_per_gpu(config: dict, model: str) -> dict:
     """GPUs, sharding and the GB per GPU of model states for one SFT job of ``model``.
 
@@ -93,7 +108,7 @@ def sft_memory_per_gpu(config: dict, model: str) -> dict:
     ``sft.fsdp_min_params_b`` on several GPUs) shards them over the GPUs."""
     params_b = config["models"][model]["params_b"]
     gpus = max(tier(config["cluster"]["sft"], params_b, "cluster/sft")["gpus"], 1)
-    fsdp = gpus > 1 and params_b > config["sft"]["fsdp_min_params_b"]
+    fsdp = gpus > 1 and shards_sft(config, model)
     states_gb = params_b * TRAINING_BYTES_PER_PARAM
     return {"gpus": gpus, "sharding": "FSDP" if fsdp else ("DDP" if gpus > 1 else "-"),
             "states_gb_per_gpu": states_gb / gpus if fsdp else states_gb}

@@ -116,3 +116,9 @@ def test_plan_output_shows_padding_and_computed_positions(paper_config, demo_con
     assert "step_sorted    1.1%" in text and "SFT GPU-h by sft.batching: random" in text
     assert "*" not in text  # the paper's shape is the one the shares were counted at
     assert "* this job's batch shape" in cluster.format_plan(cluster.plan(demo_config))
+
+
+def test_models_above_fsdp_min_params_b_launch_with_the_fsdp_config(paper_config):
+    launch = {m: cluster.accelerate_config(paper_config, m, "/repo") for m in paper_config["models"]}
+    assert launch == {"qwen3-600m": None, "qwen3-1700m": None, "qwen3-8b": "/repo/config/accelerate/fsdp.yaml",
+                      "gemma3-1b": None, "gemma3-4b": "/repo/config/accelerate/fsdp.yaml"}

@@ -147,11 +147,7 @@ def is_tiny(model_entry):
 
 def accelerate_config(wildcards):
     """FSDP launcher settings for models above sft.fsdp_min_params_b (None: DDP / one process)."""
-    big = (
-        config["models"][wildcards.model]["params_b"]
-        > config["sft"]["fsdp_min_params_b"]
-    )
-    return f"{workflow.basedir}/config/accelerate/fsdp.yaml" if big else None
+    return cluster.accelerate_config(config, wildcards.model, workflow.basedir)
 
 
 def hub_dir(hub_id):
