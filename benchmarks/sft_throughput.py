@@ -161,7 +161,7 @@ def _demo_config() -> dict:
 
 
 def token_lengths(model_dir: Path, records: list[dict], max_length: int) -> list[int]:
-    """Tokens per training example as ``mlpt.sft`` tokenizes it (chat template, truncation)."""
+    """Tokens per training example as ``mlpt.sft`` tokenizes it (chat template; never cut)."""
     from mlpt import prompts, sft
 
     tokenizer = prompts.load_tokenizer(str(model_dir))

@@ -109,15 +109,18 @@ def warmup_steps(cfg: TrainConfig, total_steps: int) -> int:
 
 
 def tokenize_example(tokenizer, prompt: str, response: str, max_length: int) -> tuple[dict, bool]:
-    """input_ids + labels with the prompt masked; returns (features, truncated?)."""
+    """input_ids + labels with the prompt masked, never cut; returns (features, fits in ``max_length``?).
+
+    An example longer than ``max_length`` is not cut: its response (the only labelled text: the
+    worked answer, the gold call) would lose its end, and the model would learn to stop mid-answer.
+    Training leaves such examples out and counts them (:func:`_tokenize_all`)."""
     prompt_text, completion_text = prompts.chat_completion(tokenizer, prompt, response)
     p_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     c_ids = tokenizer(completion_text, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in c_ids:
         c_ids = c_ids + [tokenizer.eos_token_id]
-    ids = (p_ids + c_ids)[:max_length]
-    labels = ([-100] * len(p_ids) + c_ids)[:max_length]
-    return {"input_ids": ids, "labels": labels}, len(p_ids) + len(c_ids) > max_length
+    ids, labels = p_ids + c_ids, [-100] * len(p_ids) + c_ids
+    return {"input_ids": ids, "labels": labels}, len(ids) <= max_length
 
 
 def make_collator(cfg: TrainConfig, pad_id: int):
@@ -417,13 +420,22 @@ def _read_mixture(mixture_file: str, cfg: TrainConfig) -> tuple[list[dict], list
 
 
 def _tokenize_all(tokenizer, records: list[dict], max_length: int) -> tuple[list[dict], int]:
-    """The training features of ``records`` and how many were truncated."""
-    features, truncated = [], 0
+    """The training features of the ``records`` that fit in ``max_length`` tokens, and how many
+    were left out for being longer (never cut: see :func:`tokenize_example`)."""
+    features = []
     for rec in records:
-        feat, cut = tokenize_example(tokenizer, rec["prompt"], rec["response"], max_length)
-        features.append(feat)
-        truncated += cut
-    return features, truncated
+        feat, fits = tokenize_example(tokenizer, rec["prompt"], rec["response"], max_length)
+        if fits:
+            features.append(feat)
+    left_out = len(records) - len(features)
+    if left_out:
+        log.warning("%d of %d training examples are longer than sft.max_length=%d tokens and are left out "
+                    "(never cut: a cut would train on half an answer); counted as too_long_examples",
+                    left_out, len(records), max_length)
+    if records and not features:
+        raise ValueError(f"every one of the {len(records)} training examples is longer than "
+                         f"sft.max_length={max_length} tokens: raise sft.max_length")
+    return features, left_out
 
 
 def _schedule(cfg: TrainConfig, examples: int, world_size: int, accum: int) -> tuple[int, int, int]:
@@ -501,13 +513,13 @@ def _save_model(trainer, cfg: TrainConfig, tokenizer, out_dir: str) -> None:
 def _prepare_data(tokenizer, mixture_file: str, cfg: TrainConfig, world_size: int, accum: int,
                   cuda: bool) -> tuple[list[dict], list[dict], dict]:
     """(training features, validation records, the derived numbers of the run: examples, tokens,
-    truncations, batch arithmetic and schedule, device)."""
+    examples left out for length, batch arithmetic and schedule, device)."""
     train_recs, val_recs = _read_mixture(mixture_file, cfg)
-    features, truncated = _tokenize_all(tokenizer, train_recs, cfg.max_length)
+    features, too_long = _tokenize_all(tokenizer, train_recs, cfg.max_length)
     steps_per_epoch, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
     derived = {
         "examples": len(features), "tokens": sum(len(f["input_ids"]) for f in features),
-        "truncated_examples": truncated, "world_size": world_size, "gradient_accumulation_steps": accum,
+        "too_long_examples": too_long, "world_size": world_size, "gradient_accumulation_steps": accum,
         "steps_per_epoch": steps_per_epoch, "total_steps": max(total_steps, max_steps),
         "device": "cuda" if cuda else "cpu", "validation_items": len(val_recs),
     }
@@ -534,7 +546,8 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
     collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
     evaluation = {}
     if cfg.selection == "val_loss":  # the Trainer's evaluation loop scores the tokenized records
-        val_features, _ = _tokenize_all(tokenizer, val_recs, cfg.max_length)
+        # every held-out record is scored whole, one for one with its language
+        val_features = [tokenize_example(tokenizer, r["prompt"], r["response"], cfg.max_length)[0] for r in val_recs]
         languages = [r["lang"] for r in val_recs]
         evaluation = {"eval_dataset": val_features, "eval_collator": CompletionCollator(tokenizer.pad_token_id),
                       "preprocess_logits_for_metrics": token_nll,

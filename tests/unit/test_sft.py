@@ -482,3 +482,22 @@ def test_step_sorted_batches_are_what_the_trainer_trains_on(setup, tmp_path):
         assert logs[mode]["real_tokens_per_second"] > 0
     assert logs["step_sorted"]["padding_share"] < logs["random"]["padding_share"]
     assert logs["random"]["derived"]["total_steps"] == logs["step_sorted"]["derived"]["total_steps"] == 2
+
+
+def test_an_example_longer_than_max_length_is_left_out_never_cut(setup):
+    """A cut would keep the prompt and the start of the answer and train the model to stop mid-answer;
+    too-long examples are left out whole and counted, the others keep every token."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(setup["base"])
+    recs = [_record(i, "train", "en") for i in range(3)]
+    recs[1] = {**recs[1], "response": recs[1]["response"] + " and so on" * 40}
+    whole = [sft.tokenize_example(tok, r["prompt"], r["response"], 10_000)[0] for r in recs]
+    limit = max(len(whole[0]["input_ids"]), len(whole[2]["input_ids"]))
+    assert len(whole[1]["input_ids"]) > limit
+    feat, fits = sft.tokenize_example(tok, recs[1]["prompt"], recs[1]["response"], limit)
+    assert not fits and feat == whole[1]  # reported as too long, never shortened
+    kept, left_out = sft._tokenize_all(tok, recs, limit)
+    assert left_out == 1 and kept == [whole[0], whole[2]]
+    with pytest.raises(ValueError, match="raise sft.max_length"):
+        sft._tokenize_all(tok, recs, 5)
