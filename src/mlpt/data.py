@@ -525,9 +525,25 @@ def _split_descriptions(text: str) -> tuple[str, str]:
     return "\n".join(apis), "\n".join(dialogue)
 
 
-def _api_record(rid: str, task: str, split: str, apis: str, dialogue: str, output: str, where: str) -> dict | None:
+#: The date/time line of an API-Bank instruction: "The current year is 2023." (level-1 test),
+#: "The current time is 2039-03-09 18:56:09 Wednesday." (level-1/2 training). Level-3's unfilled
+#: "{{time}}" placeholder is no date.
+API_DATE_LINE = re.compile(r"^The current (?:year|time) is (?!\{\{)[^\n]*\S\.$", re.M)
+
+
+def api_date_line(instruction: str) -> str:
+    """The date/time line of an API-Bank item's ``instruction``, or "" when it states none. Gold
+    calls use it (33 of the 399 level-1 calls hold a "2023" that no dialogue mentions), so the
+    prompt keeps it, untranslated."""
+    match = API_DATE_LINE.search(instruction)
+    return match.group(0) if match else ""
+
+
+def _api_record(rid: str, task: str, split: str, apis: str, dialogue: str, output: str, where: str,
+                date: str = "") -> dict | None:
     """The record of one API-Bank item; None if its gold call does not parse. ``apis`` and
-    ``dialogue`` come from the item's fields, checked non-empty by the caller."""
+    ``dialogue`` come from the item's fields, checked non-empty by the caller; ``date`` is its
+    instruction's date line (:func:`api_date_line`), kept when there is one."""
     match = API_REQUEST.search(output.strip())
     call_text = match.group(1) if match else output
     canonical = scoring.canonical_call(call_text)
@@ -537,7 +553,7 @@ def _api_record(rid: str, task: str, split: str, apis: str, dialogue: str, outpu
     if not dialogue:
         raise SourceError(f"{where}: field 'input': no dialogue before 'Generate API Request:'")
     return {"id": rid, "task": task, "lang": "en", "split": split, "question": dialogue, "apis": apis,
-            "call": call_text.strip(), "answer": canonical, "source": "api-bank"}
+            **({"date": date} if date else {}), "call": call_text.strip(), "answer": canonical, "source": "api-bank"}
 
 
 def _api_bank_test(resources: Path, task: str) -> list[dict]:
@@ -549,12 +565,13 @@ def _api_bank_test(resources: Path, task: str) -> list[dict]:
     _check_unique([(where, (item.get("file"), str(item["id"]))) for where, item in test_items if "id" in item], "file+id")
     test = []
     for i, (where, item) in enumerate(test_items):
-        _, block, apis = _text_field(item, "instruction", where).partition("API descriptions:")
+        instruction = _text_field(item, "instruction", where)
+        _, block, apis = instruction.partition("API descriptions:")
         if not block or not apis.strip():
             raise SourceError(f"{where}: field 'instruction': no 'API descriptions:' block")
         output = _text_field(item, "expected_output", where)
         rec = _api_record(f"apibank-l1-{i:03d}", task, "test", apis.strip(), _text_field(item, "input", where), output,
-                          where)
+                          where, date=api_date_line(instruction))
         if rec is None:
             raise SourceError(f"{where}: field 'expected_output': gold call does not parse: {output!r:.80}")
         test.append(rec)
@@ -574,7 +591,9 @@ def _api_bank_prepared(task: str, spec: dict, seed: int, test: list[dict], train
             dropped["tool_searcher"] += 1
             continue
         apis, dialogue = _split_descriptions(_text_field(item, "input", where))
-        rec = _api_record(rid, task, "train", apis, dialogue, output, where)
+        instruction = item.get("instruction")
+        rec = _api_record(rid, task, "train", apis, dialogue, output, where,
+                          date=api_date_line(instruction) if isinstance(instruction, str) else "")
         if rec is None:
             dropped["malformed"] += 1
             continue

@@ -61,7 +61,8 @@ def render_prompt(kind: str, record: dict, phrases: dict) -> str:
     if kind == "math":
         return templates["math"].format(question=record["question"], step_by_step=_lang(phrases, record["lang"])["step_by_step"])
     if kind == "api_call":
-        return templates["api_call"].format(apis=record["apis"], dialogue=record["question"])
+        date_line = f"{record['date']}\n" if record.get("date") else ""
+        return templates["api_call"].format(apis=record["apis"], dialogue=record["question"], date_line=date_line)
     raise ValueError(f"unknown task kind '{kind}'")
 
 

@@ -85,6 +85,27 @@ def test_api_bank(api):
     assert all(r["apis"].startswith("{") for r in api.records)
 
 
+def test_api_prompts_keep_the_date_their_gold_calls_need(api, root):
+    """Every level-1 instruction says "The current year is 2023."; gold calls that hold a 2023 the
+    dialogue never mentions (a date the model must complete) can only be right if the prompt shows it."""
+    from mlpt import prompts
+
+    phrases = prompts.load_phrases(root / "resources" / prompts.PHRASES_FILE)
+    test = [r for r in api.records if r["split"] == "test"]
+    needs_year = [r for r in test if "2023" in r["call"] and "2023" not in r["question"]]
+    assert len(needs_year) == 33  # of 399, counted on the shipped file
+    assert all(r["date"] == "The current year is 2023." for r in test)
+    for r in needs_year:
+        prompt = prompts.render_prompt("api_call", r, phrases)
+        assert "\nThe current year is 2023.\nAPI descriptions:\n" in prompt
+    # the level-3 training items carry an unfilled "{{time}}" placeholder: no date line, no empty line
+    train = next(r for r in api.records if r["split"] == "train")
+    assert "date" not in train
+    assert "context.\nAPI descriptions:\n" in prompts.render_prompt("api_call", train, phrases)
+    assert data.api_date_line("The current time is 2039-03-09 18:56:09 Wednesday.\nInput:") == \
+        "The current time is 2039-03-09 18:56:09 Wednesday."
+
+
 def test_malformed_source_line_is_named(tmp_path, root):
     res = tmp_path / "resources"
     (res / "gsm8k").mkdir(parents=True)

@@ -87,3 +87,11 @@ def test_non_linguistic_value_in_the_query_is_kept_verbatim_in_both():
     assert seen == ["Dr. Lee", "Cancel appointment [V0] on [V1] with [V2]."]  # ids and dates never reach MT
     assert out["question"] == "User: Annuler le rendez-vous A12345 on 2034-04-16 with Dr Lee."
     assert out["call"] == "CancelAppointment(appointment_id='A12345', date='2034-04-16', doctor='Dr Lee')"
+
+
+def test_the_date_line_is_never_translated():
+    """The instruction's date (the year some gold calls need) reaches every language as it is."""
+    rec = {**_api("User: Move it to March 26th.", "ModifyAppointment(new_date='2023-03-26')"),
+           "date": "The current year is 2023."}
+    (out,), _ = translate.translate_records([rec], "api_call", "en", "bn", fake_mt)
+    assert out["date"] == rec["date"] and out["question"] == "User: <MOVE IT TO MARCH 26TH.>"
