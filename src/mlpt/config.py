@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -112,12 +113,19 @@ def check_schema(instance: Any, schema: Mapping, source: str, at: tuple = ()) ->
     raise ConfigError(f"{source}: key '{_key_path((*at, *err.absolute_path))}': {message}")
 
 
-def validate(config: dict, source: str = "config") -> dict:
+def validate(config: dict, source: str = "config", files=()) -> dict:
     """Check ``config`` against the schema and the study rules; fill defaults; return it.
 
-    A config with ``study: spontaneous`` is study B's, checked by :func:`mlpt.spontaneous.study.validate`."""
+    ``files`` are the YAML files ``config`` was read from by another loader (Snakemake's
+    ``--configfile``): each is read again with this project's strict loader first
+    (:mod:`mlpt.yaml_files`: duplicate keys, aliases and non-finite numbers are refused, naming
+    file and line), so what Snakemake read is what this project accepts. A config with
+    ``study: spontaneous`` is study B's, checked by :func:`mlpt.spontaneous.study.validate`."""
+    for path in files:
+        load_yaml(path)
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(config).__name__}")
+    _check_finite(config, source)
     if config.get("study") == "spontaneous":
         from .spontaneous import study  # local import: it imports this module
 
@@ -127,6 +135,19 @@ def validate(config: dict, source: str = "config") -> dict:
     _fill_defaults(config, schema, schema)
     _check_study_rules(config, source)
     return config
+
+
+def _check_finite(node: Any, source: str, at: tuple = ()) -> None:
+    """No number anywhere in a config may be NaN or infinite (also one given by ``--config`` on the
+    command line, which no YAML loader reads): a NaN passes every ``minimum`` of the schema."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"{source}: key '{_key_path(at)}': non-finite number {node} (no setting may be NaN or infinite)")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_finite(value, source, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _check_finite(value, source, (*at, i))
 
 
 #: Mappings of the translation settings that a task's override merges key by key (``model`` is replaced

@@ -21,7 +21,9 @@ from mlpt.spontaneous.sources import local_path
 # ---- 1. validate (before any job runs; errors name the key and the file) -------------------
 try:
     study_config.validate(
-        config, source=" + ".join(map(str, workflow.configfiles)) or "config"
+        config,
+        source=" + ".join(map(str, workflow.configfiles)) or "config",
+        files=workflow.configfiles,
     )
 except study_config.ConfigError as err:
     raise WorkflowError(f"Invalid configuration: {err}") from None

@@ -39,8 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from ..yaml_files import load_yaml
 from .data import TASKS, task_spec
 
 __all__ = [
@@ -68,8 +68,7 @@ def load_prompt_spec(path: str | Path) -> dict:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        spec = yaml.safe_load(fh)
+    spec = load_yaml(path)
     langs = spec.get("languages") if isinstance(spec, dict) else None
     if not isinstance(langs, dict) or not langs:
         raise ValueError(f"{path}: no 'languages' mapping")
