@@ -1,16 +1,30 @@
 # The two commands a new user needs: `make demo` and `make test`. Both create (or reuse) the
 # virtual environment .venv with the pinned versions of requirements.lock.
+#
+# Variables a user sets (make VAR=value) reach the shell only as environment variables ("$$CONFIG"),
+# or, for the paths make itself uses (VENV, PYTHON), after a check that they hold no shell syntax:
+# a config path can never inject a command.
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 CORES     ?= 2
 PYTHON    ?= python3
+CONFIG    ?= config/demo.yaml
+PLAN_CONFIG ?= config/paper.yaml
+export CONFIG PLAN_CONFIG CORES
+
+# Refuse a path variable holding characters the shell would read as syntax (or a space).
+UNSAFE_CHARS := ; & | < > ( ) ` ' " * ? [ ] { } ~ ! \ $$ \#
+check_path = $(if $(filter-out 1,$(words $($(1)))),$(error $(1) must be one path without spaces: '$($(1))'))$(foreach c,$(UNSAFE_CHARS),$(if $(findstring $(c),$($(1))),$(error $(1) holds '$(c)', which the shell would read as syntax: '$($(1))')))
+$(call check_path,VENV)
+$(call check_path,PYTHON)
 
 .PHONY: install demo demo-spontaneous test test-fast lint format plan paper report clean help
-CONFIG    ?= config/demo.yaml
-# The run name of CONFIG, printed only once the whole config has passed validation (a shell
+# The run name of $$CONFIG, printed only once the whole config has passed validation (a shell
 # command line, used inside a recipe: an invalid config stops the recipe before anything runs).
-RUN_NAME  = $(PY) -m mlpt.config '$(CONFIG)'
+RUN_NAME  = $(PY) -m mlpt.config "$$CONFIG"
+# $$CORES must be a whole number before it reaches snakemake.
+CHECK_CORES = case "$$CORES" in ''|*[!0-9]*) echo "CORES must be a whole number, got '$$CORES'" >&2; exit 2;; esac
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,10 +41,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 demo: install  ## run the whole study on tiny models (config/demo.yaml), CPU, minutes
-	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
+	@$(CHECK_CORES)
+	$(SNAKEMAKE) --configfile config/demo.yaml --cores "$$CORES"
 
 demo-spontaneous: install  ## study B on a tiny model (config/spontaneous-demo.yaml), CPU, a few minutes
-	$(SNAKEMAKE) --configfile config/spontaneous-demo.yaml --cores $(CORES)
+	@$(CHECK_CORES)
+	$(SNAKEMAKE) --configfile config/spontaneous-demo.yaml --cores "$$CORES"
 
 test: install  ## the test suite: unit, workflow (dry-runs, lint, format), end to end
 	$(PY) -m pytest -ra
@@ -46,17 +62,28 @@ format: install  ## format the workflow files with snakefmt
 	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakefmt Snakefile workflow/rules
 
 plan: install  ## the paper's plan: jobs per rule, GPU-hour and disk estimate (PLAN_CONFIG=... for another)
-	$(PY) -m mlpt.plan_cli --configfile $(or $(PLAN_CONFIG),config/paper.yaml)
+	$(PY) -m mlpt.plan_cli --configfile "$$PLAN_CONFIG"
 
-paper: install  ## build results/<run>/paper/main.pdf for CONFIG (installs Debian texlive if no TeX is found)
+paper: install  ## build results/<run>/paper/main.pdf for CONFIG (needs a TeX engine: latexmk or pdflatex)
 	@$(RUN_NAME) >/dev/null
-	@command -v latexmk >/dev/null || command -v pdflatex >/dev/null || \
-	  (echo "No TeX engine: installing Debian texlive (needs root)"; \
-	   apt-get update -qq && apt-get install -y -qq texlive-latex-recommended texlive-latex-extra latexmk)
-	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile '$(CONFIG)' --cores $(CORES) "results/$$run/paper/main.pdf"
+	@$(CHECK_CORES)
+	@command -v latexmk >/dev/null || command -v pdflatex >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "No TeX engine: installing Debian texlive"; \
+	    apt-get update -qq && apt-get install -y -qq texlive-latex-recommended texlive-latex-extra latexmk; \
+	  else \
+	    echo "No TeX engine (latexmk or pdflatex) found. Install one, then run make paper again:" >&2; \
+	    echo "  Debian/Ubuntu: sudo apt-get install texlive-latex-recommended texlive-latex-extra latexmk" >&2; \
+	    echo "  without root:  TinyTeX or a TeX Live user install (https://tug.org/texlive/), on PATH" >&2; \
+	    exit 1; \
+	  fi; }
+	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile "$$CONFIG" --cores "$$CORES" "results/$$run/paper/main.pdf"
 
 report: install  ## HTML report of CONFIG's run with every figure and table: results/<run>/report.html
-	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile '$(CONFIG)' --report "results/$$run/report.html"
+	run=$$($(RUN_NAME)) && $(SNAKEMAKE) --configfile "$$CONFIG" --report "results/$$run/report.html"
 
-clean:  ## remove the demo's results (never the paper run's)
-	rm -rf results/demo
+clean:  ## remove the results of the runs make starts by itself (demo, demo-spontaneous); never a paper run
+	@for config in config/demo.yaml config/spontaneous-demo.yaml; do \
+	  run=$$($(PY) -m mlpt.config "$$config") || exit 1; \
+	  echo "rm -rf results/$$run"; rm -rf "results/$$run"; \
+	done

@@ -41,3 +41,30 @@ def test_report_targets_the_validated_run(make_dir, root):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("snakemake --configfile " + str(root / "config/demo.yaml") +
                                         " --report results/demo/report.html")
+
+
+def _injections(variable: str, witness) -> list[str]:
+    """Values of ``variable`` that would run ``touch witness`` if pasted into a command line: bare,
+    and breaking out of single or double quotes (spaces as ${IFS} for the path variables)."""
+    values = [f"x; touch {witness}", f"x'; touch {witness}; echo '", f'x"; touch {witness}; echo "',
+              f"$(touch {witness})"]
+    if variable in ("VENV", "PYTHON"):
+        values = [v.replace(" ", "${IFS}") for v in values]
+    return values
+
+
+@pytest.mark.parametrize("variable", ["CONFIG", "PLAN_CONFIG", "CORES", "VENV", "PYTHON"])
+@pytest.mark.parametrize("target", ["demo", "plan", "report", "paper", "install", "clean"])
+def test_no_make_variable_reaches_the_shell_as_syntax(make_dir, variable, target):
+    """Each user-set variable, set to shell syntax that would create a file, never runs it: the value
+    reaches a command only as an environment variable, or make refuses it as a path."""
+    witness = make_dir / "injected"
+    for value in _injections(variable, witness):
+        proc = subprocess.run(["make", "--no-print-directory", "SNAKEMAKE=echo snakemake", target,
+                               f"{variable}={value.replace('$', '$$')}"],
+                              cwd=make_dir, capture_output=True, text=True, timeout=120)
+        assert not witness.exists(), (value, proc.stdout + proc.stderr)
+        if variable in ("VENV", "PYTHON"):
+            assert proc.returncode != 0 and f"{variable} " in proc.stderr
+        if variable == "CORES" and target == "demo":
+            assert proc.returncode != 0 and "CORES must be a whole number" in proc.stderr
