@@ -726,7 +726,11 @@ def _no_human_tests(resources: Path, languages: list[str]) -> list[str]:
     return []
 
 
-def _every_language(resources: Path, languages: list[str]) -> list[str]:
+def control_languages(resources: Path, languages: list[str]) -> list[str]:
+    """Every language: the control task's test items are written from its templates in each one.
+    The templates file is read and checked here, so a language without templates is an error when
+    the workflow is planned, not when prepare_data runs."""
+    _read_templates(resources / "control/templates.yaml", languages)
     return list(languages)
 
 
@@ -749,7 +753,7 @@ SOURCES = {
     "api_bank": Source(files_api_bank, prepare_api_bank),
     "api_bank_hub": Source(files_api_bank_hub, prepare_api_bank_hub, API_BANK_TRAIN),
     "synthetic_arithmetic": Source(files_synthetic_arithmetic, prepare_synthetic_arithmetic,
-                                   human_tests=_every_language),
+                                   human_tests=control_languages),
 }
 
 

@@ -10,15 +10,20 @@ phrases (used by :mod:`mlpt.prompts`) and how the language writes text:
   :mod:`mlpt.sentences`, which cuts long text before machine translation);
 - ``bleu_tokenize``: sacrebleu's tokeniser for BLEU of text in it, one of :data:`BLEU_TOKENIZERS`
   (``13a`` where words are separated by spaces, ``char`` where they are not).
+- ``family``, ``subfamily``, ``script``: its language family, its branch within the family and
+  the script it is written in; descriptive facts, read only for Table 1
+  (:func:`mlpt.analysis.language_facts`).
 
 A table is checked where it is loaded (:func:`load_table`); every error names the key. The lookups
-by language (:func:`number_notation`, :func:`sentence_end`, :func:`bleu_tokenize`) read the
-shipped table, and a language it lacks is an error naming the file: a new language never silently
-gets another language's rules.
+by language (:func:`number_notation`, :func:`sentence_end`, :func:`bleu_tokenize`) read the run's
+table (:func:`active_table`: the one under the config's ``resources_dir``, selected for every job
+by :func:`use_table`; the shipped table otherwise), and a language it lacks is an error naming the
+file: a new language never silently gets another language's rules.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +33,9 @@ from .yaml_files import safe_load_yaml
 PHRASES_FILE = Path("prompts") / "phrases.yaml"
 #: The language table shipped with the project.
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "resources" / PHRASES_FILE
+#: The environment variable naming the run's table: set by :func:`use_table`, inherited by the
+#: processes a job starts (``accelerate launch``).
+TABLE_VARIABLE = "MLPT_LANGUAGE_TABLE"
 
 #: How sentences can end (``sentence_end``): ``latin`` ``.!?`` + space; ``cjk`` the full-width
 #: ``。！？``; ``danda`` ``।`` and ``॥``; ``space`` no sentence punctuation (every space is a boundary).
@@ -109,25 +117,41 @@ def number_notations(table: dict) -> dict[str, NumberNotation]:
     return notations
 
 
-def _shipped(lang: str, key: str, what: str):
-    """``key`` of ``lang``'s entry in the shipped table; ValueError naming ``what`` is missing."""
+def use_table(path: str | Path) -> None:
+    """Make ``path`` (checked) the table every lookup of this process and its children reads."""
+    load_table(path)
+    os.environ[TABLE_VARIABLE] = str(Path(path).resolve())
+
+
+def active_table() -> Path:
+    """The table lookups read: the one :func:`use_table` selected, else the shipped one."""
+    return Path(os.environ.get(TABLE_VARIABLE) or SHIPPED_TABLE)
+
+
+def _lookup(lang: str, key: str, what: str):
+    """``key`` of ``lang``'s entry in the active table; ValueError naming ``what`` and the file."""
+    table = active_table()
     try:
-        return load_table(SHIPPED_TABLE)["languages"][lang][key]
+        return load_table(table)["languages"][lang][key]
     except KeyError:
-        raise ValueError(f"no {what} for language '{lang}' in {SHIPPED_TABLE}") from None
+        raise ValueError(f"no {what} for language '{lang}' in {table}") from None
+
+
+def number_notation(lang: str | None) -> NumberNotation | None:
+    """How ``lang`` writes numbers; None (the neutral reading) for no language."""
+    return None if lang is None else _notation(str(active_table()), lang)
 
 
 @lru_cache(maxsize=64)
-def number_notation(lang: str | None) -> NumberNotation | None:
-    """How ``lang`` writes numbers; None (the neutral reading) for no language."""
-    return None if lang is None else NumberNotation.from_spec(_shipped(lang, "numbers", "number notation"))
+def _notation(table: str, lang: str) -> NumberNotation:
+    return NumberNotation.from_spec(_lookup(lang, "numbers", "number notation"))
 
 
 def sentence_end(lang: str) -> str:
     """How sentences of ``lang`` end: one of :data:`SENTENCE_ENDS`."""
-    return _shipped(lang, "sentence_end", "sentence ends")
+    return _lookup(lang, "sentence_end", "sentence ends")
 
 
 def bleu_tokenize(lang: str) -> str:
     """sacrebleu's BLEU tokeniser for text in ``lang``: one of :data:`BLEU_TOKENIZERS`."""
-    return _shipped(lang, "bleu_tokenize", "BLEU tokeniser")
+    return _lookup(lang, "bleu_tokenize", "BLEU tokeniser")

@@ -9,7 +9,8 @@ import sys
 
 def setup(snakemake) -> None:
     """Send Python logging, warnings, stdout/stderr (tqdm progress too) and uncaught exceptions
-    to ``snakemake.log[0]``; set the thread and offline variables of the libraries a job uses."""
+    to ``snakemake.log[0]``; set the thread and offline variables of the libraries a job uses, and
+    select the run's language table (``<resources_dir>/prompts/phrases.yaml``) for every lookup."""
     path = snakemake.log[0]
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     stream = open(path, "a", buffering=1, encoding="utf-8")
@@ -30,3 +31,8 @@ def setup(snakemake) -> None:
     os.environ["OMP_NUM_THREADS"] = str(getattr(snakemake, "threads", 1))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    resources = getattr(snakemake, "config", {}).get("resources_dir")
+    if resources:
+        from . import languages
+
+        languages.use_table(os.path.join(resources, languages.PHRASES_FILE))

@@ -115,3 +115,24 @@ def test_table1_flags_the_machine_translated_test_set_per_task(ko_resources):
     # API-Bank's test set is English only: every other language's is machine-translated
     assert table["test_set_api"].to_dict() == {"en": "human", "es": "machine-translated", "ko": "machine-translated"}
     assert set(table["test_set_control"]) == {"human"}  # written per language (control/templates.yaml)
+
+
+def test_every_job_reads_the_runs_language_table_scoring_included(ko_resources, monkeypatch):
+    """A language added the documented way (a copy of resources/ named by resources_dir) is scored
+    with its own notation: each job selects the run's table (mlpt.logs.setup), not the shipped one."""
+    from types import SimpleNamespace
+
+    from mlpt import logs, scoring
+
+    monkeypatch.delenv(languages.TABLE_VARIABLE, raising=False)
+    with pytest.raises(ValueError, match="no number notation for language 'ko' in .*resources/prompts/phrases.yaml"):
+        languages.number_notation("ko")  # the shipped table lacks Korean
+    job = SimpleNamespace(log=[str(ko_resources.parent / "job.log")], threads=1,
+                          config={"resources_dir": str(ko_resources)})
+    monkeypatch.setattr("sys.stdout", __import__("sys").stdout)  # logs.setup redirects; monkeypatch restores
+    monkeypatch.setattr("sys.stderr", __import__("sys").stderr)
+    monkeypatch.setattr("sys.excepthook", __import__("sys").excepthook)
+    logs.setup(job)
+    assert languages.active_table() == (ko_resources / prompts.PHRASES_FILE).resolve()
+    assert languages.number_notation("ko") == languages.NumberNotation((",",), ".")
+    assert scoring.extract_number("답은 1,250입니다.", lang="ko") == "1250"

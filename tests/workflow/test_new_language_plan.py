@@ -37,6 +37,8 @@ def workdir(root, tmp_path_factory):
     cfg.update(run=RUN, resources_dir="resources")
     cfg["languages"]["ko"] = KO
     cfg["translation"]["one_process_per"] = "language"  # Korean gets a translate job of its own
+    (work / "with-control.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+    del cfg["tasks"]["control"]  # the control task needs Korean templates (resources/control/templates.yaml)
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
     return work
 
@@ -63,6 +65,20 @@ def test_dry_run_plans_a_machine_translated_korean_test_set(root, workdir):
     assert not [f for f in sources if "mgsm_ko" in f]
     translate = _inputs(_job(proc.stdout, "translate", "task=math, lang=ko"))
     assert paths.path("mt_model", RUN) in translate  # the task's MT backend (the demo's tiny seq2seq model)
+
+
+def test_the_plan_says_on_the_console_that_koreans_math_test_set_is_machine_translated(root, workdir):
+    proc = _snakemake(root, workdir, "-n")
+    assert re.search(r"task 'math': no human test set for \['ko'\] .*machine-translated", proc.stdout + proc.stderr)
+
+
+def test_a_language_without_control_templates_is_refused_when_the_workflow_is_planned(root, workdir):
+    """Not after MT and training, when prepare_data of the control task would first read them."""
+    proc = run_snakemake("-s", str(root / "Snakefile"), "-d", str(workdir), "-n", "--configfile",
+                         str(workdir / "with-control.yaml"), check=False)
+    assert proc.returncode != 0
+    assert re.search(r"control/templates.yaml: field 'languages': no templates for languages \['ko'\]",
+                     proc.stdout + proc.stderr)
 
 
 def test_prepared_data_and_table1_flag_korean_as_machine_translated(root, workdir):
