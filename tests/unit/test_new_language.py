@@ -108,7 +108,10 @@ def test_accuracy_rows_say_where_the_test_set_came_from(tmp_path, ko_resources):
 def test_table1_flags_the_machine_translated_test_set_per_task(ko_resources):
     test_sets = {"math": data.origin_of_test_sets("gsm8k_mgsm", ko_resources, LANGS, "en"),
                  "api": data.origin_of_test_sets("api_bank", ko_resources, LANGS, "en"),
-                 "control": data.origin_of_test_sets("synthetic_arithmetic", ko_resources, LANGS, "en")}
+                 "control": data.origin_of_test_sets("synthetic_arithmetic", ko_resources, LANGS[:2], "en")}
+    test_sets["control"]["ko"] = "human"  # given Korean templates (this copy of resources/ has none: below)
+    with pytest.raises(data.SourceError, match="no templates for languages \\['ko'\\]"):
+        data.origin_of_test_sets("synthetic_arithmetic", ko_resources, LANGS, "en")
     table = analysis.table1_languages(LANGUAGES, test_sets).set_index("code")
     assert list(table.columns) == ["language", "resource", "role", "test_set_math", "test_set_api", "test_set_control"]
     assert table["test_set_math"].to_dict() == {"en": "human", "es": "human", "ko": "machine-translated"}
