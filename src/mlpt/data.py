@@ -23,15 +23,20 @@ not UTF-8, malformed JSON or YAML, a missing or empty field, a non-numeric gold 
 test set, a duplicate item, or an MGSM gold answer that differs between languages.
 
 The Hub adapters (``mcot_math``, ``api_bank_hub``; :data:`SOURCES`) read the paper's training
-data from the Hugging Face Hub with ``datasets`` (test sets and the guard stay the shipped files),
-at a pinned or resolved commit that the report names. A file without a column the adapter reads
-is a :class:`SourceError` naming the column. API-Bank's items are checked like the shipped ones;
-in mCoT-MATH's millions of rows, an item whose content is unusable (an empty text, an answer that
-is not one number) is left out in every language and counted instead.
+data from the Hugging Face Hub (test sets and the guard stay the shipped files), at a pinned or
+resolved commit that the report names. A file without a column the adapter reads is a
+:class:`SourceError` naming the column. API-Bank's items (two small JSON files, read with
+``datasets``) are checked like the shipped ones, and their pool must be the paper's 3,174 queries
+over 1,535 APIs unless the config accepts another (``expect_pool``). mCoT-MATH's file (about
+12 GB) is downloaded once and read as a stream (:func:`iter_json_rows`), so memory holds its item
+ids, not its text, whether the file is one JSON array or JSON Lines; in its millions of rows, an
+item whose content is unusable (an empty text, an answer that is not one number, a translation
+whose answer the scorer does not read) is left out in every language and counted instead.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -40,12 +45,12 @@ import random
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
-from . import io, scoring
+from . import io, prompts, scoring
 from .yaml_files import safe_load_yaml
 
 log = logging.getLogger(__name__)
@@ -199,11 +204,13 @@ def _require_english(source: str, source_lang: str) -> None:
 
 @dataclass(frozen=True)
 class HubDataset:
-    """Files of a dataset repository on the Hugging Face Hub, read with ``datasets.load_dataset``.
+    """Files of a dataset repository on the Hugging Face Hub.
 
-    ``revision`` is read unless the config pins another (``hub.revisions``); a branch is resolved to
-    its commit first, so the report names the exact commit read. ``columns`` are the fields the
-    adapter reads: a file without one of them is an error naming it."""
+    ``revision`` is read unless the config pins another (``hub.revisions``); a branch, tag or short
+    commit is resolved to its full commit first, so the report names the exact commit read.
+    ``columns`` are the fields the adapter reads: a file without one of them is an error naming it.
+    Small files are read with ``datasets.load_dataset`` (:func:`_hub_files`), a large one is
+    downloaded and streamed (:func:`_hub_download`, :func:`iter_json_rows`)."""
 
     repo: str
     revision: str
@@ -212,7 +219,7 @@ class HubDataset:
 
 
 def _hub_commit(hub: HubDataset, revision: str) -> str:
-    """The commit ``revision`` (a commit, branch or tag) of ``hub.repo`` names."""
+    """The commit ``revision`` (a commit, short commit, branch or tag) of ``hub.repo`` names."""
     if re.fullmatch(r"[0-9a-f]{40}", revision):
         return revision
     from huggingface_hub import HfApi
@@ -229,14 +236,21 @@ def _hub_unreachable(repo: str, err: Exception) -> str:
             "the shipped sources (config/paper-offline.yaml)")
 
 
-def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, object]]:
-    """(``hf://`` address, rows) of every data file of ``hub`` at the configured revision; what was
-    read (repository, revision, commit, files) goes into ``report["hub"]``."""
-    import datasets
-
+def _hub_resolve(hub: HubDataset, spec: dict, report: dict) -> str:
+    """The commit of ``hub`` to read (the configured revision, else the adapter's own), recorded
+    with the repository, revision and files in ``report["hub"]``."""
     revision = spec.get("hub_revision") or hub.revision
     commit = _hub_commit(hub, revision)
     report["hub"] = {"repo": hub.repo, "revision": revision, "commit": commit, "data_files": list(hub.data_files)}
+    return commit
+
+
+def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, object]]:
+    """(``hf://`` address, rows) of every data file of ``hub`` at the configured revision, each read
+    whole with ``datasets`` (for small files); what was read goes into ``report["hub"]``."""
+    import datasets
+
+    commit = _hub_resolve(hub, spec, report)
     files = []
     for data_file in hub.data_files:
         where = f"hf://datasets/{hub.repo}@{commit}/{data_file}"
@@ -252,6 +266,93 @@ def _hub_files(hub: HubDataset, spec: dict, report: dict) -> list[tuple[str, obj
             raise SourceError(f"{where}: no items in the file")
         files.append((where, rows))
     return files
+
+
+def _hub_download(hub: HubDataset, data_file: str, spec: dict, report: dict) -> tuple[Path, str]:
+    """(local path, ``hf://`` address) of one data file of ``hub`` at the configured revision: the
+    file is downloaded into the Hugging Face cache once (not converted, not loaded) and read from
+    there by the caller; what was read goes into ``report["hub"]``."""
+    import huggingface_hub
+
+    commit = _hub_resolve(hub, spec, report)
+    try:
+        path = huggingface_hub.hf_hub_download(hub.repo, data_file, repo_type="dataset", revision=commit)
+    except Exception as err:  # as in _hub_commit
+        raise SourceError(_hub_unreachable(hub.repo, err)) from err
+    return Path(path), f"hf://datasets/{hub.repo}@{commit}/{data_file}"
+
+
+# --- reading a large JSON file as a stream, whatever its shape ---------------------------------
+
+#: The longest line a JSON Lines file may have. No row of a math dataset comes near it; a longer
+#: line means the file is neither shape :func:`iter_json_rows` reads (one object spanning the
+#: whole file, say), and reading on would hold all of it in memory.
+MAX_ROW_BYTES = 16 * 2**20
+_JSON_SPACE = b" \t\r\n"
+
+
+def _first_byte(fh) -> bytes:
+    """The first byte of an open binary file that is not JSON white space (b"" for none), the file
+    left positioned at its start, after a UTF-8 byte-order mark if it has one."""
+    start = len(codecs.BOM_UTF8) if fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
+    fh.seek(start)
+    while True:
+        byte = fh.read(1)
+        if not byte or byte not in _JSON_SPACE:
+            break
+    fh.seek(start)
+    return byte
+
+
+def _row_object(obj: object, where: str) -> dict:
+    if not isinstance(obj, dict):
+        raise SourceError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _array_rows(fh, where: str) -> Iterator[tuple[str, dict]]:
+    """The objects of a file holding one JSON array, item by item (``ijson``'s C parser)."""
+    import ijson
+
+    row = -1
+    try:
+        for row, obj in enumerate(ijson.items(fh, "item", use_float=True)):
+            yield f"{where}: row {row}", _row_object(obj, f"{where}: row {row}")
+    except ijson.JSONError as err:
+        raise SourceError(f"{where}: not valid JSON after row {row} ({err})") from None
+
+
+def _json_lines_rows(fh, where: str) -> Iterator[tuple[str, dict]]:
+    """The objects of a JSON Lines file, line by line (blank lines skipped), no line longer than
+    :data:`MAX_ROW_BYTES`."""
+    row = 0
+    for lineno, line in enumerate(iter(lambda: fh.readline(MAX_ROW_BYTES + 1), b""), start=1):
+        if len(line) > MAX_ROW_BYTES:
+            raise SourceError(f"{where}:{lineno}: a line longer than {MAX_ROW_BYTES:,} bytes: the file is neither one "
+                              "JSON array nor JSON Lines (one object per line)")
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise SourceError(f"{where}:{lineno}: not valid JSON ({err}); the file is read as one JSON array or as "
+                              "JSON Lines (one object per line)") from None
+        yield f"{where}: row {row}", _row_object(obj, f"{where}:{lineno}")
+        row += 1
+
+
+def iter_json_rows(path: str | Path, where: str | None = None) -> Iterator[tuple[str, dict]]:
+    """(``<where>: row <i>``, object) for every row of a JSON file, read as a stream whatever its
+    shape: one JSON array of objects (read item by item with ``ijson``), or JSON Lines (one object
+    per line). Memory holds one row and a read buffer at a time, never the file: ``datasets`` would
+    read an array whole, and mCoT-MATH's file is about 12 GB of text. ``where`` names the file in
+    messages (default: its path); rows count from 0 in either shape."""
+    where = where or str(path)
+    with open(path, "rb") as fh:
+        if _first_byte(fh) == b"[":
+            yield from _array_rows(fh, where)
+        else:
+            yield from _json_lines_rows(fh, where)
 
 
 # --- math: English CoT training data (GSM8K or mCoT-MATH) + MGSM test ------------------------
@@ -380,120 +481,229 @@ def prepare_gsm8k_mgsm(resources: Path, task: str, spec: dict, languages: list[s
 #: mCoT-MATH (Lai & Nissim, ACL 2024): MetaMathQA and MathInstruct chains of thought in 11 languages,
 #: machine-translated by the authors; the paper's math training data. Schema (assumed: the dataset
 #: card lists no columns; taken from public code that reads the file; the adapter stops, naming the
-#: column, if the file differs): one row per item and language, ``lang-id`` = "<language>-<item id>" (the item id
-#: is shared by the translations of one item), ``question``, ``answer`` = the chain of thought
-#: ending with a line that states the final answer ("The answer is: 18" in English, translated in
-#: the other languages), optionally preceded by a GSM8K-style "#### 18" line.
-MCOT_MATH = HubDataset("laihuiyuan/mCoT-MATH", "main", ("lang-id/mcot-math.json",), ("lang-id", "question", "answer"))
+#: column, if the file differs): one row per item and language, ``lang-id`` = "<language>-<item id>"
+#: (the item id is shared by the translations of one item), ``question``, ``answer`` = the solution:
+#: a chain of thought that ends by stating the final answer ("The answer is: 18" in English, on its
+#: own line; translated in the other languages, where the authors' model writes it at the end of a
+#: one-paragraph solution, "La respuesta es 18."). The file is read as a stream, JSON Lines or one
+#: JSON array (:func:`iter_json_rows`). Revision: the commit that added ``lang-id/`` ("Upload
+#: mcot-math.json"); the Hub resolves the short commit and the report names the full one.
+MCOT_MATH = HubDataset("laihuiyuan/mCoT-MATH", "722a05f", ("lang-id/mcot-math.json",), ("lang-id", "question", "answer"))
 #: Study language -> mCoT-MATH's language prefix in ``lang-id`` (the ISO 639-1 codes of its card).
 #: A study language not listed here gets machine translation (the translate stage finds no reference).
 MCOT_MATH_LANGUAGES = {code: code for code in ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")}
 ITEM_ID = re.compile(r"[A-Za-z0-9_.:-]+")
-ENGLISH_ANSWER_LINE = re.compile(r"\s*The answer is:?\s*(.+?)\.?\s*")
-GSM8K_ANSWER_LINE = re.compile(r"\s*####")
+#: Where an English mCoT-MATH solution states its answer: the last "The answer is" of its last line.
+ENGLISH_ANSWER = re.compile(r"the answer is", re.IGNORECASE)
+USABLE = "usable"
+#: Why an item's English solution is left out, in the order they are checked (:func:`_english_answer`).
+ENGLISH_ANSWER_CHECKS = ("empty_field", "no_answer_line", "no_reasoning", "non_numeric_answer")
+#: A language whose solutions the scorer cannot read this often (share of the items checked) is
+#: logged: its answer statements are probably not among the answer phrases.
+UNREAD_WARNING_SHARE = 0.02
 
 
 def files_mcot_math(resources: Path, languages: list[str]) -> list[Path]:
-    return _math_test_files(resources, languages)
+    """MGSM and GSM8K test (the test split and the guard), and the prompt phrases: the adapter
+    checks that the scorer reads every kept solution's answer with their answer phrases."""
+    return _math_test_files(resources, languages) + [resources / prompts.PHRASES_FILE]
 
 
-def _mcot_index(rows, where: str) -> dict[str, dict[str, int]]:
-    """{language prefix: {item id: row}} from the ``lang-id`` column."""
-    index: dict[str, dict[str, int]] = {}
-    for row, key in enumerate(rows["lang-id"]):
-        lang, sep, item = key.partition("-") if isinstance(key, str) else ("", "", "")
-        if not (lang and sep and ITEM_ID.fullmatch(item)):
-            raise SourceError(f"{where}: row {row}: field 'lang-id': expected '<language>-<item id>', got {key!r:.60}")
-        first = index.setdefault(lang, {}).setdefault(item, row)
-        if first != row:
-            raise SourceError(f"{where}: row {row}: field 'lang-id': duplicate of row {first}")
+def _lang_item(key: object, where: str) -> tuple[str, str]:
+    """(language prefix, item id) of an mCoT-MATH ``lang-id`` such as "es-12"."""
+    lang, sep, item = key.partition("-") if isinstance(key, str) else ("", "", "")
+    if not (lang and sep and ITEM_ID.fullmatch(item)):
+        raise SourceError(f"{where}: field 'lang-id': expected '<language>-<item id>', got {key!r:.60}")
+    return lang, item
+
+
+def _english_answer(question: object, solution: object) -> tuple[str, str]:
+    """(gold answer, "") of an English mCoT-MATH item, or ("", why it is left out): both texts must
+    be non-empty, and the solution's last line must state "The answer is[:] <one number>" after
+    some reasoning. So answers in LaTeX (MATH), choices ("(A)", AQuA) and solutions without the
+    statement (MathInstruct's programs) are left out: MGSM's answers, and the scorer, are numbers."""
+    if not all(isinstance(text, str) and text.strip() for text in (question, solution)):
+        return "", "empty_field"
+    text = solution.strip()
+    statements = list(ENGLISH_ANSWER.finditer(text, text.rfind("\n") + 1))
+    if not statements:
+        return "", "no_answer_line"
+    if not text[: statements[-1].start()].strip():
+        return "", "no_reasoning"
+    answer = scoring.normalize_number(text[statements[-1].end() :].strip().lstrip(":").strip())
+    return (answer, "") if answer is not None else ("", "non_numeric_answer")
+
+
+@dataclass
+class _McotIndex:
+    """One read of mCoT-MATH's file, in memory that grows with its number of items, not with their
+    text: the bit of each language prefix, and per item id the bits of the languages that have a
+    row and the check of its English solution (:data:`USABLE` or why it is left out)."""
+
+    bits: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)
+    english: dict[str, str] = field(default_factory=dict)
+
+    def items_in(self, prefixes: Iterable[str]) -> list[str]:
+        """The item ids with a row in every one of ``prefixes``, sorted."""
+        wanted = sum(self.bits[prefix] for prefix in set(prefixes))
+        return sorted(item for item, have in self.languages.items() if have & wanted == wanted)
+
+
+def _index_mcot(rows: Iterable[tuple[str, dict]], source_prefix: str) -> _McotIndex:
+    """Read every row once: check its columns and ``lang-id`` (a repeated one is an error), and
+    check each English solution (:func:`_english_answer`)."""
+    index = _McotIndex()
+    for where, row in rows:
+        missing = [column for column in MCOT_MATH.columns if column not in row]
+        if missing:
+            raise SourceError(f"{where}: column(s) {missing} missing (the row has {sorted(row)}); the adapter reads "
+                              "the schema documented in mlpt.data")
+        lang, item = _lang_item(row["lang-id"], where)
+        bit = index.bits.setdefault(lang, 1 << len(index.bits))
+        have = index.languages.get(item, 0)
+        if have & bit:
+            raise SourceError(f"{where}: field 'lang-id': {row['lang-id']!r} repeats an earlier row")
+        index.languages[item] = have | bit
+        if lang == source_prefix:
+            index.english[item] = _english_answer(row["question"], row["answer"])[1] or USABLE
     return index
 
 
-def _solution_parts(solution: str) -> tuple[str, str]:
-    """(chain of thought, final line) of an mCoT-MATH answer; a "#### N" line before the final
-    line is dropped (the answer is taught by the prompt phrases, once)."""
-    lines = solution.strip().split("\n")
-    final = lines.pop().strip()
-    while lines and GSM8K_ANSWER_LINE.match(lines[-1]):
-        lines.pop()
-    return "\n".join(lines).strip(), final
+def _answer_filter(pool: list[str], english: dict[str, str]) -> dict:
+    """What the numeric-answer check does to the whole pool: its items counted by the check of their
+    English solution, and the share it keeps (the paper states no such filter; see PROVENANCE.md)."""
+    counts = Counter(english[item] for item in pool)
+    found = {reason: counts[reason] for reason in (USABLE, *ENGLISH_ANSWER_CHECKS)}
+    return {"pool": len(pool), **found, "usable_share": round(found[USABLE] / len(pool), 4) if pool else 0.0}
 
 
-def _mcot_versions(rows, item_rows: dict[str, int], forbidden: set[str]) -> tuple[str, dict[str, tuple[str, str]]] | str:
-    """(gold answer, {study language: (question, chain of thought)}) of one mCoT-MATH item, or why
-    it is left out. ``item_rows``: the item's row per study language, English first: its final
-    line gives the gold answer, and every translation's final line must state the same number."""
-    answer, versions = None, {}
-    for lang, row in item_rows.items():
-        question, solution = rows[row]["question"], rows[row]["answer"]
+def _mcot_texts(rows: Iterable[tuple[str, dict]], items: set[str], prefixes: set[str]) -> dict[str, dict[str, tuple]]:
+    """{item id: {language prefix: (question, answer)}} of ``items`` in ``prefixes``: one more read
+    of the file, keeping only those rows."""
+    found: dict[str, dict[str, tuple]] = {}
+    for _, row in rows:
+        lang, _, item = row["lang-id"].partition("-")
+        if item in items and lang in prefixes:
+            found.setdefault(item, {})[lang] = (row["question"], row["answer"])
+    return found
+
+
+def _mcot_versions(texts: dict[str, tuple], codes: dict[str, str], source_lang: str, forbidden: set[str],
+                   answer_phrases: list[str], unread: Counter) -> tuple[str, dict[str, tuple[str, str]]] | str:
+    """(gold answer, {study language: (question, solution)}) of one mCoT-MATH item whose English
+    solution is usable, or why it is left out: a text is empty, a question (in any language) is a
+    test question, or the scorer, reading a solution as it reads a model's answer (the answer
+    phrases of every language, then the last number), does not find the gold answer in it (counted
+    per language in ``unread``). The solutions are kept as the dataset writes them, final answer
+    statement included."""
+    answer, _ = _english_answer(*texts[codes[source_lang]])
+    versions = {}
+    for lang, code in codes.items():
+        question, solution = texts[code]
         if not all(isinstance(text, str) and text.strip() for text in (question, solution)):
             return "empty_field"
         if text_hash(question) in forbidden:
             return "overlapping_test"
-        reasoning, final = _solution_parts(solution)
-        if not reasoning:
-            return "no_reasoning"
-        if answer is None:
-            stated = ENGLISH_ANSWER_LINE.fullmatch(final)
-            if stated is None:
-                return "no_answer_line"
-            answer = scoring.normalize_number(stated.group(1))
-            if answer is None:
-                return "non_numeric_answer"
-        elif not scoring.numbers_equal(scoring.extract_number(final, lang=lang), answer):
-            return "answer_line_differs"
-        versions[lang] = (question.strip(), reasoning)
+        if not scoring.numbers_equal(scoring.extract_number(solution, answer_phrases, lang), answer):
+            unread[lang] += 1
+            return "answer_not_read"
+        versions[lang] = (question.strip(), solution.strip())
     return answer, versions
+
+
+def _draw_mcot(order: list[str], english: dict[str, str], needed: int, source_lang: str,
+               read_texts: Callable[[set[str]], dict[str, dict[str, tuple]]],
+               versions: Callable[[dict[str, tuple]], tuple | str]) -> tuple[list, Counter, int, int]:
+    """Walk ``order`` until ``needed`` usable items are found: (chosen (item, gold, versions),
+    dropped reasons, items checked, reads of the file). The texts of the next span of items whose
+    English solution is usable are read in one pass (``read_texts``), a span holding what is still
+    needed plus a margin; another pass follows only if too many of them are left out. The outcome
+    does not depend on the span sizes: items are checked in ``order`` and the walk stops at the
+    ``needed``-th usable one."""
+    chosen, dropped, seen = [], Counter(), set()
+    position = reads = 0
+    while len(chosen) < needed and position < len(order):
+        want = (needed - len(chosen)) * 11 // 10 + 100
+        end = position
+        while end < len(order) and want > 0:
+            want -= english[order[end]] == USABLE
+            end += 1
+        texts = read_texts({item for item in order[position:end] if english[item] == USABLE})
+        reads += 1
+        for item in order[position:end]:
+            position += 1
+            found = versions(texts[item]) if english[item] == USABLE else english[item]
+            if isinstance(found, str):
+                dropped[found] += 1
+                continue
+            question = text_hash(found[1][source_lang][0])
+            if question in seen:
+                dropped["duplicate_question"] += 1
+                continue
+            seen.add(question)
+            chosen.append((item, *found))
+            if len(chosen) == needed:
+                break
+    return chosen, dropped, position, reads
 
 
 def prepare_mcot_math(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str, seed: int) -> Prepared:
     """mCoT-MATH's English items as the source records and their translations as references, so the
     translate stage takes the paper's own translations (any backend) instead of MT; MGSM as the test set.
 
+    Every record's ``reasoning`` is the dataset's solution as it is, its own final answer statement
+    included (``answer_stated``: training teaches exactly that text, :func:`mlpt.prompts.render_response`).
     Items are drawn in a seeded shuffle of the items present in every study language mCoT-MATH has,
     until ``n_val`` + ``n_train`` usable ones are found (the first ``n_val`` are validation). An item
-    is left out, in every language, when a text is empty, a question (in any language) is a test
-    question, the answer is not one number, a translation states another answer, or its English
-    question repeats an earlier one; the report counts each reason."""
+    is left out, in every language, when a text is empty, its English solution does not end by
+    stating one number, a question (in any language) is a test question, the scorer does not read
+    the answer in one of its solutions, or its English question repeats an earlier one; the report
+    counts each reason among the items checked (``dropped``; the unread answers also per language,
+    ``answer_not_read``, and a language above :data:`UNREAD_WARNING_SHARE` is logged), and what the
+    English answer check does to the whole pool (``answer_filter``).
+
+    The file is read as a stream (:func:`iter_json_rows`): once to index item ids and check the
+    English solutions, then once more (rarely twice) for the texts of the items drawn; the report
+    gives the number of reads (``file_reads``)."""
     _require_english("mcot_math", source_lang)
     report: dict = {}
     test, test_references, forbidden = _mgsm_test(resources, task, spec["n_test"], languages, source_lang, report)
-    ((where, rows),) = _hub_files(MCOT_MATH, spec, report)
-    index = _mcot_index(rows, where)
+    answer_phrases = prompts.answer_phrases(prompts.load_phrases(resources / prompts.PHRASES_FILE))
+    path, where = _hub_download(MCOT_MATH, MCOT_MATH.data_files[0], spec, report)
     codes = {lang: MCOT_MATH_LANGUAGES[lang] for lang in [source_lang, *languages] if lang in MCOT_MATH_LANGUAGES}
-    absent = [lang for lang, code in codes.items() if code not in index]
+    index = _index_mcot(iter_json_rows(path, where), codes[source_lang])
+    absent = [lang for lang, code in codes.items() if code not in index.bits]
     if absent:
-        raise SourceError(f"{where}: no rows for language(s) {absent}; field 'lang-id' has the prefixes {sorted(index)}")
+        raise SourceError(f"{where}: no rows for language(s) {absent}; field 'lang-id' has the prefixes {sorted(index.bits)}")
     report["languages_by_mt"] = [lang for lang in languages if lang not in codes]
     if report["languages_by_mt"]:
         log.warning("mCoT-MATH has no %s: the translate stage machine-translates them", report["languages_by_mt"])
 
-    items = sorted(set.intersection(*(set(index[code]) for code in codes.values())))
-    random.Random(seed).shuffle(items)
-    needed, chosen, seen, dropped = spec["n_val"] + spec["n_train"], [], set(), Counter()
-    for item in items:
-        if len(chosen) == needed:
-            break
-        found = _mcot_versions(rows, {lang: index[code][item] for lang, code in codes.items()}, forbidden)
-        if isinstance(found, str):
-            dropped[found] += 1
-        elif text_hash(found[1][source_lang][0]) in seen:
-            dropped["duplicate_question"] += 1
-        else:
-            seen.add(text_hash(found[1][source_lang][0]))
-            chosen.append((f"mcot-{item}", *found))
-    report.update(pool=len(items), checked=len(chosen) + sum(dropped.values()), dropped=dict(dropped))
+    order = index.items_in(codes.values())
+    report["answer_filter"] = _answer_filter(order, index.english)
+    random.Random(seed).shuffle(order)
+    unread: Counter = Counter()
+    chosen, dropped, checked, reads = _draw_mcot(
+        order, index.english, spec["n_val"] + spec["n_train"], source_lang,
+        lambda items: _mcot_texts(iter_json_rows(path, where), items, set(codes.values())),
+        lambda texts: _mcot_versions(texts, codes, source_lang, forbidden, answer_phrases, unread))
+    report.update(pool=len(order), checked=checked, dropped=dict(dropped), file_reads=1 + reads,
+                  answer_not_read=dict(unread))
+    for lang, n in unread.items():
+        if n > UNREAD_WARNING_SHARE * checked:
+            log.warning("mCoT-MATH: the scorer does not read the answer of %d of %d %s solutions checked: compare the "
+                        "dataset's final statements with answer_phrases in %s", n, checked, lang, prompts.PHRASES_FILE)
 
-    def record(rid: str, lang: str, answer: str, question: str, reasoning: str) -> dict:
-        return {"id": rid, "task": task, "lang": lang, "split": "train", "question": question, "reasoning": reasoning,
-                "answer": answer, "source": "mcot-math"}
+    def record(rid: str, lang: str, answer: str, question: str, solution: str) -> dict:
+        return {"id": rid, "task": task, "lang": lang, "split": "train", "question": question, "reasoning": solution,
+                "answer_stated": True, "answer": answer, "source": "mcot-math"}
 
-    records = _deal([record(rid, source_lang, answer, *versions[source_lang]) for rid, answer, versions in chosen],
-                    spec["n_train"], spec["n_val"], report, where)
+    records = _deal([record(f"mcot-{item}", source_lang, answer, *versions[source_lang])
+                     for item, answer, versions in chosen], spec["n_train"], spec["n_val"], report, where)
     split = {r["id"]: r["split"] for r in records}
-    references = [dict(record(rid, lang, answer, *text), split=split[rid])
-                  for rid, answer, versions in chosen for lang, text in versions.items() if lang != source_lang]
+    references = [dict(record(f"mcot-{item}", lang, answer, *text), split=split[f"mcot-{item}"])
+                  for item, answer, versions in chosen for lang, text in versions.items() if lang != source_lang]
     return Prepared(records + test, references + test_references, forbidden, report)
 
 
@@ -578,11 +788,33 @@ def _api_bank_test(resources: Path, task: str) -> list[dict]:
     return test
 
 
+#: The paper's API training pool: 3,174 queries over 1,535 APIs, its 150 validation queries
+#: included (the level-1 test set is 399 queries over 49 APIs, counted the same way: distinct API
+#: names of the gold calls). ``api_bank_hub`` must find exactly this pool (:func:`_check_pool`).
+PAPER_API_POOL = {"queries": 3174, "apis": 1535}
+
+
+def _check_pool(found: dict, expected: dict | None, task: str, source: Path | str, dropped: dict) -> None:
+    """Stop unless the training pool ``found`` ({queries, apis}, after the adapter's filtering) is
+    the one ``expected`` (None: no expectation), naming both and the key that accepts another."""
+    if expected is None or found == expected:
+        return
+    left_out = ", ".join(f"{n} {reason}" for reason, n in dropped.items())
+    whose = " (the paper's pool)" if expected == PAPER_API_POOL else f" (tasks.{task}.expect_pool)"
+    raise SourceError(
+        f"{source}: the API training pool has {found['queries']:,} queries over {found['apis']:,} APIs (after leaving "
+        f"out {left_out}), but {expected['queries']:,} queries over {expected['apis']:,} APIs are expected{whose}. "
+        f"Check the revision read; to train on this pool, set tasks.{task}.expect_pool: "
+        f"{{queries: {found['queries']}, apis: {found['apis']}}}")
+
+
 def _api_bank_prepared(task: str, spec: dict, seed: int, test: list[dict], training: list[tuple[str, str, dict]],
-                       source: Path | str, report: dict) -> Prepared:
+                       source: Path | str, report: dict, expected_pool: dict | None = None) -> Prepared:
     """The API task from its test records and its training items ((id, ``file: item``, item) in the
     training-file schema): ToolSearcher calls (retrieval, not a call to learn), gold calls the
-    scorer cannot read and dialogues equal to a test dialogue are left out, counted in the report."""
+    scorer cannot read and dialogues equal to a test dialogue are left out, counted in the report.
+    The pool left must be ``spec["expect_pool"]`` if the config sets one, else ``expected_pool``
+    (queries and distinct API names; None: any pool), or preparation stops naming both."""
     forbidden = {text_hash(r["question"]) for r in test}
     pool, dropped = [], {"tool_searcher": 0, "malformed": 0, "overlapping_test": 0}
     for rid, where, item in training:
@@ -604,6 +836,10 @@ def _api_bank_prepared(task: str, spec: dict, seed: int, test: list[dict], train
             continue
         pool.append(rec)
     report.update(dropped=dropped, apis=len({r["call"].split("(")[0] for r in pool}))
+    expected = spec.get("expect_pool") or expected_pool
+    _check_pool({"queries": len(pool), "apis": report["apis"]}, expected, task, source, dropped)
+    if expected is not None:
+        report["expected_pool"] = dict(expected)
     records = _split_pool(pool, spec["n_train"], spec["n_val"], seed, report, source)
     records += test[: spec["n_test"]]
     report["test"] = min(spec["n_test"], len(test))
@@ -621,7 +857,8 @@ def prepare_api_bank(resources: Path, task: str, spec: dict, languages: list[str
 
 def prepare_api_bank_hub(resources: Path, task: str, spec: dict, languages: list[str], source_lang: str,
                          seed: int) -> Prepared:
-    """Training on API-Bank's level-1 and level-2 training calls from the Hub (the paper's data)."""
+    """Training on API-Bank's level-1 and level-2 training calls from the Hub (the paper's data); the
+    pool must be the paper's (:data:`PAPER_API_POOL`) unless ``expect_pool`` accepts another."""
     _require_english("api_bank_hub", source_lang)
     test = _api_bank_test(resources, task)
     report: dict = {}
@@ -629,7 +866,8 @@ def prepare_api_bank_hub(resources: Path, task: str, spec: dict, languages: list
     for (where, rows), data_file in zip(_hub_files(API_BANK_TRAIN, spec, report), API_BANK_TRAIN.data_files):
         level = Path(data_file).name.split("-")[0]  # lv1, lv2
         training += [(f"apibank-{level}-{i:05d}", f"{where}: item {i}", row) for i, row in enumerate(rows)]
-    return _api_bank_prepared(task, spec, seed, test, training, f"hf://datasets/{API_BANK_TRAIN.repo}", report)
+    return _api_bank_prepared(task, spec, seed, test, training, f"hf://datasets/{API_BANK_TRAIN.repo}", report,
+                              expected_pool=PAPER_API_POOL)
 
 
 # --- positive control: synthetic one-step addition problems in every language ----------------
@@ -757,6 +995,10 @@ SOURCES = {
 }
 
 
+#: The sources whose training pool ``expect_pool`` can check (queries over distinct APIs).
+POOL_SOURCES = {"api_bank", "api_bank_hub"}
+
+
 def source_files(source: str, resources: str | Path, languages: list[str]) -> list[str]:
     return [str(p) for p in SOURCES[source].files(Path(resources), languages)]
 
@@ -807,9 +1049,13 @@ def prepare(source: str, resources: str | Path, task: str, spec: dict, languages
             verify_checksums: bool = True) -> Prepared:
     """Read the files of ``source`` under ``resources`` (checksums verified unless told otherwise).
 
-    ``spec``: the task's config (``n_train``, ``n_val``, ``n_test``; ``strip_calculator_annotations``) and,
-    for a Hub source, ``hub_revision`` (the config's ``hub.revisions`` entry of its repository, if any)."""
+    ``spec``: the task's config (``n_train``, ``n_val``, ``n_test``; ``strip_calculator_annotations``;
+    ``expect_pool`` for an API-Bank source) and, for a Hub source, ``hub_revision`` (the config's
+    ``hub.revisions`` entry of its repository, if any)."""
     resources = Path(resources)
+    if spec.get("expect_pool") is not None and source not in POOL_SOURCES:
+        raise SourceError(f"tasks.{task}.expect_pool: only the API-Bank sources {sorted(POOL_SOURCES)} have a pool of "
+                          f"queries over APIs to check; source '{source}' has none")
     files = [Path(p) for p in source_files(source, resources, languages)]
     for path in files:
         if not path.exists():

@@ -67,8 +67,13 @@ def render_prompt(kind: str, record: dict, phrases: dict) -> str:
 
 
 def render_response(kind: str, record: dict, phrases: dict) -> str:
-    """The assistant turn a training record teaches."""
+    """The assistant turn a training record teaches. Math: the chain of thought followed by the
+    language's answer phrase stating the answer, or, for a record whose ``reasoning`` already ends
+    with its own statement of the answer (``answer_stated``: mCoT-MATH's solutions, which are kept
+    as the dataset writes them, and their machine translations), that text as it is."""
     if kind == "math":
+        if record.get("answer_stated"):
+            return record["reasoning"]
         answer = _lang(phrases, record["lang"])["answer"].format(answer=record["answer"])
         return f"{record['reasoning'].rstrip()}\n{answer}"
     if kind == "api_call":

@@ -281,6 +281,8 @@ def prepare_data_spec(wildcards):
     task = config["tasks"][wildcards.task]
     keys = ("source", "n_train", "n_val", "n_test", "strip_calculator_annotations")
     spec = {k: task[k] for k in keys}
+    if task.get("expect_pool") is not None:  # only when set: other runs' provenance stays as it was
+        spec["expect_pool"] = task["expect_pool"]
     hub = study_data.hub_dataset(task["source"])
     if hub is not None:
         spec["hub_revision"] = config["hub"]["revisions"].get(hub.repo)
