@@ -11,7 +11,11 @@ CORES     ?= 2
 PYTHON    ?= python3
 CONFIG    ?= config/demo.yaml
 PLAN_CONFIG ?= config/paper.yaml
-export CONFIG PLAN_CONFIG CORES
+# make preflight: the config whose base models are measured, and the Snakemake profile it is
+# submitted through (PROFILE= runs it on this machine with CORES cores, e.g. the demo on a CPU).
+PREFLIGHT_CONFIG ?= config/paper.yaml
+PROFILE   ?= slurm
+export CONFIG PLAN_CONFIG CORES PREFLIGHT_CONFIG PROFILE
 
 # Refuse a path variable holding characters the shell would read as syntax (or a space).
 UNSAFE_CHARS := ; & | < > ( ) ` ' " * ? [ ] { } ~ ! \ $$ \#
@@ -19,7 +23,7 @@ check_path = $(if $(filter-out 1,$(words $($(1)))),$(error $(1) must be one path
 $(call check_path,VENV)
 $(call check_path,PYTHON)
 
-.PHONY: install demo demo-spontaneous test test-fast lint format plan paper report clean help
+.PHONY: install demo demo-spontaneous test test-fast lint format plan preflight paper report clean help
 # The run name of $$CONFIG, printed only once the whole config has passed validation (a shell
 # command line, used inside a recipe: an invalid config stops the recipe before anything runs).
 RUN_NAME  = $(PY) -m mlpt.config "$$CONFIG"
@@ -61,8 +65,15 @@ lint: install  ## snakemake --lint and snakefmt --check
 format: install  ## format the workflow files with snakefmt
 	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakefmt Snakefile workflow/rules
 
-plan: install  ## the paper's plan: jobs per rule, GPU-hour and disk estimate (PLAN_CONFIG=... for another)
+plan: install  ## the paper's plan: jobs per rule, GPU-hours (measured where a preflight ran) and disk (PLAN_CONFIG=...)
 	$(PY) -m mlpt.plan_cli --configfile "$$PLAN_CONFIG"
+
+preflight: install  ## per base model one measured SFT job on its GPU tier -> results/<run>/preflight.json (PROFILE=slurm)
+	@if [ -n "$$PROFILE" ]; then \
+	  $(SNAKEMAKE) preflight --configfile "$$PREFLIGHT_CONFIG" --profile "$$PROFILE"; \
+	else \
+	  $(CHECK_CORES); $(SNAKEMAKE) preflight --configfile "$$PREFLIGHT_CONFIG" --cores "$$CORES"; \
+	fi
 
 paper: install  ## build results/<run>/paper/main.pdf for CONFIG (needs a TeX engine: latexmk or pdflatex)
 	@$(RUN_NAME) >/dev/null

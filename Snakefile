@@ -3,6 +3,7 @@
 #   make demo                                  tiny models, real data, CPU, minutes
 #   snakemake --profile slurm                  the full study (config/paper.yaml) on SLURM
 #   snakemake --profile slurm results/paper/figures/fig2_accuracy_vs_languages.pdf
+#   snakemake --profile slurm preflight        per base model one measured SFT job, before the campaign
 #
 # Outputs: results/<run>/{data,translated,mixtures,sft,tasks,eval,tables,figures}/...
 # (the whole path scheme is in src/mlpt/paths.py); logs/ and benchmarks/ beside them.
@@ -51,6 +52,7 @@ else:
     include: "workflow/rules/analysis.smk"
     include: "workflow/rules/paper.smk"
     include: "workflow/rules/targets.smk"
+    include: "workflow/rules/preflight.smk"
 
 
 # Every final table and figure of the selected study (get_final_output: common.smk or spontaneous.smk).

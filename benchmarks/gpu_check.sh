@@ -5,7 +5,8 @@
 #   bash benchmarks/gpu_check.sh [OUT_DIR]     (default benchmarks/results)
 # Needs torch (CUDA build) and transformers; writes OUT_DIR/gpu_check.jsonl, one JSON line per run.
 # Record what it prints in BENCHMARKS.md and, as measured numbers with date and GPU, in
-# cluster.plan of config/paper.yaml.
+# cluster.plan of config/paper.yaml. On a cluster, `make preflight` goes further: per base model one job
+# of the real pipeline on its GPU tier (FSDP, validation, kill and resume, decode), priced by `make plan`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-benchmarks/results}

@@ -12,7 +12,8 @@ token ids, with gradient checkpointing as in ``paper.yaml``.
 Prints one JSON object: parameters, peak GPU memory (GiB), seconds per step (median after warm-up),
 tokens/s and model FLOPs utilisation against ``--peak-tflops`` (H100/H200 dense bf16: 989).
 ``--smoke`` shrinks the model to 2 layers and the batch to 2 x 64 so the script itself can be checked
-on a CPU; its numbers mean nothing.
+on a CPU; its numbers mean nothing. FLOPs, MFU, peak memory and the random-initialised model come from
+``mlpt.throughput``, which the GPU preflight (``make preflight``, ``mlpt.preflight``) counts with too.
 """
 
 from __future__ import annotations
@@ -29,19 +30,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from mlpt import paths  # noqa: E402
-
-
-def build(model_id: str, smoke: bool, attn: str):
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    config = AutoConfig.from_pretrained(paths.model_reference(str(ROOT / "resources"), model_id))
-    if smoke:
-        config.num_hidden_layers, config.layer_types = 2, (config.layer_types or [])[:2] or None
-        config.max_window_layers = 2
-    config._attn_implementation = attn
-    torch.manual_seed(0)
-    return AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+from mlpt import throughput  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -61,40 +50,39 @@ def main(argv=None) -> dict:
     if device == "cpu" and not args.smoke:
         raise SystemExit("no GPU visible: run with --smoke to check the script on a CPU")
 
-    model = build(args.model, args.smoke, args.attn).to(device)
+    model = throughput.reference_model(args.model, str(ROOT / "resources"), layers=2 if args.smoke else None,
+                                       attn=args.attn).to(device)
     if not args.no_checkpointing:
         model.activation_checkpointing_enable()
     model.config.use_cache = False
     n_params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01, fused=device == "cuda")
     ids = torch.randint(0, model.config.vocab_size, (args.batch, args.seq), device=device)
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
+    throughput.reset_peak_gpu_memory()
     times = []
     for _ in range(args.steps):
-        if device == "cuda":
-            torch.cuda.synchronize()
+        throughput.synchronize()
         start = time.perf_counter()
         with torch.autocast(device_type=device, dtype=torch.bfloat16):
             loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if device == "cuda":
-            torch.cuda.synchronize()
+        throughput.synchronize()
         times.append(time.perf_counter() - start)
     step = statistics.median(times[2:] if len(times) > 2 else times)
     tokens = args.batch * args.seq
-    flops = 6 * n_params * tokens * (4 / 3 if not args.no_checkpointing else 1)  # recompute: one more forward
+    recompute = not args.no_checkpointing  # gradient checkpointing: one more forward pass per step
     result = {
-        "model": args.model, "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        "model": args.model, "device": throughput.device_name(),
         "smoke": args.smoke, "parameters": n_params, "micro_batch": args.batch, "seq": args.seq,
         "attn_implementation": args.attn, "gradient_checkpointing": not args.no_checkpointing,
         "master_weights": str(next(model.parameters()).dtype), "compute_dtype": "bfloat16",
         "seconds_per_step": round(step, 4), "tokens_per_second": round(tokens / step, 1),
-        "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device == "cuda" else None,
-        "mfu": round(6 * n_params * tokens / step / (args.peak_tflops * 1e12), 4) if device == "cuda" else None,
-        "hardware_flops_utilisation": round(flops / step / (args.peak_tflops * 1e12), 4) if device == "cuda" else None,
+        "peak_memory_gib": throughput.peak_gpu_memory_gib(),
+        "mfu": round(throughput.mfu(n_params, tokens / step, args.peak_tflops), 4) if device == "cuda" else None,
+        "hardware_flops_utilisation": round(throughput.train_flops_per_token(n_params, recompute) * tokens / step
+                                            / (args.peak_tflops * 1e12), 4) if device == "cuda" else None,
         "loss": round(loss.item(), 4),
     }
     print(json.dumps(result))

@@ -32,6 +32,10 @@ PATTERNS = {
     "sft_model": "sft/{model}/{task}/{mixture}/model",
     "sft_log": "sft/{model}/{task}/{mixture}/train_log.json",
     "sft_checkpoints": "checkpoints/{model}/{task}/{mixture}",
+    # GPU preflight (`preflight` target, not part of `all`): one measured SFT job per base model
+    "preflight_model": "preflight/{model}.json",
+    "preflight": "preflight.json",  # every model's record, read by `make plan`
+    "preflight_work": "work/preflight/{model}",  # its records, checkpoint and model meanwhile (removed)
     # build_eval_tasks / evaluate
     "eval_tasks": "tasks/{task}",
     "eval": "eval/{model}/{task}/{mixture}.json",

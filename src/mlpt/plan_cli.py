@@ -3,10 +3,12 @@
     python -m mlpt.plan_cli --configfile config/paper.yaml
 
 Prints the job count of every rule (from a Snakemake dry-run of the whole DAG) and the GPU-hour
-and disk estimate of mlpt.cluster.plan (assumptions from the config's `cluster.plan`). SFT FLOPs
-are counted on the positions the config's `sft.batching` makes a GPU compute, padding included
-(the padding shares of mlpt.cluster.PADDING_SHARE, measured by benchmarks/sft_throughput.py); the
-plan also lists what every other batching would cost.
+and disk estimate of mlpt.cluster.plan. Throughput is measured where the run's GPU preflight has
+written `results/<run>/preflight.json` (`make preflight`; another file with `--preflight`), for
+the models it covers, and assumed from the config's `cluster.plan` otherwise; every row says which.
+SFT positions are counted as the config's `sft.batching` makes a GPU compute them, padding
+included (the padding shares of mlpt.cluster.PADDING_SHARE, measured by
+benchmarks/sft_throughput.py); the plan also lists what every other batching would cost.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import argparse
 import subprocess
 import sys
 
-from . import cluster
+from pathlib import Path
+
+from . import cluster, io, paths
 from . import config as study_config
 
 
@@ -42,12 +46,28 @@ def dry_run_counts(configfile: str) -> dict[str, int]:
     return parse_job_stats(proc.stdout)
 
 
+def measured_throughput(preflight_file: str | Path) -> tuple[dict, str]:
+    """(the GPU preflight records by model, a line saying where the plan's throughput comes from);
+    no records when the file does not exist."""
+    if not Path(preflight_file).exists():
+        return {}, (f"No GPU preflight at {preflight_file}: every GPU-hour figure below is ASSUMED "
+                    "(`make preflight` measures them on the cluster).")
+    records = io.read_json(preflight_file)["models"]
+    return records, f"GPU preflight read from {preflight_file} ({len(records)} model(s) measured)."
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="config/paper.yaml")
+    parser.add_argument("--preflight", default=None,
+                        help="GPU preflight records to price from (default: results/<run>/preflight.json)")
+    parser.add_argument("--no-dry-run", action="store_true", help="leave out the job counts (no Snakemake dry-run)")
     args = parser.parse_args(argv)
     cfg = study_config.load(args.configfile)
-    print(cluster.format_plan(cluster.plan(cfg), dry_run_counts(args.configfile)))
+    measured, source = measured_throughput(args.preflight or paths.path("preflight", cfg["run"]))
+    counts = None if args.no_dry_run else dry_run_counts(args.configfile)
+    print(source)
+    print(cluster.format_plan(cluster.plan(cfg, measured), counts))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Supervised fine-tuning of one base model on one mixture: full fine-tuning (study A) or LoRA.
 
 One process:      the ``sft`` rule calls :func:`train` (workflow/scripts/sft.py).
-Several GPUs:     the rule starts ``accelerate launch -m mlpt.sft --spec <json>`` (:func:`launch`), one
+Several GPUs:     the rule starts ``accelerate launch -m mlpt.sft --spec <json>`` (:func:`run_job`), one
                   process per visible GPU, with the FSDP configuration of ``config/accelerate/`` for
                   models above ``sft.fsdp_min_params_b``; the world size comes from the launcher and
-                  the gradient accumulation is derived from it.
+                  the gradient accumulation is derived from it. A job launched for FSDP checks, once
+                  the model is prepared, that its parameters are sharded, and stops otherwise
+                  (:mod:`mlpt.fsdp`: accelerate falls back to full copies on a CPU without a word).
 
 Recipe (docs/study.md): AdamW, cosine schedule with warmup, weight decay, a fixed *global* batch
 (per-device batch × gradient accumulation × world size, computed here, never hand-set), loss on
@@ -45,7 +47,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import batching, io, models, prompts, val_accuracy
+from . import batching, fsdp, io, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
@@ -563,12 +565,18 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
 
 
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
-          kind: str, answer_phrases: list[str]) -> dict:
+          kind: str, answer_phrases: list[str], fsdp_config: str | None = None, callbacks=None) -> dict:
     """Fine-tune ``base_model`` on ``mixture_file`` with the recipe ``cfg``; write the selected model to
     ``out_dir`` and the training log (curves, derived batch numbers, provenance) to ``log_file``.
 
     Resumes from the last complete checkpoint of the same run in ``checkpoint_dir`` (the module
-    docstring); ``kind`` and ``answer_phrases`` score the validation answers."""
+    docstring); ``kind`` and ``answer_phrases`` score the validation answers.
+
+    A job configured for FSDP (``fsdp_config``: the accelerate config it was launched with, or an
+    ``accelerate launch`` that set ``ACCELERATE_USE_FSDP``) stops before its first step unless its
+    prepared parameters are all sharded (:mod:`mlpt.fsdp`); the training log records how they were.
+    ``callbacks``: a function of (trainer, its counting collator) returning more TrainerCallbacks,
+    run after the checkpoint completeness marker (the GPU preflight's step timer and kill)."""
     import torch
     from transformers import set_seed
 
@@ -588,7 +596,13 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
          "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
     with trainer.args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others only read
         resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
+    sharding = None
+    if fsdp_config or fsdp.launched_with_fsdp():  # never let FSDP fall back to full copies silently
+        sharding = fsdp.sharding_check(trainer.accelerator, fsdp_config or "ACCELERATE_USE_FSDP=true")
+        trainer.add_callback(sharding)
     trainer.add_callback(_completeness_callback())  # a checkpoint counts once it is complete
+    for callback in callbacks(trainer, collator) if callbacks else []:
+        trainer.add_callback(callback)
     start = time.time()
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.time() - start
@@ -607,6 +621,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
         "resumed": resume_from is not None, "train_seconds": round(seconds, 2), "train_loss": result.training_loss,
         "tokens_per_second": round(derived["tokens"] * trainer.state.epoch / max(seconds, 1e-9), 1),
         "selected": selected, **_batch_costs(collator, seconds),  # every rank: a collective under several
+        "sharding": sharding.report.as_dict() if sharding and sharding.report else None,
         "loss_curve": losses, "val_curve": val_curve,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }
@@ -620,10 +635,13 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
 
 
 def launch_command(spec_file: str, num_processes: int, accelerate_config: str | None = None,
-                   port: int | None = None) -> list[str]:
-    """The ``accelerate launch`` command that runs :func:`main` on ``num_processes`` processes."""
+                   port: int | None = None, module: str = "mlpt.sft") -> list[str]:
+    """The ``accelerate launch`` command that runs ``python -m <module> --spec <spec_file>`` (by
+    default :func:`main`) on ``num_processes`` processes; one process: plain ``python -m``."""
     import sys
 
+    if num_processes <= 1:
+        return [sys.executable, "-m", module, "--spec", spec_file]
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
            "--num_machines", "1", "--dynamo_backend", "no"]
     if accelerate_config:
@@ -632,34 +650,49 @@ def launch_command(spec_file: str, num_processes: int, accelerate_config: str | 
         cmd += ["--multi_gpu", "--mixed_precision", "no"]  # bf16 is set by the Trainer from the recipe
     if port:
         cmd += ["--main_process_port", str(port)]
-    return cmd + ["-m", "mlpt.sft", "--spec", spec_file]
+    return cmd + ["-m", module, "--spec", spec_file]
 
 
-def run_job(spec: dict, num_processes: int, accelerate_config: str | None = None) -> None:
-    """Train in this process (one device) or through ``accelerate launch`` (several)."""
+def with_fsdp_config(spec: dict, num_processes: int, accelerate_config: str | None) -> dict:
+    """``spec`` with ``fsdp_config`` set to the accelerate config when the job is configured for FSDP
+    (several processes and an FSDP launcher config), so that every process checks the sharding."""
+    sharded = num_processes > 1 and fsdp.configured(accelerate_config)
+    return {**spec, "fsdp_config": str(accelerate_config) if sharded else None}
+
+
+def spawn(spec: dict, num_processes: int, accelerate_config: str | None = None, module: str = "mlpt.sft") -> int:
+    """Run the job ``spec`` in new processes (:func:`launch_command`) and return their exit status."""
     import subprocess
     import tempfile
 
-    if num_processes <= 1:
-        train_from_spec(spec)
-        return
+    spec = with_fsdp_config(spec, num_processes, accelerate_config)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
-    cmd = launch_command(fh.name, num_processes, accelerate_config, port=29500 + os.getpid() % 1000)
-    log.info("launching %d processes: %s", num_processes, " ".join(cmd))
+    cmd = launch_command(fh.name, num_processes, accelerate_config, port=29500 + os.getpid() % 1000, module=module)
+    log.info("launching %d process(es): %s", num_processes, " ".join(cmd))
     try:
-        subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])))
-    except subprocess.CalledProcessError as err:
-        raise RuntimeError(f"distributed SFT failed (exit {err.returncode}); see the log above") from None
+        return subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))).returncode
     finally:
         os.unlink(fh.name)
 
 
-def train_from_spec(spec: dict) -> dict:
+def run_job(spec: dict, num_processes: int, accelerate_config: str | None = None) -> None:
+    """Train in this process (one device) or through ``accelerate launch`` (several)."""
+    if num_processes <= 1:
+        train_from_spec(spec)
+        return
+    returncode = spawn(spec, num_processes, accelerate_config)
+    if returncode:
+        raise RuntimeError(f"distributed SFT failed (exit {returncode}); see the log above")
+
+
+def train_from_spec(spec: dict, callbacks=None) -> dict:
+    """Train the job file's run (:func:`main`); ``callbacks`` as in :func:`train`."""
     cfg = TrainConfig(**spec["config"])
     return train(spec["base_model"], spec["mixture_file"], spec["out_dir"], spec["log_file"], spec["checkpoint_dir"],
-                 cfg, kind=spec["kind"], answer_phrases=spec["answer_phrases"])
+                 cfg, kind=spec["kind"], answer_phrases=spec["answer_phrases"], fsdp_config=spec.get("fsdp_config"),
+                 callbacks=callbacks)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -668,8 +701,9 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m mlpt.sft", description=(
         "Fine-tune one base model on one mixture. The job file holds base_model, mixture_file, out_dir, "
-        "log_file, checkpoint_dir, kind, answer_phrases and config (the fields of mlpt.sft.TrainConfig). "
-        "The sft rule writes it; start several processes with accelerate launch."))
+        "log_file, checkpoint_dir, kind, answer_phrases, config (the fields of mlpt.sft.TrainConfig) and "
+        "fsdp_config (the accelerate config of a job that must run sharded, or null). The sft rule writes it; "
+        "start several processes with accelerate launch."))
     parser.add_argument("--spec", required=True, help="JSON job file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

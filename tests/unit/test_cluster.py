@@ -122,3 +122,25 @@ def test_models_above_fsdp_min_params_b_launch_with_the_fsdp_config(paper_config
     launch = {m: cluster.accelerate_config(paper_config, m, "/repo") for m in paper_config["models"]}
     assert launch == {"qwen3-600m": None, "qwen3-1700m": None, "qwen3-8b": "/repo/config/accelerate/fsdp.yaml",
                       "gemma3-1b": None, "gemma3-4b": "/repo/config/accelerate/fsdp.yaml"}
+
+
+def test_plan_counts_tokens_per_example_from_the_real_tokenizer_table(paper_config, demo_config, root):
+    """The paper's rows read the measured table (per family, task and language); a task the table
+    lacks (the demo's control) falls back to the flat assumption and says so."""
+    from mlpt import mixture_grammar, token_table
+
+    table = token_table.read_table(root / "resources" / token_table.TABLE_FILE)
+    result = cluster.plan(paper_config)
+    assert {r["tokens"] for r in result["rows"]} == {"real tokenizer"}
+    mixes = mixture_grammar.expand(paper_config)
+    spec = paper_config["tasks"]["math"]
+    expected = sum(m.size * spec["n_train"] * sum(table[("qwen3", "math", lang)].train_tokens_mean for lang in m.languages)
+                   / len(m.languages) for m in mixes) * paper_config["sft"]["epochs"]
+    row = next(r for r in result["rows"] if (r["model"], r["task"]) == ("qwen3-8b", "math"))
+    assert row["train_tokens"] == pytest.approx(expected)
+    bengali = [m for m in mixes if m.languages == ("en", "bn")][0]
+    assert cluster.tokens_per_example(paper_config, "qwen3-8b", "math", bengali.languages)[0] > \
+        cluster.tokens_per_example(paper_config, "gemma3-1b", "math", bengali.languages)[0]  # Qwen3 splits Bengali finer
+    demo = {(r["task"], r["tokens"]) for r in cluster.plan(demo_config)["rows"]}
+    assert ("control", "assumed") in demo
+    assert "from the real tokenizers' table" in cluster.format_plan(result)

@@ -53,8 +53,8 @@ def _injections(variable: str, witness) -> list[str]:
     return values
 
 
-@pytest.mark.parametrize("variable", ["CONFIG", "PLAN_CONFIG", "CORES", "VENV", "PYTHON"])
-@pytest.mark.parametrize("target", ["demo", "plan", "report", "paper", "install", "clean"])
+@pytest.mark.parametrize("variable", ["CONFIG", "PLAN_CONFIG", "PREFLIGHT_CONFIG", "PROFILE", "CORES", "VENV", "PYTHON"])
+@pytest.mark.parametrize("target", ["demo", "plan", "preflight", "report", "paper", "install", "clean"])
 def test_no_make_variable_reaches_the_shell_as_syntax(make_dir, variable, target):
     """Each user-set variable, set to shell syntax that would create a file, never runs it: the value
     reaches a command only as an environment variable, or make refuses it as a path."""

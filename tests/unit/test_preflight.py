@@ -1,0 +1,130 @@
+"""The GPU preflight in smoke mode on a CPU (a tiny model of the demo: 2 steps, validation,
+checkpoint, SIGKILL, resume, decode; its JSON record), and `make plan` pricing from a preflight
+record where there is one and saying "assumed" where there is none."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from mlpt import cluster, io, plan_cli, preflight, prompts, tiny
+
+ROOT = Path(__file__).resolve().parents[2]
+PHRASES = prompts.load_phrases(ROOT / "resources/prompts/phrases.yaml")
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> str:
+    """The demo's qwen3-tiny (a 2-layer copy of Qwen3-0.6B-Base) with a small byte-level vocabulary."""
+    d = tmp_path_factory.mktemp("preflight")
+    tiny.build_lm_tokenizer([" ".join(preflight.WORDS)] * 20, 400, d / "tok")
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2},
+                         d / "tok", d / "base", seed=0, resources_dir=ROOT / "resources")
+    return str(d / "base")
+
+
+def test_synthetic_examples_fill_max_length(tiny_base):
+    tokenizer = prompts.load_tokenizer(tiny_base)
+    prompt, response, tokens = preflight.fitted_example(tokenizer, 96)
+    assert 90 <= tokens <= 96 and response.endswith("The answer is 42.")
+    with pytest.raises(ValueError, match="not even a one-word example fits"):
+        preflight.fitted_example(tokenizer, 16)
+
+
+def test_preflight_of_a_tiny_model_on_a_cpu(tiny_base, demo_config, tmp_path, monkeypatch, capsys):
+    """The demo's recipe (16 examples per step in micro-batches of 4) at the demo's preflight
+    settings: the job is killed after its checkpoint, the rerun resumes, and the record holds every
+    figure `make plan` reads; the plan then prices qwen3-tiny from it (a smoke record) and
+    gemma3-tiny from the assumptions."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    task, recipe = cluster.preflight_recipe(demo_config)
+    assert task == "math"  # 768 tokens; the control task's examples are at most 192
+    out = tmp_path / "preflight/qwen3-tiny.json"
+    record = preflight.run("qwen3-tiny", tiny_base, str(out), str(tmp_path / "work"), task=task,
+                           recipe={**recipe, "val_max_new_tokens": 8},
+                           max_length=demo_config["preflight"]["max_length"], processes=1, accelerate_config=None,
+                           peak_tflops=312, answer_phrases=prompts.answer_phrases(PHRASES), seed=1,
+                           decode_batch_size=4, decode_new_tokens=demo_config["preflight"]["decode_new_tokens"])
+    assert io.read_json(out) == record
+    assert not (tmp_path / "work").exists()  # checkpoints and the saved model are removed
+    assert record["optimizer_steps"] == 2 and len(record["step_seconds"]) == 2
+    assert record["validation_and_checkpoint_seconds"] > 0
+    assert record["killed_after_checkpoint"] and record["resumed"]
+    assert record["validation"] == {"passes": 1, "selection": "val_accuracy", "records": 32}
+    shape = record["shape"]
+    assert (shape["global_batch_size"], shape["per_device_batch_size"], shape["gradient_accumulation_steps"]) == (16, 4, 4)
+    assert shape["recipe_of_task"] == "math" and shape["max_length"] == 128 and 120 <= shape["example_tokens"] <= 128
+    assert record["tokens_per_step"] == 16 * shape["example_tokens"]  # all rows full: no padding
+    assert record["train_tokens_per_second"] == pytest.approx(record["tokens_per_step"] / record["step_seconds"][1],
+                                                              rel=1e-3)
+    assert record["decode"]["batch_size"] == 4 and record["decode"]["new_tokens"] == 16
+    assert record["decode"]["tokens_per_second"] > 0
+    # on a CPU: a smoke record, with no GPU figures and no sharding (one process)
+    assert record["device"] == "cpu" and record["gpus"] == 0 and record["smoke"] is True
+    assert record["mfu"] is None and record["peak_gpu_memory_gib"] is None and record["peak_host_memory_gib"] > 0
+    assert record["sharding"] is None and record["parameters"] > 0
+
+    merged = tmp_path / "preflight.json"
+    preflight.merge({"qwen3-tiny": str(out)}, str(merged), "demo")
+    plan_cli.main(["--configfile", str(ROOT / "config/demo.yaml"), "--preflight", str(merged), "--no-dry-run"])
+    text = capsys.readouterr().out
+    assert f"GPU preflight read from {merged} (1 model(s) measured)" in text
+    rows = [line for line in text.splitlines() if line.startswith(("  qwen3-tiny ", "  gemma3-tiny "))]
+    assert len(rows) == 6  # 2 models x 3 tasks
+    assert all(("measured (smoke)" in r) == r.startswith("  qwen3-tiny") for r in rows)
+    assert all("measured" not in r for r in rows if r.startswith("  gemma3-tiny"))
+    assert "qwen3-tiny: cpu (" in text and "SMOKE run: not a cluster figure" in text
+
+
+def _record(**kw) -> dict:
+    """A preflight record of an 8-GPU job, as a cluster would write it."""
+    return {"device": "NVIDIA H100 80GB HBM3", "date": "2026-12-07", "gpus": 8, "smoke": False,
+            "train_tokens_per_second": 400_000.0, "mfu": 0.38, "peak_gpu_memory_gib": 61.2, "gpu_memory_gib": 79.1,
+            "decode": {"tokens_per_second": 2500.0}, **kw}
+
+
+def test_plan_prices_measured_models_from_their_preflight(paper_config):
+    assumed = {(r["model"], r["task"]): r for r in cluster.plan(paper_config)["rows"]}
+    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record()})
+    for row in result["rows"]:
+        if row["model"] == "qwen3-8b":
+            assert row["throughput"] == "measured"
+            assert row["sft_gpu_hours"] == pytest.approx(row["computed_positions"] / 400_000 * 8 / 3600)
+            assert row["eval_gpu_hours"] == pytest.approx(
+                assumed[("qwen3-8b", row["task"])]["eval_gpu_hours"] * (8000 / 8.0) / 2500)
+        else:
+            assert row["throughput"] == "assumed" and row["sft_gpu_hours"] == assumed[(row["model"], row["task"])][
+                "sft_gpu_hours"]
+    measured = sum(r["sft_gpu_hours"] + r["eval_gpu_hours"] for r in result["rows"] if r["model"] == "qwen3-8b")
+    assert result["total"]["measured_gpu_hours"] == pytest.approx(measured)
+    text = cluster.format_plan(result)
+    assert "GPU-hour ESTIMATE (assumed:" in text and "GPU-hours from MEASURED throughput" in text
+    assert ("qwen3-8b: NVIDIA H100 80GB HBM3 (2026-12-07): 400,000 training tokens/s on 8 GPU(s), MFU 0.38, "
+            "peak 61.2 of 79 GiB per GPU; 2,500 decode tokens/s") in text
+    assert f"({measured:.0f} from measured throughput," in text
+
+
+def test_a_plan_without_preflight_says_every_figure_is_assumed(paper_config, tmp_path, capsys):
+    measured, line = plan_cli.measured_throughput(tmp_path / "preflight.json")
+    assert measured == {} and "every GPU-hour figure below is ASSUMED" in line
+    result = cluster.plan(paper_config, measured)
+    assert {r["throughput"] for r in result["rows"]} == {"assumed"} and result["total"]["measured_gpu_hours"] == 0
+    assert "MEASURED" not in cluster.format_plan(result)
+
+
+def test_the_preflight_measures_the_recipe_with_the_longest_examples(paper_config):
+    task, recipe = cluster.preflight_recipe(paper_config)
+    assert task == "api" and recipe["max_length"] == paper_config["tasks"]["api"]["sft"]["max_length"]
+    assert recipe["global_batch_size"] == 512 and "one_process_per" not in recipe
+
+
+def test_tokens_per_example_is_one_lookup(paper_config):
+    """The plan's example lengths come from one function (per model, task and mixture languages):
+    the real tokenizers' table, else the flat assumption."""
+    tokens, source = cluster.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn"))
+    assert source == "real tokenizer" and 300 < tokens < 500
+    paper_config["resources_dir"] = "/nonexistent"  # no table: the flat figures of cluster.plan
+    assert cluster.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn")) == (400, "assumed")
+    assert cluster.tokens_per_example(paper_config, "qwen3-8b", "api", ("en",)) == (600, "assumed")
