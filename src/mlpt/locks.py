@@ -3,7 +3,8 @@
 A training job resumes from the checkpoints in its folder. Two live writers of one folder (an
 orphaned job still running on a node while a rerun starts) would interleave their checkpoints, and
 only a deterministic recipe hides it. :func:`writer_lock` holds an exclusive lock on
-``<folder>/.writer.lock`` for the life of the writer and records who holds it (host, pid, start);
+``<folder>.writer.lock`` (beside the folder, which its writer may remove and recreate) for the life
+of the writer and records who holds it (host, pid, start);
 a second writer stops with the holder named. The lock is the operating system's (``flock``): a
 writer killed with ``kill -9`` releases it, so a rerun after a crash is never blocked.
 
@@ -25,7 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-LOCK_FILE = ".writer.lock"
+LOCK_SUFFIX = ".writer.lock"
 
 
 class WriterLockHeld(RuntimeError):
@@ -34,13 +35,13 @@ class WriterLockHeld(RuntimeError):
 
 @contextlib.contextmanager
 def writer_lock(folder: str | Path) -> Iterator[Path]:
-    """Hold the writer lock of ``folder`` (created if needed) while the block runs.
+    """Hold the writer lock of ``folder`` (the file ``<folder>.writer.lock``) while the block runs.
 
     Raises :class:`WriterLockHeld` naming the holder (host, pid, since when) when another live
     process holds it."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_FILE
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    path = folder.with_name(folder.name + LOCK_SUFFIX)
     fh = open(path, "a+", encoding="utf-8")
     try:
         try:

@@ -37,6 +37,7 @@ has written its part: one cut short by a kill is removed on the rerun, never res
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -47,7 +48,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import batching, fsdp, io, models, prompts, val_accuracy
+from . import batching, fsdp, io, locks, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
@@ -594,6 +595,16 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     fingerprint = io.content_hash(
         {"code_version": CODE_VERSION, "base": base_model, "weights": models.fingerprint(base_model),
          "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
+    with contextlib.ExitStack() as held:
+        if trainer.is_world_process_zero():  # one live writer per checkpoint folder (mlpt.locks)
+            held.enter_context(locks.writer_lock(checkpoint_dir))
+        return _train_prepared(trainer, collator, tokenizer, cfg, derived, fingerprint, base_model, mixture_file,
+                               out_dir, log_file, checkpoint_dir, fsdp_config, callbacks)
+
+
+def _train_prepared(trainer, collator, tokenizer, cfg: TrainConfig, derived: dict, fingerprint: str, base_model: str,
+                    mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, fsdp_config, callbacks) -> dict:
+    """:func:`train` once its Trainer is built and the checkpoint folder's writer lock is held."""
     with trainer.args.main_process_first(desc="checkpoint directory"):  # rank 0 prepares it; the others only read
         resume_from = _resumable(checkpoint_dir, fingerprint, prepare=trainer.is_world_process_zero())
     sharding = None
@@ -604,10 +615,16 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     for callback in callbacks(trainer, collator) if callbacks else []:
         trainer.add_callback(callback)
     start = time.time()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    seconds = time.time() - start
-
-    _save_model(trainer, cfg, tokenizer, out_dir)
+    writing = checkpoint_dir  # where a full disk would stop it: checkpoints while training, then the model
+    try:
+        result = trainer.train(resume_from_checkpoint=resume_from)
+        seconds = time.time() - start
+        writing = out_dir
+        _save_model(trainer, cfg, tokenizer, out_dir)
+    except (OSError, RuntimeError) as err:
+        if locks.is_disk_full(err):
+            raise locks.explain_disk_full(err, writing) from err
+        raise
     by_val = cfg.selection != "last"
     # {global_step, val_accuracy | val_loss: its value, criterion}; ``last``: val_accuracy None
     selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,

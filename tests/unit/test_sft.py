@@ -501,3 +501,40 @@ def test_an_example_longer_than_max_length_is_left_out_never_cut(setup):
     assert left_out == 1 and kept == [whole[0], whole[2]]
     with pytest.raises(ValueError, match="raise sft.max_length"):
         sft._tokenize_all(tok, recs, 5)
+
+
+def test_a_second_live_writer_of_a_checkpoint_folder_stops_with_the_holder_named(setup, tmp_path):
+    """An orphaned job still training while a rerun starts: the rerun stops before it trains."""
+    from mlpt import locks
+
+    spec = _spec(setup, tmp_path, epochs=1, selection="last")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from mlpt import locks
+        with locks.writer_lock({spec['checkpoint_dir']!r}):
+            print("locked", flush=True)
+            time.sleep(120)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(locks.WriterLockHeld, match=rf"ckpt is being written by another live process \(host .*pid {holder.pid}"):
+            sft.train_from_spec(spec)
+        assert not Path(spec["out_dir"]).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    sft.train_from_spec(spec)  # the killed holder left nothing that blocks the rerun
+    assert Path(spec["log_file"]).is_file()
+
+
+def test_a_full_disk_while_saving_says_so_and_where(setup, tmp_path, monkeypatch):
+    """torch's zip writer reports a full disk as "unexpected pos"; the job names the folder instead
+    (the OSError ENOSPC form: tests/unit/test_locks.py)."""
+
+    def full(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 512 vs 458")
+
+    monkeypatch.setattr(sft, "_save_model", full)
+    spec = _spec(setup, tmp_path, epochs=1, selection="last")
+    with pytest.raises(RuntimeError, match=rf"disk full while writing into {spec['out_dir']} \(.*GB free"):
+        sft.train_from_spec(spec)
