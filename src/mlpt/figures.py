@@ -1,5 +1,5 @@
-"""The paper's figures (2, 3, 4, 7, 8, 9), a view of the extra languages, and the run's
-diagnostic figures (training curves, translation QC).
+"""The paper's figures (2, 3, 4, 7, 8, 9), extra views (Fig 2 split by exposure, the extra
+languages), and the run's diagnostic figures (training curves, translation QC).
 
 A paper figure takes the accuracy table (Fig 3: the median changes of :mod:`mlpt.stats`) and the
 study slices of the rules' ``plotting`` params (``models``, ``tasks``, ``languages`` with their
@@ -10,12 +10,15 @@ every one of them:
 * Only the paper's evaluation languages (config roles core and eval, :func:`mlpt.stats.paper_rows`)
   enter a paper figure. The extra (train-only) languages have their own figure,
   :func:`extra_languages`, which carries no number of the paper.
-* Zero-shot accuracy (the evaluation language is not in the training mixture) is never pooled
-  with direct inclusion (it is): they are separate series, and the base model a third marker
-  (:func:`mlpt.stats.exposure`).
+* Zero-shot accuracy (the evaluation language is not in the training mixture) is kept apart from
+  direct inclusion (it is) wherever a figure is about that difference: separate series in Fig 8,
+  the split view of Fig 2 and the extra-language view, separate bars in Figs 4/9, and the base
+  model a third marker (:func:`mlpt.stats.exposure`). Fig 2 itself pools every evaluation
+  language of a resource level per model, as the paper draws it.
 * Every accuracy is drawn with its Wilson 95% interval. A point that pools several rows (Figs 2
   and 8) is the pooled accuracy with the Wilson interval of the pooled counts
-  (:func:`mlpt.stats.pooled_accuracy`).
+  (:func:`mlpt.stats.pooled_accuracy`); Fig 8 also draws each run's own accuracy as a dot under
+  the pooled line.
 
 Models are ordered by family and size, languages in config order, colours from the
 colour-blind-safe seaborn palette. A partial results table draws what exists: a missing model,
@@ -33,7 +36,10 @@ from . import io, stats
 from .mixture_grammar import PRETRAINED
 
 CATEGORIES = ["english", "direct", "transfer"]
-SETTINGS = ["direct-2", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
+SETTINGS = ["direct", "zero-shot-4", "zero-shot-6", "zero-shot-9"]
+# Legend of each bar of Figs 4 and 9 (the direct baseline of English is the English-only mixture).
+SETTING_LABEL = {"direct": "direct: en + X (English: en only)", "zero-shot-4": "zero-shot, 4 languages",
+                 "zero-shot-6": "zero-shot, 6 languages", "zero-shot-9": "zero-shot, 9 languages"}
 # How each exposure of an evaluation language (stats.EXPOSURES) is drawn, in every figure.
 EXPOSURE_STYLE = {
     "direct": {"linestyle": "-", "marker": "o"},
@@ -103,16 +109,23 @@ def _offsets(n: int, spread: float = 0.45) -> np.ndarray:
     return np.linspace(-spread / 2, spread / 2, n) if n > 1 else np.zeros(n)
 
 
-def _exposure_panel(ax, rows: pd.DataFrame, column: str, colours: dict) -> None:
-    """A panel of Fig 2 or 8: for each value of ``column`` (a model or a language, coloured by
-    ``colours``), pooled accuracy against the number of training languages, a line per exposure
-    (never joined), each point with its Wilson 95% error bar; the series sit side by side at each x."""
+def _exposure_panel(ax, rows: pd.DataFrame, column: str, colours: dict, runs: pd.DataFrame | None = None) -> None:
+    """A panel of Fig 8 or of Fig 2's split view: for each value of ``column`` (a model or a
+    language, coloured by ``colours``), pooled accuracy against the number of training languages, a
+    line per exposure (never joined), each point with its Wilson 95% error bar; the series sit side
+    by side at each x. With ``runs`` (one row per run: ``column``, ``exposure``, ``n_train_langs``,
+    ``accuracy``), each run's accuracy is a small dot at its series' x, under the pooled line."""
     for key, offset in zip(colours, _offsets(len(colours))):
         for exposure in stats.EXPOSURES:
             s = rows[(rows[column] == key) & (rows["exposure"] == exposure)].sort_values("n_train_langs")
             if len(s):
                 ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=_wilson_err(s), color=colours[key],
-                            capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **EXPOSURE_STYLE[exposure])
+                            capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, zorder=2, **EXPOSURE_STYLE[exposure])
+            if runs is not None:
+                r = runs[(runs[column] == key) & (runs["exposure"] == exposure)].dropna(subset=["accuracy"])
+                if len(r):
+                    ax.scatter(r["n_train_langs"] + offset, 100 * r["accuracy"], s=7, color=colours[key], alpha=0.35,
+                               linewidths=0, zorder=1)
     ax.grid(alpha=0.3)
 
 
@@ -141,18 +154,40 @@ def _accuracy_by_exposure(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def fig2_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
-    """Fig 2's points: per model × task × resource level × exposure × number of training languages,
-    the pooled accuracy of the paper's evaluation languages of that resource level over the
-    mixtures of that size (0 = the base model), with its Wilson 95% interval."""
+    """Fig 2's points, as the paper draws them: per model × task × resource level × number of
+    training languages, the pooled accuracy of every paper evaluation language of that resource
+    level over the mixtures of that size (0 = the base model), languages in and out of the mixture
+    together, with its Wilson 95% interval."""
+    return stats.pooled_accuracy(stats.paper_rows(acc, languages), ["model", "task", "resource", "n_train_langs"])
+
+
+def fig2_by_exposure_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """The split view of Fig 2 (an extra figure): :func:`fig2_data` per exposure as well, so
+    languages in the mixture (direct) and left out of it (zero-shot) are separate points."""
     return _accuracy_by_exposure(stats.paper_rows(acc, languages), ["model", "task", "resource"])
 
 
-def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
-    """Fig 2: one row per task (API, math, then others such as the synthetic control), columns
-    high- and low-resource evaluation languages, one colour per model."""
+def _pooled_panel(ax, rows: pd.DataFrame, colours: dict) -> None:
+    """A panel of Fig 2: one line per model (colour) through the pooled accuracy of each number of
+    training languages, each point with its Wilson 95% error bar; the base model (0 languages) is a
+    diamond, not joined to the line."""
+    for model, offset in zip(colours, _offsets(len(colours))):
+        s = rows[rows["model"] == model].sort_values("n_train_langs")
+        trained, base = s[s["n_train_langs"] > 0], s[s["n_train_langs"] == 0]
+        for part, style in ((trained, {"linestyle": "-", "marker": "o"}), (base, EXPOSURE_STYLE["base"])):
+            if len(part):
+                ax.errorbar(part["n_train_langs"] + offset, 100 * part["accuracy"], yerr=_wilson_err(part),
+                            color=colours[model], capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **style)
+    ax.grid(alpha=0.3)
+
+
+def _fig2_grid(data: pd.DataFrame, plotting: dict, draw, legend_styles: bool, title: str, pdf_path: str,
+               png_path: str) -> None:
+    """Fig 2's layout: one row per task (API, math, then others such as the synthetic control),
+    columns high- and low-resource evaluation languages, one colour per model; ``draw(ax, rows,
+    colours)`` fills a panel."""
     plt = _plt()
     models, tasks = plotting["models"], plotting["tasks"]
-    data = fig2_data(acc, plotting["languages"])
     task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
     model_ids = [m for m in model_order(models) if m in set(data["model"])]
     colours = dict(zip(model_ids, _palette(len(model_ids))))
@@ -166,16 +201,41 @@ def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str,
             if d.empty:
                 _empty(ax)
                 continue
-            _exposure_panel(ax, d, "model", colours)
+            draw(ax, d, colours)
             ax.set_ylim(0, top)
             ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
             ax.set_ylabel("accuracy (%)")
     for ax in axes[-1]:
         ax.set_xlabel("number of training languages (0 = base model)")
-    _legend(fig, {models[m]["label"]: colours[m] for m in model_ids})
-    fig.suptitle(f"Average accuracy vs number of training languages (run: {plotting['run']})", fontsize=11)
+    names = {models[m]["label"]: colours[m] for m in model_ids}
+    if legend_styles:
+        _legend(fig, names)
+    else:
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color=c, lw=2, label=name) for name, c in names.items()]
+        handles.append(Line2D([], [], color="0.35", label=EXPOSURE_LABEL["base"], **EXPOSURE_STYLE["base"]))
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=8,
+                   bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"{title} (run: {plotting['run']})", fontsize=11)
     fig.tight_layout(rect=(0, 0.08, 1, 0.97))
     _save(fig, pdf_path, png_path)
+
+
+def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 2: average accuracy against the number of training languages, one line per model (all
+    evaluation languages of a resource level pooled, as in the paper); one row per task, columns
+    high- and low-resource evaluation languages."""
+    _fig2_grid(fig2_data(acc, plotting["languages"]), plotting, _pooled_panel, False,
+               "Average accuracy vs number of training languages", pdf_path, png_path)
+
+
+def fig2_by_exposure(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
+    """Fig 2 split by exposure (an extra view): each model's line split into the evaluation
+    languages in the training mixture (direct) and those left out (zero-shot)."""
+    _fig2_grid(fig2_by_exposure_data(acc, plotting["languages"]), plotting,
+               lambda ax, d, colours: _exposure_panel(ax, d, "model", colours), True,
+               "Average accuracy vs number of training languages, by exposure", pdf_path, png_path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,8 +273,9 @@ def fig3_median_change(summary: pd.DataFrame, plotting: dict, pdf_path: str, png
 
 
 def zero_shot_data(acc: pd.DataFrame, plotting: dict) -> pd.DataFrame:
-    """Figs 4 and 9's bars: accuracy (Wilson 95% interval) of each core language per model × task ×
-    setting (direct-2, zero-shot-4/6/9; :func:`mlpt.stats.zero_shot_vs_direct`), one row each."""
+    """Figs 4 and 9's bars: accuracy (Wilson 95% interval) of each core language, English included,
+    per model × task × setting (direct, zero-shot-4/6/9; :func:`mlpt.stats.zero_shot_vs_direct`),
+    one row each. English's direct bar is the English-only mixture, the others' ``en-X``."""
     languages = plotting["languages"]
     rows = stats.zero_shot_rows(stats.paper_rows(acc, languages), plotting["mixture_languages"], languages,
                                 plotting["source_lang"])
@@ -244,14 +305,15 @@ def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], ti
                 for i, setting in enumerate(SETTINGS):
                     s = d[d.setting == setting].set_index("lang").reindex(langs)
                     ax.bar(np.arange(len(langs)) + (i - 1.5) * width, 100 * s["accuracy"], width, yerr=_wilson_err(s),
-                           error_kw={"elinewidth": 0.7, "capsize": 1.5}, color=colours[i], label=setting)
+                           error_kw={"elinewidth": 0.7, "capsize": 1.5}, color=colours[i],
+                           label=SETTING_LABEL[setting])
                 ax.set_xticks(range(len(langs)), langs)
             ax.set_title(f"{models[model]['label'] if model else ''} — {tasks[task]['label']}", fontsize=9)
             if c == 0:
                 ax.set_ylabel("accuracy (%)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.02))
+        fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=8, bbox_to_anchor=(0.5, -0.04))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     _save(fig, pdf_path, png_path)
@@ -259,7 +321,8 @@ def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], ti
 
 def fig4_zero_shot(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
     """Fig 4: zero-shot accuracy in a left-out core language (4, 6, 9 training languages) vs direct
-    inclusion in a bilingual mixture, for the largest model of each family."""
+    inclusion (in the bilingual mixture en + X; for English, the English-only mixture), for the
+    largest model of each family."""
     _zero_shot_panels(acc, plotting, largest_per_family(plotting["models"]),
                       "Zero-shot (language left out) vs direct inclusion", pdf_path, png_path)
 
@@ -359,14 +422,24 @@ def fig8_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
     return _accuracy_by_exposure(stats.paper_rows(acc, languages), ["model", "task", "lang"])
 
 
+def fig8_runs(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
+    """Fig 8's dots: every run's own accuracy (one row per model × task × mixture × paper
+    evaluation language, with its ``exposure``), which the pooled points of :func:`fig8_data`
+    summarise."""
+    rows = stats.paper_rows(acc, languages)
+    return rows.assign(exposure=stats.exposure(rows))[["model", "task", "mixture", "lang", "exposure",
+                                                        "n_train_langs", "accuracy"]]
+
+
 def extra_languages_data(acc: pd.DataFrame, languages: dict) -> pd.DataFrame:
     """:func:`fig8_data` for the extra (train-only) languages instead of the paper's."""
     return _accuracy_by_exposure(stats.extra_rows(acc, languages), ["model", "task", "lang"])
 
 
 def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title: str, pdf_path: str,
-                     png_path: str) -> None:
-    """One panel per model (rows) and task (columns), one colour per language of ``langs``."""
+                     png_path: str, runs: pd.DataFrame | None = None) -> None:
+    """One panel per model (rows) and task (columns), one colour per language of ``langs``; with
+    ``runs``, each run's accuracy as a dot under its pooled line (:func:`_exposure_panel`)."""
     plt = _plt()
     models, tasks, languages = plotting["models"], plotting["tasks"], plotting["languages"]
     model_ids = [m for m in model_order(models) if m in set(data["model"])]
@@ -381,7 +454,8 @@ def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title
             if d.empty:
                 _empty(ax)
                 continue
-            _exposure_panel(ax, d, "lang", colours)
+            panel_runs = None if runs is None else runs[(runs.model == model) & (runs.task == task)]
+            _exposure_panel(ax, d, "lang", colours, panel_runs)
             ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
             if c == 0:
                 ax.set_ylabel("accuracy (%)")
@@ -395,10 +469,11 @@ def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title
 
 def fig8_scaling(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
     """Fig 8: per-language accuracy vs number of training languages, for the paper's evaluation
-    languages; one panel per model and task."""
+    languages; one panel per model and task; each run's accuracy a dot under the pooled line."""
     langs = stats.languages_with_role(plotting["languages"], stats.PAPER_ROLES)
     _language_curves(fig8_data(acc, plotting["languages"]), plotting, langs,
-                     "Per-language accuracy vs number of training languages", pdf_path, png_path)
+                     "Per-language accuracy vs number of training languages (dots: single runs)", pdf_path,
+                     png_path, runs=fig8_runs(acc, plotting["languages"]))
 
 
 def extra_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
@@ -414,6 +489,7 @@ def extra_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: 
 # others the accuracy table.
 FIGURES = {
     "fig2": fig2_accuracy_vs_languages,
+    "fig2_by_exposure": fig2_by_exposure,
     "fig3": fig3_median_change,
     "fig4": fig4_zero_shot,
     "fig7": fig7_heatmaps,

@@ -46,6 +46,8 @@ PATTERNS = {
     "table1_tex": "tables/table1_languages.tex",
     "fig2": "figures/fig2_accuracy_vs_languages.pdf",
     "fig2_png": "figures/fig2_accuracy_vs_languages.png",
+    "fig2_by_exposure": "figures/fig2_by_exposure.pdf",  # Fig 2 split into direct / zero-shot (extra view)
+    "fig2_by_exposure_png": "figures/fig2_by_exposure.png",
     "bilingual_changes": "tables/bilingual_changes.csv",
     "median_changes": "tables/median_changes.csv",
     "table2": "tables/table2_win_rates.csv",
@@ -55,6 +57,22 @@ PATTERNS = {
     "ttests": "tables/ttest_zero_shot_vs_direct.csv",
     "headlines": "tables/headline_numbers.csv",
     "headlines_tex": "tables/headline_numbers.tex",
+    "zs_cases": "tables/zero_shot_vs_direct_cases.csv",  # one McNemar test per case
+    "zs_shares": "tables/zero_shot_vs_direct_shares.csv",  # shares of cases better / not different / worse
+    "zs_shares_tex": "tables/zero_shot_vs_direct_shares.tex",
+    # the paper's statistics on the positive-control tasks (fit_stats_control), never the paper's numbers
+    "control_bilingual_changes": "tables/control/bilingual_changes.csv",
+    "control_median_changes": "tables/control/median_changes.csv",
+    "control_table2": "tables/control/table2_win_rates.csv",
+    "control_table2_tex": "tables/control/table2_win_rates.tex",
+    "control_table3": "tables/control/table3_regression.csv",
+    "control_table3_tex": "tables/control/table3_regression.tex",
+    "control_ttests": "tables/control/ttest_zero_shot_vs_direct.csv",
+    "control_zs_cases": "tables/control/zero_shot_vs_direct_cases.csv",
+    "control_zs_shares": "tables/control/zero_shot_vs_direct_shares.csv",
+    "control_zs_shares_tex": "tables/control/zero_shot_vs_direct_shares.tex",
+    "control_headlines": "tables/control/headline_numbers.csv",
+    "control_headlines_tex": "tables/control/headline_numbers.tex",
     "table4": "tables/table4_datasets.csv",
     "table4_tex": "tables/table4_datasets.tex",
     "fig3": "figures/fig3_median_change.pdf",

@@ -40,11 +40,13 @@ def _small(acc: pd.DataFrame, plotting: dict) -> tuple[pd.DataFrame, dict]:
     return acc[acc["model"].isin(SMALL_MODELS) & acc["mixture"].isin(small["mixtures"])], small
 
 
-PAPER_DATA = {  # figure data of the paper's figures, as a function of the table
+PAPER_DATA = {  # figure data of the paper's figures (and Fig 2's split view), as a function of the table
     "fig2": lambda acc, p: figures.fig2_data(acc, p["languages"]),
+    "fig2_by_exposure": lambda acc, p: figures.fig2_by_exposure_data(acc, p["languages"]),
     "fig4/9": figures.zero_shot_data,
     "fig7": lambda acc, p: figures.fig7_data(acc, p["languages"]),
     "fig8": lambda acc, p: figures.fig8_data(acc, p["languages"]),
+    "fig8 dots": lambda acc, p: figures.fig8_runs(acc, p["languages"]),
 }
 
 
@@ -92,7 +94,7 @@ def _expected_pool(acc: pd.DataFrame, plotting: dict, point: pd.Series, by: list
     return rows[keep[point["exposure"]]]
 
 
-@pytest.mark.parametrize("data, by", [(figures.fig2_data, ["model", "task", "resource"]),
+@pytest.mark.parametrize("data, by", [(figures.fig2_by_exposure_data, ["model", "task", "resource"]),
                                       (figures.fig8_data, ["model", "task", "lang"])])
 def test_points_pool_one_exposure_with_wilson_intervals(acc, plotting, data, by):
     points = data(acc, plotting["languages"])
@@ -103,6 +105,68 @@ def test_points_pool_one_exposure_with_wilson_intervals(acc, plotting, data, by)
         assert point["accuracy"] == pytest.approx(rows["correct"].sum() / rows["n"].sum())
         low, high = stats.wilson_ci(rows["correct"].sum(), rows["n"].sum())
         assert (point["ci_low"], point["ci_high"]) == pytest.approx((float(low), float(high)))
+
+
+def test_fig2_pools_every_language_of_a_resource_level_per_model(acc, plotting):
+    """Fig 2 as in the paper: one point per model × task × resource × size, pooling the languages
+    in the mixture and those left out (Σ correct / Σ n, Wilson interval of the pooled counts)."""
+    points = figures.fig2_data(acc, plotting["languages"])
+    assert "exposure" not in points and not points.duplicated(["model", "task", "resource", "n_train_langs"]).any()
+    rows = stats.paper_rows(acc, plotting["languages"])
+    for _, point in points.sample(40, random_state=1).iterrows():
+        pooled = rows[(rows["model"] == point["model"]) & (rows["task"] == point["task"])
+                      & (rows["resource"] == point["resource"]) & (rows["n_train_langs"] == point["n_train_langs"])]
+        assert point["rows"] == len(pooled)
+        assert point["accuracy"] == pytest.approx(pooled["correct"].sum() / pooled["n"].sum())
+        low, high = stats.wilson_ci(pooled["correct"].sum(), pooled["n"].sum())
+        assert (point["ci_low"], point["ci_high"]) == pytest.approx((float(low), float(high)))
+    # at 4 training languages the high-resource point pools direct and zero-shot rows of 5 mixtures
+    four = points.set_index(["model", "task", "resource", "n_train_langs"]).loc[("qwen3-8b", "math", "high", 4)]
+    split = figures.fig2_by_exposure_data(acc, plotting["languages"]).set_index(
+        ["model", "task", "resource", "exposure", "n_train_langs"])
+    direct, zero = split.loc[("qwen3-8b", "math", "high", "direct", 4)], split.loc[("qwen3-8b", "math", "high",
+                                                                                     "zero-shot", 4)]
+    assert four["rows"] == direct["rows"] + zero["rows"] == 5 * 3
+    assert four["n"] == direct["n"] + zero["n"] and four["correct"] == direct["correct"] + zero["correct"]
+
+
+def test_fig4_includes_english_against_english_only_training(acc, plotting, drawn):
+    """English's bars: zero-shot after core-minus-en (and its wider versions), direct = the
+    English-only mixture (every bilingual mixture contains English)."""
+    data = figures.zero_shot_data(acc, plotting).set_index(["model", "task", "lang", "setting"])
+    row = acc.set_index(["model", "task", "mixture", "lang"])
+    assert data.loc[("qwen3-8b", "api", "en", "direct"), "accuracy"] == pytest.approx(
+        row.loc[("qwen3-8b", "api", "en", "en"), "accuracy"])
+    assert data.loc[("qwen3-8b", "api", "en", "zero-shot-4"), "accuracy"] == pytest.approx(
+        row.loc[("qwen3-8b", "api", "core-minus-en", "en"), "accuracy"])
+    small, p = acc[acc["model"].isin(SMALL_MODELS)], {**plotting, "models": {m: plotting["models"][m]
+                                                                              for m in SMALL_MODELS}}
+    figures.fig4_zero_shot(small, p, "x.pdf", "x.png")
+    panel = drawn["x.pdf"].axes[0]
+    assert [t.get_text() for t in panel.get_xticklabels()] == ["en", "es", "ja", "bn", "sw"]
+    from matplotlib.container import BarContainer
+
+    bars = [c for c in panel.containers if isinstance(c, BarContainer)]
+    assert [c.get_label() for c in bars] == [figures.SETTING_LABEL[s] for s in figures.SETTINGS]
+    english_direct = bars[0].patches[0].get_height()  # first setting (direct), first language (en)
+    assert english_direct == pytest.approx(100 * row.loc[("qwen3-600m", "math", "en", "en"), "accuracy"])
+
+
+def test_fig8_draws_every_run_as_a_dot_under_its_pooled_line(acc, plotting, drawn):
+    from matplotlib.collections import PathCollection
+
+    small, p = _small(acc, plotting)
+    figures.fig8_scaling(small, p, "x.pdf", "x.png")
+    runs = figures.fig8_runs(small, p["languages"])
+    dots = [c for ax in drawn["x.pdf"].axes for c in ax.collections if isinstance(c, PathCollection)]
+    ys = np.sort(np.concatenate([c.get_offsets()[:, 1] for c in dots]))
+    assert len(ys) == len(runs.dropna(subset=["accuracy"])) > 0
+    np.testing.assert_allclose(ys, np.sort(100 * runs["accuracy"].dropna().to_numpy()), atol=1e-9)
+    lines = [line for ax in drawn["x.pdf"].axes for line in ax.get_lines()]
+    assert all(c.get_zorder() < min(line.get_zorder() for line in lines) for c in dots)  # under the pooled line
+    # the small table's only 4-language mixture is core-minus-ja: one dot per language there, es direct, ja zero-shot
+    four = runs[(runs.model == "qwen3-600m") & (runs.task == "math") & (runs.n_train_langs == 4)].set_index("lang")
+    assert four.loc["es", "exposure"] == "direct" and four.loc["ja", "exposure"] == "zero-shot"
 
 
 def test_fig8_keeps_a_left_out_language_apart(acc, plotting):
@@ -165,6 +229,7 @@ def _wilson_spans(points: pd.DataFrame) -> list[tuple[float, float]]:
 
 @pytest.mark.parametrize("name, data", [
     ("fig2", lambda acc, p: figures.fig2_data(acc, p["languages"])),
+    ("fig2_by_exposure", lambda acc, p: figures.fig2_by_exposure_data(acc, p["languages"])),
     ("fig8", lambda acc, p: figures.fig8_data(acc, p["languages"])),
     ("extra_languages", lambda acc, p: figures.extra_languages_data(acc, p["languages"])),
     ("fig4", lambda acc, p: figures.zero_shot_data(acc, p).query("model in @figures.largest_per_family(@p['models'])")),

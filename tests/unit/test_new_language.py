@@ -18,6 +18,9 @@ KO_PHRASES = {
     "numbers": {"thousands": [","], "decimal": "."},
     "sentence_end": "latin",
     "bleu_tokenize": "13a",
+    "family": "Koreanic",
+    "subfamily": "Korean",
+    "script": "Hangul",
 }
 MATH = {"n_train": 20, "n_val": 4, "n_test": 6}
 
@@ -112,8 +115,10 @@ def test_table1_flags_the_machine_translated_test_set_per_task(ko_resources):
     test_sets["control"]["ko"] = "human"  # given Korean templates (this copy of resources/ has none: below)
     with pytest.raises(data.SourceError, match="no templates for languages \\['ko'\\]"):
         data.origin_of_test_sets("synthetic_arithmetic", ko_resources, LANGS, "en")
-    table = analysis.table1_languages(LANGUAGES, test_sets).set_index("code")
-    assert list(table.columns) == ["language", "resource", "role", "test_set_math", "test_set_api", "test_set_control"]
+    table = analysis.table1_languages(LANGUAGES, test_sets, ko_resources / prompts.PHRASES_FILE).set_index("code")
+    assert list(table.columns) == ["language", "family", "subfamily", "script", "resource", "role", "test_set_math",
+                                   "test_set_api", "test_set_control"]
+    assert table.loc["ko", ["family", "script"]].tolist() == ["Koreanic", "Hangul"]
     assert table["test_set_math"].to_dict() == {"en": "human", "es": "human", "ko": "machine-translated"}
     # API-Bank's test set is English only: every other language's is machine-translated
     assert table["test_set_api"].to_dict() == {"en": "human", "es": "machine-translated", "ko": "machine-translated"}

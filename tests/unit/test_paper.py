@@ -15,21 +15,68 @@ def test_no_tex_engine_gives_a_clear_message(monkeypatch, tmp_path):
         paper.build("paper/main.tex", str(tmp_path), str(tmp_path / "main.pdf"), run="x")
 
 
-@pytest.mark.skipif(paper.engine() is None, reason="no TeX engine installed (make paper installs one)")
-def test_builds_with_tex(tmp_path, root):
-    results = tmp_path / "results" / "x"
-    (results / "tables").mkdir(parents=True)
-    (results / "figures").mkdir()
-    for name in ("headline_numbers", "table1_languages", "table2_win_rates", "table3_regression", "table4_datasets"):
-        (results / "tables" / f"{name}.tex").write_text("\\begin{tabular}{l}a\\\\\\end{tabular}\n")
+def _placeholders(root, results, with_control: bool) -> None:
+    """A placeholder for every table (``\\input{tables/...}``) and figure (``\\fig{...}``) that
+    paper/main.tex reads; the control's tables only ``with_control``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    for name in ("fig2_accuracy_vs_languages", "fig3_median_change", "fig4_zero_shot_vs_direct", "fig7_heatmaps",
-                 "fig8_scaling", "fig9_zero_shot_other_models"):
+    tex = (root / "paper/main.tex").read_text()
+    for name in re.findall(r"\\input\{(tables/[^}]+)\}", tex):
+        if with_control or not name.startswith("tables/control/"):
+            (results / name).parent.mkdir(parents=True, exist_ok=True)
+            (results / name).write_text("\\begin{tabular}{l}a\\\\\\end{tabular}\n")
+    (results / "figures").mkdir(exist_ok=True)
+    for name in re.findall(r"\\fig\{([^}]+)\}", tex):
         plt.figure().savefig(results / "figures" / f"{name}.pdf")
+        plt.close("all")
+
+
+@pytest.mark.skipif(paper.engine() is None, reason="no TeX engine installed (make paper installs one)")
+@pytest.mark.parametrize("with_control", [False, True])
+def test_builds_with_tex(tmp_path, root, with_control):
+    """main.tex builds from a run's tables and figures, with or without the positive control's
+    tables (config/paper.yaml has no control task, config/demo.yaml has one)."""
+    results = tmp_path / "results" / "x"
+    (results / "tables").mkdir(parents=True)
+    _placeholders(root, results, with_control)
+    assert "tables/zero_shot_vs_direct_shares.tex" in (root / "paper/main.tex").read_text()
+    paper.build(str(root / "paper/main.tex"), str(results), str(results / "paper/main.pdf"), run="x")
+    assert (results / "paper/main.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(paper.engine() is None, reason="no TeX engine installed (make paper installs one)")
+def test_builds_with_the_statistics_tables_as_the_rules_write_them(tmp_path, root, paper_config):
+    """The LaTeX of Tables 2 and 3, the zero-shot shares and the control's overview, written by
+    mlpt.analysis from real statistics (percent signs, intervals, underscores), compiles."""
+    import pandas as pd
+
+    from fixtures import make_accuracy_fixture as FIX
+    from fixtures import make_samples_fixture as SAMPLES
+    from mlpt import analysis, stats
+
+    results = tmp_path / "results" / "x"
+    (results / "tables").mkdir(parents=True)
+    _placeholders(root, results, with_control=True)
+    acc = pd.read_csv(root / "tests/fixtures/accuracy_fixture.csv")
+    acc = acc[acc["model"].isin(["qwen3-8b", "gemma3-4b"])]
+    result = stats.paper_statistics(acc, FIX.fixture_mixture_languages(), paper_config["languages"], n_boot=100,
+                                    items=SAMPLES.item_scores(acc, langs=["en", "es", "ja", "bn", "sw"]),
+                                    n_boot_regression=100)
+    for folder in ("tables", "tables/control"):
+        out = results / folder
+        analysis.write_table(result.win_table, str(out / "t2.csv"), str(out / "table2_win_rates.tex"), "Table 2.",
+                             f"tab:{folder}-2", tex=analysis.table2_latex(result.win_table))
+        analysis.write_table(result.coef, str(out / "t3.csv"), str(out / "table3_regression.tex"), "Table 3.",
+                             f"tab:{folder}-3", tex=analysis.table3_latex(result.coef))
+        analysis.write_table(result.case_shares, str(out / "zs.csv"), str(out / "zero_shot_vs_direct_shares.tex"),
+                             "Shares.", f"tab:{folder}-zs", tex=analysis.case_shares_latex(result.case_shares))
+    overview = analysis.statistics_overview(result, analysis.CONTROL_LABEL)
+    analysis.write_table(overview, str(results / "tables/control/h.csv"),
+                         str(results / "tables/control/headline_numbers.tex"), "Control.", "tab:control-h")
+    assert "\\%" in (results / "tables/table2_win_rates.tex").read_text()
     paper.build(str(root / "paper/main.tex"), str(results), str(results / "paper/main.pdf"), run="x")
     assert (results / "paper/main.pdf").read_bytes().startswith(b"%PDF")
 

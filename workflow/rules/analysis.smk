@@ -1,6 +1,26 @@
 # Evaluation summaries -> tidy accuracy table -> paper tables and figures (each its own target).
 # The paper's numbers come from its evaluation languages (roles core and eval); the extra
-# (train-only) languages have their own figure.
+# (train-only) languages have their own figure. The study's tasks carry the paper's statistics;
+# positive-control tasks (CONTROL_TASKS, common.smk) get the same statistics in their own tables.
+STUDY_TASKS = [t for t in TASKS if t not in CONTROL_TASKS]
+# The per-item scores (samples.jsonl) of every trained checkpoint of a task, named
+# samples/<model>/<task>/<mixture> (mlpt.rule_inputs): the zero-shot vs direct tests read them.
+ITEM_SCORES = {
+    (t, rule_inputs.key("samples", m, t, x)): out(
+        "eval_samples", model=m, task=t, mixture=x
+    )
+    for m, t, x in EVALUATIONS
+    if x != PRETRAINED
+}
+STUDY_ITEM_SCORES = {k: v for (t, k), v in ITEM_SCORES.items() if t in STUDY_TASKS}
+CONTROL_ITEM_SCORES = {k: v for (t, k), v in ITEM_SCORES.items() if t in CONTROL_TASKS}
+# What fit_stats and fit_stats_control need of the study besides their tasks (see fit_stats.py).
+STATS_PARAMS = {
+    "mixture_languages": MIXTURE_LANGUAGES,
+    "languages": config["languages"],
+    "source_lang": SRC,
+    "seed": config["seed"],
+}
 
 
 rule collect_results:
@@ -29,6 +49,8 @@ rule collect_results:
 
 
 rule make_table1_languages:
+    input:
+        phrases=PHRASES,
     output:
         csv=report(
             out("table1"),
@@ -74,8 +96,33 @@ rule plot_fig2_accuracy_vs_languages:
         "../scripts/plot_figure.py"
 
 
+rule plot_fig2_by_exposure:
+    input:
+        out("accuracy"),
+    output:
+        pdf=report(
+            out("fig2_by_exposure"),
+            caption="../report/fig2_by_exposure.rst",
+            category="Extra views",
+            labels={"figure": "2, split by exposure"},
+        ),
+        png=out("fig2_by_exposure_png"),
+    log:
+        log_path("plot_fig2_by_exposure"),
+    benchmark:
+        bench_path("plot_fig2_by_exposure")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        figure="fig2_by_exposure",
+        plotting=plotting_params(),
+    script:
+        "../scripts/plot_figure.py"
+
+
 rule fit_stats:
     input:
+        **STUDY_ITEM_SCORES,
         accuracy=out("accuracy"),
         headlines=f"{RESOURCES}/paper/headline_numbers.yaml",
     output:
@@ -96,6 +143,14 @@ rule fit_stats:
         ),
         table3_tex=out("table3_tex"),
         ttests=out("ttests"),
+        cases=out("zs_cases"),
+        shares=report(
+            out("zs_shares"),
+            caption="../report/zero_shot_vs_direct.rst",
+            category="Tables",
+            labels={"table": "zero-shot vs direct"},
+        ),
+        shares_tex=out("zs_shares_tex"),
         headlines=report(
             out("headlines"),
             caption="../report/paper_statistics.rst",
@@ -110,13 +165,64 @@ rule fit_stats:
     conda:
         "../../envs/pipeline.yaml"
     params:
-        mixture_languages=MIXTURE_LANGUAGES,
-        languages=config["languages"],
-        source_lang=SRC,
-        seed=config["seed"],
-        study_tasks=[t for t in TASKS if not config["tasks"][t]["positive_control"]],
+        **STATS_PARAMS,
+        scope="paper",
+        tasks=STUDY_TASKS,
     script:
         "../scripts/fit_stats.py"
+
+
+if CONTROL_TASKS:
+
+    rule fit_stats_control:
+        input:
+            **CONTROL_ITEM_SCORES,
+            accuracy=out("accuracy"),
+        output:
+            changes=out("control_bilingual_changes"),
+            summary=out("control_median_changes"),
+            table2=report(
+                out("control_table2"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "2 win rates"},
+            ),
+            table2_tex=out("control_table2_tex"),
+            table3=report(
+                out("control_table3"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "3 regression"},
+            ),
+            table3_tex=out("control_table3_tex"),
+            ttests=out("control_ttests"),
+            cases=out("control_zs_cases"),
+            shares=report(
+                out("control_zs_shares"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "zero-shot vs direct"},
+            ),
+            shares_tex=out("control_zs_shares_tex"),
+            headlines=report(
+                out("control_headlines"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "headline numbers"},
+            ),
+            headlines_tex=out("control_headlines_tex"),
+        log:
+            log_path("fit_stats_control"),
+        benchmark:
+            bench_path("fit_stats_control")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            **STATS_PARAMS,
+            scope="control",
+            tasks=CONTROL_TASKS,
+        script:
+            "../scripts/fit_stats.py"
 
 
 rule make_table4_datasets:

@@ -281,7 +281,8 @@ def prepare_data_spec(wildcards):
     task = config["tasks"][wildcards.task]
     keys = ("source", "n_train", "n_val", "n_test", "strip_calculator_annotations")
     spec = {k: task[k] for k in keys}
-    if task.get("expect_pool") is not None:  # only when set: other runs' provenance stays as it was
+    # only when set: other runs' provenance stays as it was
+    if task.get("expect_pool") is not None:
         spec["expect_pool"] = task["expect_pool"]
     hub = study_data.hub_dataset(task["source"])
     if hub is not None:
@@ -412,6 +413,27 @@ def plotting_params():
     }
 
 
+# Positive-control tasks (tasks.<task>.positive_control): plotted, and given the paper's
+# statistics in their own tables (rule fit_stats_control), never in the paper's.
+CONTROL_TASKS = [t for t in TASKS if config["tasks"][t]["positive_control"]]
+CONTROL_TABLES = [
+    f"control_{name}"
+    for name in (
+        "bilingual_changes",
+        "median_changes",
+        "table2",
+        "table2_tex",
+        "table3",
+        "table3_tex",
+        "ttests",
+        "zs_cases",
+        "zs_shares",
+        "zs_shares_tex",
+        "headlines",
+        "headlines_tex",
+    )
+    if CONTROL_TASKS
+]
 FINAL_TABLES = [
     "accuracy",
     "table1",
@@ -421,6 +443,9 @@ FINAL_TABLES = [
     "table3",
     "table3_tex",
     "ttests",
+    "zs_cases",
+    "zs_shares",
+    "zs_shares_tex",
     "headlines",
     "headlines_tex",
     "table4",
@@ -428,9 +453,11 @@ FINAL_TABLES = [
     "translation_qc_table",
     "mt_quality",
     "benchmark_table",
+    *CONTROL_TABLES,
 ]
 FINAL_FIGURES = [
     "fig2",
+    "fig2_by_exposure",
     "fig3",
     "fig4",
     "fig7",

@@ -1,4 +1,5 @@
-"""make_table4_datasets: Table 4 (dataset statistics) from the per-language data files."""
+"""make_table4_datasets: Table 4 (dataset statistics: items per language and split, and for an
+API-calling task its number of APIs and example APIs) from the per-language data files."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -9,4 +10,5 @@ files: dict[str, dict[str, str]] = {}
 for (task, lang), path in rule_inputs.by_key(snakemake.input.items()).items():
     files.setdefault(task, {})[lang] = path
 analysis.write_table(analysis.table4_datasets(files, snakemake.params.tasks), snakemake.output.csv,
-                     snakemake.output.tex, caption="Datasets: items per language and split.", label="tab:datasets")
+                     snakemake.output.tex, label="tab:datasets",
+                     caption="Datasets: items per language and split; for API calling, the APIs of the gold calls.")

@@ -1,5 +1,6 @@
-"""plot_fig2/3/4/7/8/9 and plot_extra_languages: one figure (params.figure, a key of
-mlpt.figures.FIGURES) from the run's table (the accuracy table; Fig 3: the median changes)."""
+"""plot_fig2/3/4/7/8/9, plot_fig2_by_exposure and plot_extra_languages: one figure (params.figure,
+a key of mlpt.figures.FIGURES) from the run's table (the accuracy table; Fig 3: the median
+changes)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
