@@ -65,10 +65,11 @@ def _imports(path: Path, module: str | None) -> frozenset[str]:
     return frozenset(name for name in found if _module_file(name) is not None)
 
 
-def modules_of(script: str | Path) -> list[str]:
-    """Every package module ``script`` reaches through imports, sorted."""
+def modules_of(script: str | Path, module: str | None = None) -> list[str]:
+    """Every package module ``script`` reaches through imports, sorted (``module``: the script's
+    own dotted name inside the package, when it is one of the package's modules)."""
     seen: set[str] = set()
-    todo = list(_imports(Path(script).resolve(), None))
+    todo = list(_imports(Path(script).resolve(), module))
     while todo:
         name = todo.pop()
         if name in seen:
@@ -83,11 +84,11 @@ def modules_of(script: str | Path) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def code_hash(script: str | Path) -> str:
+def code_hash(script: str | Path, module: str | None = None) -> str:
     """sha256 (first 16 hex digits) of ``script``, the package modules it reaches and their data
     files: what a job of that script computes with."""
     files = [Path(script).resolve()]
-    for name in modules_of(script):
+    for name in modules_of(script, module):
         files.append(_module_file(name))
         files += [PACKAGE_DIR / extra for extra in DATA_FILES.get(name, [])]
     digest = hashlib.sha256()
@@ -95,6 +96,12 @@ def code_hash(script: str | Path) -> str:
         label = path.relative_to(PACKAGE_DIR).as_posix() if path.is_relative_to(PACKAGE_DIR) else path.name
         digest.update(f"{label}\0{_file_digest(path)}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def module_hash(module: str) -> str:
+    """:func:`code_hash` of a package module (``"translate"``): the identity of the code that made
+    resumable work (finished MT shards, SFT checkpoints), so work done by other code is never resumed."""
+    return code_hash(_module_file(module), module)
 
 
 @lru_cache(maxsize=None)

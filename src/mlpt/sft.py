@@ -48,15 +48,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import batching, fsdp, io, locks, models, prompts, val_accuracy
+from . import batching, code_version, fsdp, io, locks, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
-
-
-#: Version of this stage's training code: bump it when a change here changes what training produces
-#: for the same inputs and recipe, so checkpoints of older code are never resumed.
-CODE_VERSION = 2
 
 
 #: The config schema's defaults of the ``sft`` section: the only place they are written down.
@@ -593,7 +588,8 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     trainer, collator = _build_trainer(base_model, checkpoint_dir, cfg, tokenizer, features, val_recs, world_size,
                                        accum, kind=kind, answer_phrases=answer_phrases)
     fingerprint = io.content_hash(
-        {"code_version": CODE_VERSION, "base": base_model, "weights": models.fingerprint(base_model),
+        {"code": code_version.module_hash(__name__.rpartition(".")[2]), "base": base_model,
+         "weights": models.fingerprint(base_model),
          "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
     with contextlib.ExitStack() as held:
         if trainer.is_world_process_zero():  # one live writer per checkpoint folder (mlpt.locks)

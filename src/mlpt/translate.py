@@ -16,7 +16,7 @@ parts live in modules of their own, re-exported here for callers:
 Scale (this module): the distinct MT inputs of a job are sorted by length and cut into shards of
 ``translation.shard_size``; each finished shard is written to a work directory (outside the
 job's declared outputs) under a fingerprint of its texts and of everything else that decides the
-output (:func:`shard_settings`: code version, backend settings, language codes, seed, the MT
+output (:func:`shard_settings`: the MT code's hash, backend settings, language codes, seed, the MT
 weights by content), so a killed job that is run again translates only the shards it had not
 finished, and a changed setting or model never reuses a shard.
 """
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import config as study_config
-from . import models, sentences
+from . import code_version, models, sentences
 from . import translation_qc as tqc
 from .data import CALC_ANNOTATION
 from .mt_backends import BACKENDS, LLMTranslator, Seq2SeqTranslator, language_names, make_translator
@@ -69,10 +69,6 @@ DEFAULT_SHARD_SIZE = study_config.schema_default("translation", "shard_size")
 # --- sharded, resumable translation of a job's distinct inputs -----------------------------------
 
 
-#: Version of the MT code: bump it when a change here or in mlpt.mt_backends / mlpt.mt_structure changes
-#: what MT returns for the same texts and settings (a prompt, output post-processing), so older finished
-#: shards are not resumed.
-CODE_VERSION = 2
 #: Backend keys that do not change an MT output: the checks after MT, and how texts are grouped in shards
 #: (a shard's texts are part of its fingerprint).
 NOT_MT_SETTINGS = ("qc", "shard_size")
@@ -81,10 +77,11 @@ NOT_MT_SETTINGS = ("qc", "shard_size")
 def shard_settings(backend: dict, *, src: str, tgt: str, codes: dict[str, str], names: dict[str, str],
                    mt_model: str | None, seed: int | None) -> dict:
     """Everything besides its texts that decides what MT returns for a shard, for the shard's fingerprint:
-    the code version, every backend setting, the MT model's language codes and the language names
+    the MT code (:func:`mlpt.code_version.module_hash`: this module and every package module it
+    reaches, so no shard made by other code is resumed), every backend setting, the MT model's language codes and the language names
     (the llm prompt) of ``src`` and ``tgt``, the seed and the MT weights (:func:`mlpt.models.fingerprint`)."""
     return {
-        "code_version": CODE_VERSION,
+        "code": code_version.module_hash(__name__.rpartition(".")[2]),
         "backend": {k: v for k, v in backend.items() if k not in NOT_MT_SETTINGS},
         "languages": {side: {"lang": lang, "code": codes.get(lang), "name": names.get(lang)}
                       for side, lang in (("src", src), ("tgt", tgt))},

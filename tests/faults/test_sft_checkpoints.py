@@ -167,7 +167,7 @@ def test_checkpoints_of_other_inputs_are_never_resumed(change, tiny_setup, stale
         changed[-1] ^= 1
         weights_file.write_bytes(bytes(changed))
     else:
-        monkeypatch.setattr(sft, "CODE_VERSION", sft.CODE_VERSION + 1)
+        monkeypatch.setattr(sft.code_version, "module_hash", lambda module: "other code")
     shutil.copytree(stale_checkpoints, tmp_path / "retry" / "ckpt")
     try:
         with caplog.at_level(logging.INFO, logger="mlpt.sft"):

@@ -62,3 +62,15 @@ def test_a_data_file_a_module_reads_counts_as_its_code(tree):
         fh.write("\n# an edit\n")
     after = _hashes(tree)
     assert before["evaluate.py"] != after["evaluate.py"] and before["plot_figure.py"] == after["plot_figure.py"]
+
+
+def test_the_code_behind_resumable_work_is_identified_by_what_its_module_reaches(tree):
+    """Finished MT shards and SFT checkpoints carry module_hash: an edit to mt_structure (which
+    mlpt.translate imports) changes translate's, not sft's."""
+    before = {m: code_version.module_hash(m) for m in ("translate", "sft")}
+    with (tree / "mlpt/mt_structure.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# an edit\n")
+    for cached in (code_version.code_hash, code_version._file_digest):
+        cached.cache_clear()
+    after = {m: code_version.module_hash(m) for m in ("translate", "sft")}
+    assert before["translate"] != after["translate"] and before["sft"] == after["sft"]

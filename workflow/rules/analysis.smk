@@ -40,6 +40,7 @@ rule collect_results:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("collect_results.py"),
         models=config["models"],
         languages=config["languages"],
         mixture_languages=MIXTURE_LANGUAGES,
@@ -66,6 +67,7 @@ rule make_table1_languages:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("make_table1_languages.py"),
         languages=config["languages"],
         test_sets=test_set_origins(),
     script:
@@ -90,6 +92,7 @@ rule plot_fig2_accuracy_vs_languages:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig2",
         plotting=plotting_params(),
     script:
@@ -114,6 +117,7 @@ rule plot_fig2_by_exposure:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig2_by_exposure",
         plotting=plotting_params(),
     script:
@@ -166,6 +170,7 @@ rule fit_stats:
         "../../envs/pipeline.yaml"
     params:
         **STATS_PARAMS,
+        code=code("fit_stats.py"),
         scope="paper",
         tasks=STUDY_TASKS,
     script:
@@ -243,6 +248,7 @@ rule make_table4_datasets:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("make_table4_datasets.py"),
         tasks=config["tasks"],
     script:
         "../scripts/make_table4_datasets.py"
@@ -266,6 +272,7 @@ rule plot_fig3_median_change:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig3",
         plotting=plotting_params(),
     script:
@@ -290,6 +297,7 @@ rule plot_fig4_zero_shot_vs_direct:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig4",
         plotting=plotting_params(),
     script:
@@ -314,6 +322,7 @@ rule plot_fig7_heatmaps:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig7",
         plotting=plotting_params(),
     script:
@@ -338,6 +347,7 @@ rule plot_fig8_scaling:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig8",
         plotting=plotting_params(),
     script:
@@ -362,6 +372,7 @@ rule plot_fig9_zero_shot_other_models:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="fig9",
         plotting=plotting_params(),
     script:
@@ -386,6 +397,7 @@ rule plot_extra_languages:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_figure.py"),
         figure="extra_languages",
         plotting=plotting_params(),
     script:
@@ -409,6 +421,7 @@ rule plot_loss_curves:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_loss_curves.py"),
         plotting=plotting_params(),
     script:
         "../scripts/plot_loss_curves.py"
@@ -436,6 +449,7 @@ rule collect_translation_qc:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("collect_translation_qc.py"),
         languages=LANGS,
     script:
         "../scripts/collect_translation_qc.py"
@@ -456,5 +470,7 @@ rule summarise_benchmarks:
         bench_path("summarise_benchmarks")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        code=code("summarise_benchmarks.py"),
     script:
         "../scripts/summarise_benchmarks.py"

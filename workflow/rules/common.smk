@@ -7,12 +7,20 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
-from mlpt import cluster
+from mlpt import cluster, code_version
 from mlpt import config as study_config
 from mlpt import data as study_data
 from mlpt import mixture_grammar
 from mlpt import paths, rule_inputs
 from mlpt.prompts import PHRASES_FILE
+
+
+# code("<script>.py"), a param of every script job: the hash of the script and of the package code
+# it reaches (mlpt.code_version), so changing that code reruns exactly its jobs ("Params have
+# changed"); Snakemake alone notices only a change of the script file itself.
+def code(script):
+    return code_version.code_hash(f"{workflow.basedir}/workflow/scripts/{script}")
+
 
 # ---- 1. validate (before any job runs; errors name the key and the file) -------------------
 try:

@@ -30,6 +30,7 @@ rule prepare_data:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("prepare_data.py"),
         spec=prepare_data_spec,
         languages=LANGS,
         source_lang=SRC,
@@ -53,6 +54,7 @@ rule build_tokenizer:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("build_tokenizer.py"),
         vocab_size=config["tiny_tokenizer"]["vocab_size"],
     script:
         "../scripts/build_tokenizer.py"
@@ -71,6 +73,7 @@ rule build_base_model:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("build_base_model.py"),
         like=lambda wc: config["models"][wc.model]["tiny"]["like"],
         sizes=lambda wc: {
             k: v for k, v in config["models"][wc.model]["tiny"].items() if k != "like"
@@ -97,6 +100,7 @@ rule build_mt_model:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("build_mt_model.py"),
         spec=config["translation"]["model"].get("tiny", {}),
         seed=config["seed"],
     script:

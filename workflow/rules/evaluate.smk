@@ -15,6 +15,7 @@ rule build_eval_tasks:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("build_eval_tasks.py"),
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         languages=LANGS,
         max_gen_toks=config["evaluation"]["max_gen_toks"],
@@ -40,6 +41,7 @@ rule evaluate:
     resources:
         **EVALUATE_RESOURCES,
     params:
+        code=code("evaluate.py"),
         checkpoints=eval_checkpoints,
         languages=LANGS,
         evaluation=config["evaluation"],

@@ -17,6 +17,7 @@ rule select_items:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code("select_items.py"),
         languages=TRAIN_LANGS,
     script:
         "../scripts/select_items.py"
@@ -44,6 +45,7 @@ rule build_mixture:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code("build_mixture.py"),
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         languages=lambda wc: list(MIXTURES[wc.mixture].languages),
         seed=config["seed"],

@@ -20,5 +20,7 @@ rule build_paper:
         bench_path("build_paper")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        code=code("build_paper.py"),
     script:
         "../scripts/build_paper.py"

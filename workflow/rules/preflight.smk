@@ -31,6 +31,7 @@ rule preflight_model:
     resources:
         **PREFLIGHT_RESOURCES,
     params:
+        code=code("preflight.py"),
         base=lambda wc: base_model_path(wc.model),
         task=PREFLIGHT_TASK,
         recipe=PREFLIGHT_RECIPE,
@@ -56,6 +57,7 @@ rule preflight:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("merge_preflight.py"),
         models=MODELS,
         run=RUN,
     script:

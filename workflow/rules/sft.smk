@@ -22,6 +22,7 @@ rule sft:
     resources:
         **SFT_RESOURCES,
     params:
+        code=code("sft.py"),
         runs=sft_runs,
         base=lambda wc: base_model_path(wc.model),
         hparams=sft_recipe,

@@ -30,6 +30,7 @@ rule collect_results:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_collect.py"),
         models=plot_models(),
         languages=config["languages"],
         condition_languages=condition_languages(),
@@ -65,6 +66,7 @@ rule irrelevant_label_control:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_label_control.py"),
         models=plot_models(),
         conditions=list(CONDITIONS),
         condition_languages=condition_languages(),
@@ -99,6 +101,7 @@ rule plot_accuracy_by_condition:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_plot_conditions.py"),
         models=plot_models(),
         languages=LANGS,
         conditions=list(CONDITIONS),
@@ -123,6 +126,7 @@ rule probe_lens:
     resources:
         **EVALUATE_RESOURCES,
     params:
+        code=code("spontaneous_probe.py"),
         kind="lens",
         limit=config["analysis"]["lens"]["limit"],
         batch_size=config["evaluation"]["batch_size"],
@@ -146,6 +150,7 @@ rule probe_pca:
     resources:
         **EVALUATE_RESOURCES,
     params:
+        code=code("spontaneous_probe.py"),
         kind="pca",
         limit=config["analysis"]["pca"]["limit"],
         batch_size=config["evaluation"]["batch_size"],
@@ -180,6 +185,7 @@ rule plot_logit_lens:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_plot_probe.py"),
         kind="lens",
         models=plot_models(),
     script:
@@ -212,6 +218,7 @@ rule plot_pca_language:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_plot_probe.py"),
         kind="pca",
         models=plot_models(),
     script:
@@ -236,6 +243,7 @@ rule plot_loss_curves:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("plot_loss_curves.py"),
         plotting={
             "models": plot_models(),
             "tasks": {t: {"label": t} for t in TASKS},

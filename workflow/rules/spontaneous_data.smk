@@ -20,6 +20,7 @@ rule fetch_reference:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_fetch_reference.py"),
         files=lambda wc: study.reference_files(config, wc.task, CHECKSUMS),
         repo=config["reference"]["repo"],
         commit=config["reference"]["commit"],
@@ -40,6 +41,7 @@ rule prepare_data:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_prepare.py"),
         spec=lambda wc: config["tasks"][wc.task],
         reference=lambda wc: reference_dir(wc.task),
         resources=RESOURCES,
@@ -62,6 +64,7 @@ rule build_tokenizer:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_build_tokenizer.py"),
         vocab_size=config["tiny_tokenizer"]["vocab_size"],
     script:
         "../scripts/spontaneous_build_tokenizer.py"
@@ -80,6 +83,7 @@ rule build_base_model:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("build_base_model.py"),
         like=lambda wc: config["models"][wc.model]["tiny"]["like"],
         sizes=lambda wc: {
             k: v for k, v in config["models"][wc.model]["tiny"].items() if k != "like"
@@ -104,6 +108,7 @@ rule build_mt_model:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_build_mt_model.py"),
         spec=config["translation"]["model"].get("tiny", {}),
         seed=config["seed"],
     script:
@@ -129,6 +134,7 @@ rule translate:
         **TRANSLATE_RESOURCES,
     params:
         **TRANSLATE_PARAMS,
+        code=code("spontaneous_translate.py"),
         split="test",
     script:
         "../scripts/spontaneous_translate.py"
@@ -152,6 +158,7 @@ rule translate_questions:
         **TRANSLATE_RESOURCES,
     params:
         **TRANSLATE_PARAMS,
+        code=code("spontaneous_translate.py"),
         split="train",
     script:
         "../scripts/spontaneous_translate.py"
@@ -174,6 +181,7 @@ rule build_qt_pairs:
     conda:
         "../../envs/pipeline.yaml"
     params:
+        code=code("spontaneous_qt_pairs.py"),
         n_pairs=lambda wc: config["tasks"][wc.task]["qt_pairs_per_language"],
         reference_pairs=lambda wc: reference_pairs(wc.task, wc.lang),
         language_file=lambda wc: question_input(wc) or None,
@@ -194,5 +202,7 @@ rule build_condition:
         bench_path("build_condition/{task}/{mixture}")
     conda:
         "../../envs/pipeline.yaml"
+    params:
+        code=code("spontaneous_condition.py"),
     script:
         "../scripts/spontaneous_condition.py"

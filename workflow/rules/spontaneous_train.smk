@@ -25,6 +25,7 @@ rule sft:
     resources:
         **SFT_RESOURCES,
     params:
+        code=code("sft.py"),
         runs=sft_runs,
         base=lambda wc: base_model_path(wc.model),
         hparams=sft_hparams,
@@ -52,6 +53,7 @@ rule evaluate:
     resources:
         **EVALUATE_RESOURCES,
     params:
+        code=code("spontaneous_evaluate.py"),
         evaluation=config["evaluation"],
         max_length=lambda wc: sft_hparams(wc)["max_length"],
         seed=config["seed"],

@@ -23,6 +23,7 @@ rule translate:
     resources:
         **TRANSLATE_RESOURCES,
     params:
+        code=code("translate.py"),
         runs=translate_runs,
         kind=lambda wc: config["tasks"][wc.task]["kind"],
         src=SRC,
@@ -56,6 +57,7 @@ rule measure_mt_quality:
     resources:
         **TRANSLATE_RESOURCES,
     params:
+        code=code("measure_mt_quality.py"),
         tasks=TASKS,
         src=SRC,
         backends=TRANSLATION,
