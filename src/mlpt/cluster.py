@@ -54,10 +54,11 @@ def job_resources(spec: dict, site: dict) -> dict:
     filled in by the schema) and the site settings.
 
     GPU jobs get ``gpu`` (and ``gpu_model`` when the site names one), which the slurm executor
-    turns into ``--gpus``; CPU count is ``cpus_per_gpu × gpus`` (or ``cpus``)."""
+    turns into ``--gpus``; CPU count is ``cpus_per_gpu × gpus`` (or ``cpus``); ``runtime`` in
+    minutes; ``nodes: 1`` (``--nodes=1``): every job runs on one node, its GPUs together."""
     gpus = spec["gpus"]
-    res = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"], "gpu": gpus,
-           "cpus_per_task": spec["cpus_per_gpu"] * gpus if gpus else spec["cpus"]}
+    res = {"mem_mb": spec["mem_mb"], "runtime": runtime_minutes(spec["runtime"]), "gpu": gpus,
+           "cpus_per_task": spec["cpus_per_gpu"] * gpus if gpus else spec["cpus"], "nodes": 1}
     cpu_part, gpu_part = site.get("slurm_partition"), site.get("gpu_partition")
     partition = (gpu_part if gpus else cpu_part) or cpu_part or gpu_part
     if partition:
@@ -69,9 +70,17 @@ def job_resources(spec: dict, site: dict) -> dict:
 
 
 def resource_callables(config: dict, rule: str, site: dict) -> dict:
-    """``resources:`` of a rule as one callable per key (the same keys for every job of the rule)."""
+    """``resources:`` of a rule as one callable per key (the same keys for every job of the rule).
+
+    ``runtime`` grows with Snakemake's ``attempt``: a job retried after hitting its time limit asks
+    for its limit × the attempt number (a retry with the same limit would time out again)."""
     keys = job_resources({"mem_mb": 1, "runtime": "1h", "gpus": 1, "cpus_per_gpu": 1, "cpus": 1}, site)  # same keys for CPU-only tiers
-    return {key: (lambda wc, key=key: rule_resources(config, rule, getattr(wc, "model", None), site)[key]) for key in keys}
+
+    def value(wc, attempt, key):
+        res = rule_resources(config, rule, getattr(wc, "model", None), site)[key]
+        return res * attempt if key == "runtime" else res
+
+    return {key: (lambda wc, attempt, key=key: value(wc, attempt, key)) for key in keys}
 
 
 def rule_resources(config: dict, rule: str, model: str | None = None, site: dict | None = None) -> dict:
@@ -165,6 +174,11 @@ def runtime_hours(runtime: str | int) -> float:
         return runtime / 60
     value, unit = float(runtime[:-1]), runtime[-1]
     return value * {"m": 1 / 60, "h": 1, "d": 24}[unit]
+
+
+def runtime_minutes(runtime: str | int) -> int:
+    """Snakemake runtime ("30m", "12h", "2d", minutes as int) in whole minutes."""
+    return round(runtime_hours(runtime) * 60)
 
 
 def _sft_gpu_hours(params: float, positions: float, flops_per_second: float) -> float:

@@ -19,7 +19,7 @@ import sys
 
 from pathlib import Path
 
-from . import cluster, io, paths
+from . import cluster, io, paths, site_limits
 from . import config as study_config
 
 
@@ -68,6 +68,19 @@ def main(argv=None) -> None:
     counts = None if args.no_dry_run else dry_run_counts(args.configfile)
     print(source)
     print(cluster.format_plan(cluster.plan(cfg, measured), counts))
+    print(limits_report(cfg))
+
+
+def limits_report(cfg: dict) -> str:
+    """What the site's limits (the MLPT_SLURM_MAX_* variables, else sinfo when installed) say of
+    every job kind's request: the jobs that would never start, or that all fit."""
+    limits = site_limits.from_environment() or site_limits.probe()
+    if not limits:
+        return "Cluster limits: unknown here (no sinfo, no MLPT_SLURM_MAX_* variables): requests not checked."
+    problems = site_limits.violations(cfg, limits)
+    if not problems:
+        return "Cluster limits: every job's request fits its partition."
+    return "Cluster limits: these jobs would wait in the queue forever:\n" + "\n".join(f"  {p}" for p in problems)
 
 
 if __name__ == "__main__":

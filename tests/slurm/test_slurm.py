@@ -134,3 +134,19 @@ def test_demo_chain_runs_through_sbatch_and_matches_local(cluster, root, tmp_pat
     ours = json.loads((root / "results" / run / TARGET).read_text())["languages"]
     theirs = json.loads(local.read_text())["languages"]
     assert {k: v["correct"] for k, v in ours.items()} == {k: v["correct"] for k, v in theirs.items()}
+
+
+def test_a_request_over_the_nodes_cpus_is_reported_before_submission(cluster, root, monkeypatch):
+    """sinfo of the real controller gives the node's CPUs; a demo config asking for more per SFT job
+    is named (it would otherwise be submitted and never start)."""
+    from mlpt import config as study_config
+    from mlpt import site_limits
+
+    monkeypatch.setenv("SLURM_CONF", str(cluster))
+    limits = site_limits.probe()
+    assert limits and limits["default"]["max_cpus"] >= 1
+    cfg = study_config.load(root / "config/demo.yaml")
+    assert site_limits.violations(cfg, limits, {}) == []  # the demo fits this node
+    cfg["cluster"]["sft"][0]["cpus"] = limits["default"]["max_cpus"] + 1
+    problems = site_limits.violations(cfg, limits, {})
+    assert problems and all(p.startswith("sft of ") and "CPUs; the default partition allows" in p for p in problems)

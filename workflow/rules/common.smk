@@ -11,7 +11,7 @@ from mlpt import cluster, code_version
 from mlpt import config as study_config
 from mlpt import data as study_data
 from mlpt import mixture_grammar
-from mlpt import paths, rule_inputs
+from mlpt import paths, rule_inputs, site_limits
 from mlpt.prompts import PHRASES_FILE
 
 
@@ -51,6 +51,14 @@ TRANSLATION = {task: study_config.task_translation(config, task) for task in TAS
 
 # SLURM resources per job, from config (scaled by model size) and the site's MLPT_SLURM_* variables.
 SITE = cluster.site_settings()
+# A job whose request exceeds its partition's limits would wait in the queue forever: refused here,
+# before anything is submitted, when the site states its limits (MLPT_SLURM_MAX_*; mlpt.site_limits).
+try:
+    _problems = site_limits.violations(config, site_limits.from_environment(), SITE)
+except ValueError as err:
+    raise WorkflowError(f"Invalid cluster limit: {err}") from None
+if _problems:
+    raise WorkflowError("Jobs that would never start:\n  " + "\n  ".join(_problems))
 SFT_RESOURCES = cluster.resource_callables(config, "sft", SITE)
 EVALUATE_RESOURCES = cluster.resource_callables(config, "evaluate", SITE)
 TRANSLATE_RESOURCES = cluster.resource_callables(config, "translate", SITE)
