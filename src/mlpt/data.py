@@ -152,22 +152,13 @@ def _check_not_empty(rows: list, path: Path) -> None:
 
 
 def _verify_checksums(resources: Path, files: list[Path]) -> None:
-    """Every file of ``files`` listed in ``resources/SHA256SUMS`` must have the listed SHA-256."""
-    sums = resources / CHECKSUMS_FILE
-    if not sums.exists():
-        raise SourceError(f"{sums}: not found; it lists the checksums of the shipped data "
-                          "(set data.verify_checksums: false to read unverified data)")
-    expected = {}
-    for lineno, line in enumerate(_lines(_read_text(sums)), start=1):
-        digest, _, name = line.partition(" ")
-        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name.strip():
-            raise SourceError(f"{sums}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
-        expected[name.strip().lstrip("*")] = digest
-    for path in files:
-        digest = expected.get(path.relative_to(resources).as_posix())
-        if digest is not None and io.file_sha256(path) != digest:
-            raise SourceError(f"{path}: SHA-256 differs from {sums}: the shipped data was changed (restore it, or set "
-                              "data.verify_checksums: false for a deliberate edit)")
+    """Every file of ``files`` must be listed in ``resources/SHA256SUMS`` with its SHA-256
+    (:func:`mlpt.io.verify_checksums`): an altered file, or one that is read but not listed, stops
+    the task before anything is prepared."""
+    try:
+        io.verify_checksums(resources / CHECKSUMS_FILE, files)
+    except io.ChecksumError as err:
+        raise SourceError(f"{err} (data.verify_checksums: false reads unverified data)") from None
 
 
 def _split_pool(pool: list[dict], n_train: int, n_val: int, seed: int, report: dict, source: Path | str) -> list[dict]:

@@ -129,6 +129,41 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+class ChecksumError(ValueError):
+    """A file read by the pipeline differs from, or is missing in, its checksum list."""
+
+
+def verify_checksums(sums_file: str | Path, files) -> None:
+    """Every one of ``files`` must be listed in ``sums_file`` (``<sha256>  <path>`` lines, paths
+    relative to the list's folder, as ``sha256sum`` writes them) with its current SHA-256.
+
+    Raises :class:`ChecksumError` naming the file: an altered file, or a file that is read but not
+    listed (a list that skips files would pass them unchecked)."""
+    sums_file = Path(sums_file)
+    base = sums_file.parent
+    if not sums_file.is_file():
+        raise ChecksumError(f"{sums_file}: not found; it lists the checksums of the files read from {base}")
+    expected = {}
+    for lineno, line in enumerate(sums_file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        if len(digest) != 64 or not name.strip():
+            raise ChecksumError(f"{sums_file}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
+        expected[name.strip().lstrip("*")] = digest
+    for path in map(Path, files):
+        try:
+            name = path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            raise ChecksumError(f"{path}: read, but outside {base}, the folder {sums_file} covers") from None
+        if name not in expected:
+            raise ChecksumError(f"{path}: read, but not listed in {sums_file}; add it "
+                                f"(cd {base} && sha256sum {name} >> {sums_file.name}) or turn verify_checksums off")
+        if file_sha256(path) != expected[name]:
+            raise ChecksumError(f"{path}: SHA-256 differs from {sums_file}: the file was changed (restore it, or "
+                                "update the list and turn verify_checksums off for a deliberate edit)")
+
+
 def content_hash(obj) -> str:
     """Stable hash of a JSON-serialisable object (config slices, record lists)."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

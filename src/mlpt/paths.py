@@ -160,6 +160,16 @@ def hub_model(download_dir: str, hub_id: str) -> str:
     return f"{download_dir}/{hub_folder(hub_id)}"
 
 
+def registry_model(download_dir: str, name: str) -> str:
+    """Where the convert_registry_model rule writes a checkpoint converted from registry packages
+    (``models.<name>.registry``): ``<download_dir>/registry/<name>`` (shared by runs, beside the hub models)."""
+    return f"{download_dir}/registry/{name}"
+
+
+#: The checksums of every reference file under ``<resources_dir>/models/``, verified when they are read.
+MODELS_CHECKSUMS = "models/SHA256SUMS"
+
+
 def model_reference(resources_dir: str, hub_id: str) -> str:
     """The definition files of a real checkpoint (config, special tokens, chat template) that
     tiny copies are built from: ``<resources_dir>/models/<owner>--<name>``."""

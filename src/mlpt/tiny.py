@@ -110,6 +110,18 @@ def reference_dir(resources_dir: str | Path, hub_id: str) -> Path:
     return path
 
 
+def verify_reference(resources_dir: str | Path, hub_id: str, chat_template: str | Path | None = None) -> None:
+    """Check every reference file of ``hub_id`` (and the chat template written into the copy)
+    against ``<resources_dir>/models/SHA256SUMS``: an altered or unlisted file is a
+    :class:`mlpt.io.ChecksumError` naming it (the workflow calls this unless ``data.verify_checksums``
+    is off)."""
+    from . import io
+
+    reference = reference_dir(resources_dir, hub_id)
+    files = sorted(f for f in reference.iterdir() if f.is_file())
+    io.verify_checksums(Path(resources_dir) / paths.MODELS_CHECKSUMS, [*files, *([chat_template] if chat_template else [])])
+
+
 # --------------------------------------------------------------------------- #
 # Causal-LM tokenizer
 # --------------------------------------------------------------------------- #

@@ -71,6 +71,20 @@ def test_altered_file_fails_its_checksum(res):
     assert math(res, verify=False).report["pool"] == 7472  # a deliberate edit, switched off
 
 
+def test_an_altered_control_template_fails_its_checksum(res):
+    """"gets {b} more" -> "gets {b} fewer" would make every control gold answer wrong."""
+    path = res / "control/templates.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("gets {b} more", "gets {b} fewer"), encoding="utf-8")
+    spec = {"n_train": 10, "n_val": 2, "n_test": 4}
+    _fails(lambda r: data.prepare("synthetic_arithmetic", r, "control", spec, LANGS, "en", seed=1, verify_checksums=True),
+           res, "control/templates.yaml", "SHA-256 differs")
+
+
+def test_a_file_that_is_read_but_not_listed_is_an_error(res):
+    _edit_lines(res / "SHA256SUMS", lambda lines: lines.remove(next(l for l in lines if l.endswith("gsm8k/test.jsonl"))))
+    _fails(lambda r: math(r, verify=True), res, "gsm8k/test.jsonl", "not listed in", "sha256sum gsm8k/test.jsonl")
+
+
 def test_missing_checksum_list(res):
     (res / "SHA256SUMS").unlink()
     _fails(lambda r: api(r, verify=True), res, "SHA256SUMS: not found")

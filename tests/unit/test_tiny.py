@@ -444,3 +444,25 @@ def test_a_checkpoint_without_its_weights_is_refused(tmp_path, model_dirs):
     save_file({f"renamed.{k}": v for k, v in weights.items()}, bad / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(ValueError, match="weights missing from the checkpoint"):
         models.load_causal_lm(str(bad))
+
+
+def test_the_reference_files_a_tiny_copy_is_built_from_are_checksummed(tmp_path, root):
+    """An altered config (or chat template) under resources/models/ stops the build, naming the file."""
+    import shutil
+
+    from mlpt import io
+
+    res = tmp_path / "resources"
+    shutil.copytree(root / "resources/models", res / "models")
+    template = res / "models/google--gemma-3-4b-pt/chat_template.instruct.jinja"
+    tiny.verify_reference(res, "google/gemma-3-4b-pt", template)  # as shipped
+    config = res / "models/Qwen--Qwen3-0.6B-Base/config.json"
+    config.write_text(config.read_text().replace('"num_hidden_layers": 28', '"num_hidden_layers": 27'))
+    with pytest.raises(io.ChecksumError, match="Qwen3-0.6B-Base/config.json: SHA-256 differs"):
+        tiny.verify_reference(res, "Qwen/Qwen3-0.6B-Base")
+    template.write_text(template.read_text() + " ")
+    with pytest.raises(io.ChecksumError, match="chat_template.instruct.jinja: SHA-256 differs"):
+        tiny.verify_reference(res, "google/gemma-3-4b-pt", template)
+    (res / "models/Qwen--Qwen3-1.7B-Base/extra.json").write_text("{}")
+    with pytest.raises(io.ChecksumError, match="extra.json: read, but not listed"):
+        tiny.verify_reference(res, "Qwen/Qwen3-1.7B-Base")

@@ -20,7 +20,8 @@ RUN = "test-newlang"
 KO = {"name": "Korean", "resource": "high", "role": "eval", "nllb": "kor_Hang"}
 KO_PHRASES = {"step_by_step": "단계별로 생각해 봅시다.", "answer": "답은 {answer}입니다.",
               "answer_phrases": ["답은", "정답은", "답:"], "numbers": {"thousands": [","], "decimal": "."},
-              "sentence_end": "latin", "bleu_tokenize": "13a"}
+              "sentence_end": "latin", "bleu_tokenize": "13a",
+              "family": "Koreanic", "subfamily": "Korean", "script": "Hangul"}
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,7 @@ rule build_base_model:
         ),
         resources=RESOURCES,
         seed=config["seed"],
+        verify_checksums=config.get("data", {}).get("verify_checksums", True),
     script:
         "../scripts/build_base_model.py"
 

@@ -10,6 +10,8 @@ from mlpt import logs, tiny
 
 logs.setup(snakemake)
 p = snakemake.params
+if p.verify_checksums:
+    tiny.verify_reference(p.resources, p.like, p.chat_template)
 template = Path(p.chat_template).read_text(encoding="utf-8") if p.chat_template else None
 n = tiny.build_causal_lm(p.like, p.sizes, snakemake.input.tokenizer, snakemake.output[0], seed=p.seed,
                          resources_dir=p.resources, chat_template=template)
