@@ -264,3 +264,10 @@ def test_answers_are_cut_at_the_end_of_turn_token_and_unfinished_ones_counted(en
     else:
         assert not any(s["ended"] for s in samples)
         assert summary["languages"]["en"]["hit_max_gen_toks"] == len(samples) == SPEC["n_test"]
+
+
+def test_every_task_decodes_greedily_up_to_the_generation_budget(tmp_path):
+    from mlpt import evaluate
+
+    spec = evaluate.task_yaml("math", "bn", tmp_path / "bn.jsonl", "math", 1024)
+    assert spec["generation_kwargs"]["do_sample"] is False and spec["generation_kwargs"]["max_gen_toks"] == 1024

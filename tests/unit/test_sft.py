@@ -538,3 +538,15 @@ def test_a_full_disk_while_saving_says_so_and_where(setup, tmp_path, monkeypatch
     spec = _spec(setup, tmp_path, epochs=1, selection="last")
     with pytest.raises(RuntimeError, match=rf"disk full while writing into {spec['out_dir']} \(.*GB free"):
         sft.train_from_spec(spec)
+
+
+def test_the_paper_recipe_reaches_the_trainer_as_adamw_with_a_cosine_schedule(paper_config, tmp_path):
+    """The paper's optimiser and schedule (AdamW, lr 1e-5, cosine, 3% warmup, weight decay 0.01),
+    bf16 mixed precision and gradient checkpointing, as the Trainer receives them."""
+    fields = sft.TrainConfig.__dataclass_fields__
+    cfg = sft.TrainConfig(**{k: v for k, v in paper_config["sft"].items() if k in fields})
+    args = sft._training_arguments(cfg, str(tmp_path), accum=64, total_steps=100, max_steps=-1, cuda=False)
+    assert args.optim == "adamw_torch" and args.lr_scheduler_type == "cosine"
+    assert (args.learning_rate, args.weight_decay) == (1.0e-5, 0.01)
+    assert args.warmup_steps == sft.warmup_steps(cfg, 100) == 3
+    assert cfg.gradient_checkpointing and cfg.bf16 and cfg.epochs == 6 and cfg.global_batch_size == 512
