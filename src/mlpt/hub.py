@@ -18,7 +18,7 @@ import logging
 import os
 from pathlib import Path
 
-from .models import DOWNLOAD_RECORD
+from .models import DOWNLOAD_RECORD, record_weights
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def download(hub_id: str, out_dir: str | Path, revision: str | None = None, chat
     ``chat_template`` (a file) is written into the model as ``chat_template.jinja`` when the
     checkpoint carries no template of its own (Gemma3's pt checkpoints), so that every job renders
     chats like the tiny copies do. Writes ``out_dir/.download-complete`` (the hub id, the resolved
-    commit, the template added) last, so an interrupted download never looks finished. Raises
+    commit, the template added, and every file's size and sha256: :func:`mlpt.models.record_weights`) last, so an interrupted download never looks finished. Raises
     RuntimeError with the remedy for gated, missing or unreachable models.
     """
     from huggingface_hub import HfApi, snapshot_download
@@ -58,8 +58,8 @@ def download(hub_id: str, out_dir: str | Path, revision: str | None = None, chat
                            "the Hugging Face Hub can be reached (the login node): download_model is a local "
                            "rule, and the jobs after it need no internet") from None
     added = add_chat_template(out_dir, chat_template) if chat_template else None
-    (out_dir / COMPLETE).write_text(f"{hub_id}\n{info.sha}\n" + (f"chat template added: {added}\n" if added else ""),
-                                    encoding="utf-8")
+    record_weights(out_dir, {"source": "Hugging Face Hub", "hub_id": hub_id, "commit": info.sha,
+                             "chat_template_added": added})
     log.info("downloaded %s (commit %s) into %s", hub_id, info.sha, out_dir)
     return out_dir
 

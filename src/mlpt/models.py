@@ -57,6 +57,8 @@ def load_causal_lm(path: str | Path, dtype=None, **kwargs):
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
 
     dtype = torch.float32 if dtype is None else dtype
+    if Path(path).is_dir():
+        verify_weights(path)
     config = AutoConfig.from_pretrained(path)
     if not is_image_text(config):
         model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, output_loading_info=True, **kwargs)
@@ -101,16 +103,78 @@ def _check_complete(path, model, info: dict) -> None:
 
 # --- what identifies a model's weights (fingerprints of resumable work) --------------------------
 
-#: The record download_model writes last into a downloaded model (mlpt.hub).
+#: The record written last into a model folder that a rule made (download_model, the tiny
+#: builder, the registry conversion): JSON with where the weights come from and, under ``files``,
+#: every file's size, sha256 and modification time (:func:`record_weights`).
 DOWNLOAD_RECORD = ".download-complete"
+
+
+def _model_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def record_weights(model_dir: str | Path, origin: dict) -> dict:
+    """Write ``model_dir``'s record: ``origin`` (where the weights come from) and every file's size,
+    sha256 and modification time, so a later change of any file is noticed. Returns the record."""
+    from . import io
+
+    root = Path(model_dir)
+    files = {p.relative_to(root).as_posix(): {"size": p.stat().st_size, "sha256": io.file_sha256(p),
+                                               "mtime_ns": p.stat().st_mtime_ns} for p in _model_files(root)}
+    record = {**origin, "files": files}
+    io.write_json(root / DOWNLOAD_RECORD, record)
+    return record
+
+
+def _recorded_files(root: Path) -> dict | None:
+    import json
+
+    try:
+        record = json.loads((root / DOWNLOAD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("files") if isinstance(record, dict) else None
+
+
+def changed_since_recorded(model_dir: str | Path) -> list[str]:
+    """Files of ``model_dir`` whose size or modification time differs from its record, or that
+    appeared or went missing since (a cheap look: no file is read). Empty without a record."""
+    root = Path(model_dir)
+    files = _recorded_files(root)
+    if files is None:
+        return []
+    changed = [name for name, meta in files.items()
+               if not (root / name).is_file() or (root / name).stat().st_size != meta["size"]
+               or (root / name).stat().st_mtime_ns != meta["mtime_ns"]]
+    return changed + [p.relative_to(root).as_posix() for p in _model_files(root) if p.relative_to(root).as_posix() not in files]
+
+
+def verify_weights(model_dir: str | Path) -> None:
+    """Every file of ``model_dir`` has the size and sha256 its record lists (jobs call this before
+    they load a model a rule made): a file changed in place since is an error naming it."""
+    from . import io
+
+    root = Path(model_dir)
+    files = _recorded_files(root)
+    if files is None:
+        return
+    for name, meta in files.items():
+        path = root / name
+        if not path.is_file() or path.stat().st_size != meta["size"] or io.file_sha256(path) != meta["sha256"]:
+            raise ValueError(f"{path}: changed since {root / DOWNLOAD_RECORD} recorded it (size or sha256 differ): "
+                             "the weights are not the ones recorded. Rebuild or download them again "
+                             "(snakemake -R download_model / build_base_model / convert_registry_model), or restore them")
 
 
 def fingerprint(model: str | None) -> dict:
     """What identifies a model's weights, for the fingerprints that decide whether earlier work
     (finished MT shards, SFT checkpoints) may be reused.
 
-    * a model downloaded by download_model: its download record (hub id, the commit downloaded,
-      a chat template added), which pins every file without reading gigabytes of weights;
+    * a model folder a rule made (download_model, the tiny builder, the registry conversion): its
+      record (where the weights come from and every file's size and sha256, :func:`record_weights`),
+      which pins every file without reading gigabytes of weights again (a file changed in place
+      since is refused by :func:`verify_weights` before any load);
     * any other local directory (a tiny model, a checkpoint): the sha256 of each of its files
       (config, tokenizer, weights; hidden files such as cache metadata left out), kept per
       (path, size, modification time) within a process;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import types
 
 import pytest
@@ -39,7 +41,12 @@ def test_download_pins_the_resolved_commit_and_marks_completion_last(fake_hub, t
     assert fake_hub["info"] == ("Qwen/Qwen3-0.6B-Base", None, "hf_secret")
     assert fake_hub["download"][:2] == ("Qwen/Qwen3-0.6B-Base", "abc123")
     assert "*.safetensors" in fake_hub["download"][3] and "*.bin" not in fake_hub["download"][3]
-    assert (out / hub.COMPLETE).read_text().split() == ["Qwen/Qwen3-0.6B-Base", "abc123"]
+    record = json.loads((out / hub.COMPLETE).read_text())
+    assert (record["hub_id"], record["commit"], record["chat_template_added"]) == ("Qwen/Qwen3-0.6B-Base", "abc123", None)
+    # every file downloaded, by size and sha256 (jobs verify them before loading: mlpt.models.verify_weights)
+    assert record["files"] == {"config.json": {"size": 2, "sha256": hashlib.sha256(b"{}").hexdigest(),
+                                               "mtime_ns": (out / "config.json").stat().st_mtime_ns}}
+    assert "hf_secret" not in (out / hub.COMPLETE).read_text()
 
 
 def test_a_gated_model_without_a_token_says_what_to_do(fake_hub, tmp_path, monkeypatch):

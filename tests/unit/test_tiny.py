@@ -466,3 +466,29 @@ def test_the_reference_files_a_tiny_copy_is_built_from_are_checksummed(tmp_path,
     (res / "models/Qwen--Qwen3-1.7B-Base/extra.json").write_text("{}")
     with pytest.raises(io.ChecksumError, match="extra.json: read, but not listed"):
         tiny.verify_reference(res, "Qwen/Qwen3-1.7B-Base")
+
+
+@pytest.mark.parametrize("origin", [{"source": "tiny copy", "like": QWEN},
+                                    {"source": "Hugging Face Hub", "hub_id": QWEN, "commit": "da87bfb6"}])
+def test_weights_changed_in_place_are_noticed_before_they_are_used(tmp_path, tok_dir, origin):
+    """A folder a rule made (a tiny copy, or a download: the same record) lists every file's size,
+    sha256 and time: a byte flipped in the weights is seen when the workflow is planned (sizes and
+    times) and refused when a job loads the model (sha256), and the fingerprint of resumable work
+    changes when the record is rewritten."""
+    from mlpt import models
+
+    d = tmp_path / "base"
+    _build(QWEN, tok_dir, d)
+    models.record_weights(d, origin)
+    before = models.fingerprint(str(d))
+    assert models.changed_since_recorded(d) == []
+    models.load_causal_lm(d)  # verified, loads
+    weights = d / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    assert models.changed_since_recorded(d) == ["model.safetensors"]
+    with pytest.raises(ValueError, match="model.safetensors: changed since .*recorded it"):
+        models.load_causal_lm(d)
+    models.record_weights(d, origin)  # a rebuild or new download writes a new record
+    assert models.fingerprint(str(d)) != before

@@ -1,6 +1,7 @@
 # Validate the config, expand the study's dimensions and the run's jobs, and define the path
 # helpers and input functions the rules use (validate, then derive, then input functions).
 import math
+import os
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from snakemake.logging import logger
 from mlpt import cluster, code_version
 from mlpt import config as study_config
 from mlpt import data as study_data
-from mlpt import mixture_grammar
+from mlpt import mixture_grammar, models
 from mlpt import paths, rule_inputs, site_limits
 from mlpt.prompts import PHRASES_FILE
 
@@ -218,8 +219,21 @@ def get_tiny_reference_files(wildcards):
     return files
 
 
+def recorded_weights(path):
+    """``path``, once the weights a rule recorded there are checked unchanged (sizes and
+    modification times against the folder's record; mlpt.models): Snakemake sees only a folder's
+    own time stamp, so a file changed in place would otherwise go unnoticed."""
+    changed = models.changed_since_recorded(path) if os.path.isdir(path) else []
+    if changed:
+        raise WorkflowError(
+            f"{path}: {', '.join(changed[:3])} changed since the folder's record was written: rebuild the "
+            "model (snakemake -R download_model, build_base_model or convert_registry_model) or restore it"
+        )
+    return path
+
+
 def get_base_model_input(wildcards):
-    return base_model_path(wildcards.model)
+    return recorded_weights(base_model_path(wildcards.model))
 
 
 def mt_model_path(task):
@@ -376,7 +390,7 @@ def sft_recipe(wildcards):
 def checkpoint_path(model, task, mixture):
     """The weights evaluated for (model, task, mixture): the base model for 'pretrained'."""
     if mixture == PRETRAINED:
-        return base_model_path(model)
+        return recorded_weights(base_model_path(model))
     return out("sft_model", model=model, task=task, mixture=mixture)
 
 

@@ -6,7 +6,7 @@ import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 import logging
 from pathlib import Path
 
-from mlpt import logs, tiny
+from mlpt import logs, models, tiny
 
 logs.setup(snakemake)
 p = snakemake.params
@@ -15,4 +15,5 @@ if p.verify_checksums:
 template = Path(p.chat_template).read_text(encoding="utf-8") if p.chat_template else None
 n = tiny.build_causal_lm(p.like, p.sizes, snakemake.input.tokenizer, snakemake.output[0], seed=p.seed,
                          resources_dir=p.resources, chat_template=template)
+models.record_weights(snakemake.output[0], {"source": "tiny copy", "like": p.like, "sizes": p.sizes, "seed": p.seed})
 logging.info("built a tiny %s with %d parameters", p.like, n)
