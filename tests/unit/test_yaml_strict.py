@@ -78,3 +78,18 @@ def test_snakemake_refuses_a_config_file_with_a_duplicated_key(tmp_path, root):
     proc = run_snakemake("-n", f"--configfile={path}", check=False)
     assert proc.returncode != 0
     assert "key 'sft' is given twice" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda c: c["cluster"]["sft"][0].update(runtime=0), "cluster/sft/0/runtime"),
+    (lambda c: c["cluster"]["translate"].update(runtime=-5), "cluster/translate/runtime"),
+    (lambda c: c.update(seed=-1), "seed"),
+    (lambda c: c["cluster"]["plan"].update(gpu_peak_tflops=0), "cluster/plan/gpu_peak_tflops"),
+    (lambda c: c["cluster"]["plan"].update(decode_tokens_per_second_per_b=0), "cluster/plan/decode_tokens_per_second_per_b"),
+    (lambda c: c["cluster"]["plan"]["tokens_per_example"].update(math=0), "cluster/plan/tokens_per_example/math"),
+])
+def test_out_of_range_numbers_are_refused_naming_the_key(paper_config, edit, key):
+    """runtime 0 means no limit to sbatch; a zero peak divides by zero in the plan; seed -1 fails in a job."""
+    edit(paper_config)
+    with pytest.raises(ConfigError, match=f"key '{key}'"):
+        study_config.validate(paper_config, "paper.yaml")
