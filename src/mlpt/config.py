@@ -214,8 +214,8 @@ def _check_study_rules(config: dict, source: str) -> None:
             )
     resources = Path(config["resources_dir"])
     for model, spec in config["models"].items():
-        if "tiny" in spec and "hub_id" in spec:
-            raise ConfigError(f"{source}: key 'models/{model}': give either hub_id or tiny, not both")
+        if sum(key in spec for key in ("hub_id", "tiny", "registry")) > 1:
+            raise ConfigError(f"{source}: key 'models/{model}': give one of hub_id, tiny or registry, not several")
         like = spec.get("tiny", {}).get("like")
         if not resources.is_dir():  # checked where the workflow runs (as the prompt phrases are)
             continue

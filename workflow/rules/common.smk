@@ -201,9 +201,14 @@ HUB_CHAT_TEMPLATES = {
 
 
 def base_model_path(model):
-    """Where the base weights come from: a locally built tiny model, or the downloaded hub model."""
+    """Where the base weights come from: a locally built tiny model, a checkpoint converted from
+    registry packages (rule convert_registry_model), or the downloaded hub model."""
     spec = config["models"][model]
-    return out("base_model", model=model) if is_tiny(spec) else hub_dir(spec["hub_id"])
+    if is_tiny(spec):
+        return out("base_model", model=model)
+    if "registry" in spec:
+        return paths.registry_model(config["hub"]["download_dir"], spec["registry"])
+    return hub_dir(spec["hub_id"])
 
 
 def get_tiny_reference_files(wildcards):
