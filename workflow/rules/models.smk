@@ -12,7 +12,7 @@ localrules:
 # The list a chat template written into a model is verified against (data.verify_checksums).
 TEMPLATE_CHECKSUMS = (
     f"{RESOURCES}/{paths.MODELS_CHECKSUMS}"
-    if config["data"]["verify_checksums"]
+    if config.get("data", {}).get("verify_checksums", True)
     else None
 )
 
