@@ -101,6 +101,19 @@ def _check_complete(path, model, info: dict) -> None:
                          f"{list(TEXT_MODEL_KEY_MAPPING)})")
 
 
+def really_missing(model, missing_keys) -> list[str]:
+    """The names of ``missing_keys`` that no loaded tensor stands for: a tied weight (the output
+    layer that shares the input embedding's matrix, ``lm_head.weight``) is stored once in a
+    checkpoint, under its other name, so it is reported missing though loading that name filled it;
+    it is missing only when every name of its tensor is."""
+    missing = set(missing_keys)
+    names: dict[int, set[str]] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        names.setdefault(id(param), set()).add(name)
+    filled = {name for group in names.values() if group - missing for name in group}
+    return sorted(missing - filled)
+
+
 # --- what identifies a model's weights (fingerprints of resumable work) --------------------------
 
 #: The record written last into a model folder that a rule made (download_model, the tiny

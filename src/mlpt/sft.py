@@ -317,6 +317,19 @@ def _validating_trainer_class():
             self.val_records, self.kind, self.answer_phrases, self.cfg = val_records, kind, answer_phrases, cfg
             self.eval_collator = eval_collator
 
+        def _issue_warnings_after_load(self, load_result) -> None:
+            """After the Trainer reloads a checkpoint into the model (the best one at the end,
+            ``load_best_model_at_end``, or the last one to resume): a tied weight's name
+            (``lm_head.weight``, stored once under the embedding's) is expected to be missing,
+            and transformers' warning of it at every reload is left out; any other missing weight
+            stops the run (:func:`mlpt.models.really_missing`), as it does at loading
+            (``models._check_complete``). Unexpected keys are warned of as before."""
+            missing = models.really_missing(self.model, load_result.missing_keys)
+            if missing:
+                raise ValueError(f"the reloaded checkpoint lacks weights: {missing[:5]}"
+                                 f"{' ...' if len(missing) > 5 else ''} ({len(missing)} in all)")
+            super()._issue_warnings_after_load(load_result._replace(missing_keys=[]))
+
         def get_eval_dataloader(self, eval_dataset=None):
             """Validation batches are always padded (one row per record, never padding-free: the
             gathered rows must be the records) and are not counted in the training batch costs."""

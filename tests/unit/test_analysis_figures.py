@@ -1,6 +1,7 @@
 """The paper's figures (mlpt.figures) on the synthetic fixture (tests/fixtures): which rows each
-figure draws, that zero-shot and direct rows are never pooled, and that accuracies carry their
-Wilson intervals."""
+figure draws, that zero-shot and direct rows are never pooled, that accuracies carry their
+Wilson intervals, and that every figure says what it is (its run; tiny random models) and draws
+no panel or legend entry for what the run lacks."""
 
 from __future__ import annotations
 
@@ -200,10 +201,20 @@ def test_fig7_cells(acc, plotting):
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """Figures drawn into memory: name -> the matplotlib figure (nothing is written)."""
-    captured = {}
-    monkeypatch.setattr(figures, "_save", lambda fig, pdf, png: captured.__setitem__(pdf, fig))
-    return captured
+    """Figures drawn into memory, run label included: name -> the matplotlib figure (nothing is
+    written)."""
+    import matplotlib.pyplot as plt
+
+    captured, made = {}, []
+
+    def keep(fig, pdf, png):
+        captured[pdf] = fig
+        made.append(fig)
+
+    monkeypatch.setattr(figures, "_write", keep)
+    yield captured
+    for fig in made:
+        plt.close(fig)
 
 
 def _error_bar_spans(fig) -> list[tuple[float, float]]:
@@ -275,9 +286,181 @@ def test_training_curves_draw_the_selection_criterion_of_each_run(plotting, draw
     log = {"loss_curve": [{"step": s, "epoch": s / 4, "loss": 3.0 - s / 10} for s in range(1, 13)], "val_curve": val,
            "selected": {"global_step": 8, metric: values[1], "criterion": metric}}
     model = SMALL_MODELS[0]
-    figures.training_curves({(model, "math", "en"): log}, {model: plotting["models"][model]},
-                            {"math": {"label": "MGSM"}}, "x.pdf", "x.png")
+    figures.training_curves({(model, "math", "en"): log}, {"models": {model: plotting["models"][model]},
+                                                           "tasks": {"math": {"label": "MGSM"}}, "run": "fixture"},
+                            "x.pdf", "x.png")
     bottom = drawn["x.pdf"].axes[1]
     assert bottom.get_ylabel() == label
     line, ring = bottom.get_lines()
     assert list(line.get_ydata()) == values and list(ring.get_ydata()) == [values[1]]
+
+
+# ------------------------------------------------------------------------------------------------
+# Every figure says what it is, and draws only what the run has
+
+DEMO_MIXTURES = ["en", "en-es", "core-minus-ja", "core"]  # config/demo.yaml's: one of each kind
+
+
+def _demo_like(acc: pd.DataFrame, plotting: dict, tiny: bool = True) -> tuple[pd.DataFrame, dict]:
+    """The demo's shape on the fixture: one model per family (Fig 9 has none left), one mixture of
+    each kind (zero-shot with 4 languages only, no mixture with an extra language), and the models
+    tiny random-initialised copies (config ``tiny:``) unless ``tiny`` is False."""
+    mixes = {m: plotting["mixture_languages"][m] for m in DEMO_MIXTURES}
+    models = {m: {**plotting["models"][m], **({"tiny": {"like": "Qwen/Qwen3-0.6B-Base"}} if tiny else {})}
+              for m in SMALL_MODELS}
+    demo = {**plotting, "models": models, "mixtures": ["pretrained", *mixes], "mixture_languages": mixes}
+    return acc[acc["model"].isin(SMALL_MODELS) & acc["mixture"].isin(demo["mixtures"])], demo
+
+
+def _train_logs(models: list[str], mixtures: list[str]) -> dict:
+    curve = [{"step": s, "epoch": s / 4, "loss": 3.0 - s / 10} for s in range(1, 9)]
+    val = [{"step": 4, "epoch": 1.0, "val_accuracy": 0.2}, {"step": 8, "epoch": 2.0, "val_accuracy": 0.4}]
+    return {(m, t, x): {"loss_curve": curve, "val_curve": val, "selected": {"global_step": 8}}
+            for m in models for t in ("math", "api") for x in mixtures}
+
+
+QC = pd.DataFrame({"task": ["math", "math", "control"], "lang": ["en", "es", "es"], "split": ["train"] * 3,
+                   "method": ["source", "mt:seq2seq", "synthetic"], "records": [4, 4, 4],
+                   "qc_numbers": [np.nan, 2, np.nan], "qc_language": [np.nan, 0, np.nan]})
+
+
+def _draw(name: str, acc: pd.DataFrame, plotting: dict) -> None:
+    """Draw figure ``name`` (a key of FIGURES, ``training_curves`` or ``translation_qc_flags``) of
+    the run ``plotting`` describes, from its accuracy table."""
+    if name == "training_curves":
+        figures.training_curves(_train_logs(list(plotting["models"]), DEMO_MIXTURES), plotting, "x.pdf", "x.png")
+    elif name == "translation_qc_flags":  # labelled by the MT model
+        mt = {"mt": {"label": "MT model", **({"tiny": {"d_model": 64}} if figures.is_tiny(
+            next(iter(plotting["models"].values()))) else {"hub_id": "facebook/nllb-200-distilled-600M"})}}
+        figures.translation_qc_flags(QC, ["en", "es"], "x.pdf", "x.png", {"run": plotting["run"], "models": mt})
+    elif name == "fig3":
+        figures.fig3_median_change(stats.summarise_changes(
+            stats.bilingual_changes(acc, plotting["mixture_languages"]), n_boot=50), plotting, "x.pdf", "x.png")
+    else:
+        figures.FIGURES[name](acc, plotting, "x.pdf", "x.png")
+
+
+ALL_FIGURES = [*figures.FIGURES, "training_curves", "translation_qc_flags"]
+
+
+def _texts(fig) -> list[str]:
+    """Every text the figure draws: its own (suptitle, run label), the panels' titles and texts, legends."""
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [ax.get_title(), *(t.get_text() for t in ax.texts)]
+    return texts + _legend_labels(fig)
+
+
+def _legend_labels(fig) -> list[str]:
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize("tiny", [True, False])
+@pytest.mark.parametrize("name", ALL_FIGURES)
+def test_every_figure_names_its_run_and_says_when_its_models_are_tiny(acc, plotting, drawn, name, tiny):
+    demo, p = _demo_like(acc, plotting, tiny=tiny)
+    _draw(name, demo, p)
+    labels = [t.get_text() for t in drawn["x.pdf"].texts if t.get_text().startswith("run: fixture")]
+    assert len(labels) == 1, _texts(drawn["x.pdf"])
+    if name == "translation_qc_flags":
+        assert ("tiny random-initialised model (MT model), not the paper's numbers" in labels[0]) == tiny
+    else:
+        assert ("tiny random-initialised models (Qwen3-0.6B, Gemma3-4B), not the paper's numbers" in labels[0]) == tiny
+    assert tiny or "tiny" not in labels[0]
+
+
+@pytest.mark.parametrize("name", ALL_FIGURES)
+def test_a_figure_without_rows_still_names_its_run(acc, plotting, drawn, name):
+    demo, p = _demo_like(acc, plotting)
+    if name == "training_curves":
+        figures.training_curves({}, p, "x.pdf", "x.png")
+    elif name == "translation_qc_flags":
+        figures.translation_qc_flags(QC.iloc[:0], ["en"], "x.pdf", "x.png", p)
+    else:
+        _draw(name, demo.iloc[:0], p)
+    fig = drawn["x.pdf"]
+    assert figures.run_label(p) in [t.get_text() for t in fig.texts] and len(fig.axes) == 1
+    assert any(text.startswith("no ") for text in _texts(fig))  # says why it is empty
+
+
+def test_the_run_label():
+    models = {"a": {"label": "A", "tiny": {"like": "x"}}, "b": {"label": "B", "hub_id": "org/b"}}
+    assert figures.run_label({"run": "paper", "models": {"b": models["b"]}}) == "run: paper"
+    assert figures.run_label({"run": "demo", "models": models}) == (
+        "run: demo; tiny random-initialised model (A), not the paper's numbers")
+    assert figures.run_label({"models": {}}) == ""
+    assert figures.run_label({"run": "demo", "models": models}).isascii()  # goes into LaTeX captions as it is
+
+
+@pytest.mark.parametrize("name", ALL_FIGURES)
+def test_the_demo_shape_draws_no_empty_panel(acc, plotting, drawn, name):
+    """With every model and task of the run evaluated, every panel has data and a model in its
+    title (the demo's Fig 9 was titled "— math" over "no results")."""
+    demo, p = _demo_like(acc, plotting)
+    _draw(name, demo, p)
+    fig = drawn["x.pdf"]
+    if name == "fig9":  # one model per family: all of them are in Fig 4, and the figure says so
+        assert len(fig.axes) == 1 and any("no remaining models" in t for t in _texts(fig))
+        assert not _legend_labels(fig)
+        return
+    for ax in fig.axes:
+        assert "no results" not in [t.get_text() for t in ax.texts], ax.get_title()
+        assert not ax.get_title().startswith(" —") and not ax.get_title().startswith("—")
+
+
+def test_no_legend_entry_without_data(acc, plotting, drawn):
+    """The demo's mixtures give zero-shot with 4 languages only and no mixture with an extra
+    language: Fig 4 lists no zero-shot-6/-9, the extra languages' view no 'in the mixture' style."""
+    demo, p = _demo_like(acc, plotting)
+    figures.fig4_zero_shot(demo, p, "x.pdf", "x.png")
+    assert _legend_labels(drawn["x.pdf"]) == [figures.SETTING_LABEL["zero-shot-4"]]
+    bars = [patch for ax in drawn["x.pdf"].axes for patch in ax.patches]
+    assert len(bars) == 2 * 2  # ja, zero-shot-4: a bar per model and task
+    figures.extra_languages(demo, p, "x.pdf", "x.png")
+    labels = _legend_labels(drawn["x.pdf"])
+    assert figures.EXPOSURE_LABEL["direct"] not in labels
+    assert figures.EXPOSURE_LABEL["zero-shot"] in labels and figures.EXPOSURE_LABEL["base"] in labels
+    # the training curves: a colour per mixture trained, a dash per model trained
+    figures.training_curves(_train_logs(["gemma3-4b"], ["en", "core"]), p, "x.pdf", "x.png")
+    assert _legend_labels(drawn["x.pdf"]) == ["en", "core", "Gemma3-4B"]
+    # a language without rows is in no legend; Fig 2 without the base model has no base entry
+    figures.fig8_scaling(demo[demo["lang"] != "te"], p, "x.pdf", "x.png")
+    assert not [label for label in _legend_labels(drawn["x.pdf"]) if label.startswith("te ")]
+    figures.fig2_accuracy_vs_languages(demo[demo["mixture"] != "pretrained"], p, "x.pdf", "x.png")
+    assert figures.EXPOSURE_LABEL["base"] not in _legend_labels(drawn["x.pdf"])
+    figures.fig2_accuracy_vs_languages(demo, p, "x.pdf", "x.png")
+    assert figures.EXPOSURE_LABEL["base"] in _legend_labels(drawn["x.pdf"])
+
+
+def test_training_curves_label_each_mixture_or_condition(plotting, drawn):
+    """Study B's runs are conditions: a colour per condition with its name, a dash per model."""
+    models = {m: plotting["models"][m] for m in SMALL_MODELS}
+    logs = _train_logs(SMALL_MODELS, ["zh", "zh-de"])
+    figures.training_curves(logs, {"models": models, "tasks": {"math": {"label": "MGSM"}, "api": {"label": "API"}},
+                                   "run": "b", "series": "condition"}, "x.pdf", "x.png")
+    fig = drawn["x.pdf"]
+    assert _legend_labels(fig) == ["zh", "zh-de", "Qwen3-0.6B", "Gemma3-4B"]
+    assert sorted(legend.get_title().get_text() for legend in fig.legends) == ["condition", "model"]
+    lines = [line for line in fig.axes[0].get_lines()]
+    styles = {(tuple(np.round(line.get_color(), 3)) if not isinstance(line.get_color(), str) else line.get_color(),
+               line.get_linestyle()) for line in lines}
+    assert len(lines) == len(styles) == 4  # model x condition: each line its own colour and dashes
+
+
+def test_fig7_centres_a_diverging_scale_on_white_at_zero(acc, plotting, drawn):
+    from matplotlib.collections import QuadMesh
+
+    small, p = _small(acc, plotting)
+    figures.fig7_heatmaps(small, p, "x.pdf", "x.png")
+    heatmaps = [ax for ax in drawn["x.pdf"].axes if ax.get_ylabel() != "change vs base model (points)"]
+    meshes = [c for ax in heatmaps for c in ax.collections if isinstance(c, QuadMesh)]
+    assert len(meshes) == 4
+    for mesh in meshes:
+        assert mesh.norm(0.0) == pytest.approx(0.5)
+        assert tuple(mesh.to_rgba(0.0)) == (1.0, 1.0, 1.0, 1.0)  # a change of 0 is white
+        limit = mesh.norm.halfrange
+        low, high = mesh.to_rgba(-limit), mesh.to_rgba(limit)
+        assert low[2] > low[0] and high[0] > high[2]  # losses blue, gains red
+    cmap, norm = figures.change_colours(7.0)
+    assert cmap(norm(0.0)) == (1.0, 1.0, 1.0, 1.0) and cmap(norm(0.1)) != (1.0, 1.0, 1.0, 1.0)  # 1/70 of the scale

@@ -130,8 +130,18 @@ rule fit_stats:
         accuracy=out("accuracy"),
         headlines=f"{RESOURCES}/paper/headline_numbers.yaml",
     output:
-        changes=out("bilingual_changes"),
-        summary=out("median_changes"),
+        changes=report(
+            out("bilingual_changes"),
+            caption="../report/bilingual_changes.rst",
+            category="Tables",
+            labels={"table": "bilingual changes"},
+        ),
+        summary=report(
+            out("median_changes"),
+            caption="../report/bilingual_changes.rst",
+            category="Tables",
+            labels={"table": "median changes"},
+        ),
         table2=report(
             out("table2"),
             caption="../report/paper_statistics.rst",
@@ -146,8 +156,18 @@ rule fit_stats:
             labels={"table": "3 regression"},
         ),
         table3_tex=out("table3_tex"),
-        ttests=out("ttests"),
-        cases=out("zs_cases"),
+        ttests=report(
+            out("ttests"),
+            caption="../report/paper_statistics.rst",
+            category="Tables",
+            labels={"table": "zero-shot vs direct: Welch t-tests (extra)"},
+        ),
+        cases=report(
+            out("zs_cases"),
+            caption="../report/zero_shot_vs_direct.rst",
+            category="Tables",
+            labels={"table": "zero-shot vs direct: cases"},
+        ),
         shares=report(
             out("zs_shares"),
             caption="../report/zero_shot_vs_direct.rst",
@@ -184,8 +204,18 @@ if CONTROL_TASKS:
             **CONTROL_ITEM_SCORES,
             accuracy=out("accuracy"),
         output:
-            changes=out("control_bilingual_changes"),
-            summary=out("control_median_changes"),
+            changes=report(
+                out("control_bilingual_changes"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "bilingual changes"},
+            ),
+            summary=report(
+                out("control_median_changes"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "median changes"},
+            ),
             table2=report(
                 out("control_table2"),
                 caption="../report/control_statistics.rst",
@@ -200,8 +230,18 @@ if CONTROL_TASKS:
                 labels={"table": "3 regression"},
             ),
             table3_tex=out("control_table3_tex"),
-            ttests=out("control_ttests"),
-            cases=out("control_zs_cases"),
+            ttests=report(
+                out("control_ttests"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "zero-shot vs direct: Welch t-tests (extra)"},
+            ),
+            cases=report(
+                out("control_zs_cases"),
+                caption="../report/control_statistics.rst",
+                category="Positive control (synthetic, not the paper's numbers)",
+                labels={"table": "zero-shot vs direct: cases"},
+            ),
             shares=report(
                 out("control_zs_shares"),
                 caption="../report/control_statistics.rst",

@@ -1,4 +1,5 @@
-"""plot_loss_curves: the loss curve of every SFT run (see mlpt.figures.training_curves)."""
+"""plot_loss_curves: the loss curve of every SFT run, a colour per mixture (study B: condition) and
+a dash per model, labelled with the run (see mlpt.figures.training_curves)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -7,4 +8,7 @@ from mlpt import figures, io, logs, rule_inputs
 logs.setup(snakemake)
 p = snakemake.params
 runs = {run: io.read_json(path) for run, path in rule_inputs.by_key(snakemake.input.items()).items()}
-figures.training_curves(runs, p.plotting["models"], p.plotting["tasks"], snakemake.output.pdf, snakemake.output.png)
+# study A's plotting params name the run and order the mixtures; study B's runs are conditions
+plotting = {"run": snakemake.config["run"], **p.plotting,
+            "series": "condition" if snakemake.config.get("study") == "spontaneous" else "mixture"}
+figures.training_curves(runs, plotting, snakemake.output.pdf, snakemake.output.png)

@@ -1,19 +1,21 @@
 """plot_accuracy_by_condition: accuracy pooled per condition (all languages, and those it did not
 tune on) with its change over the base model, as a table (CSV, and LaTeX in percent) and the bars
-per language (see mlpt.spontaneous.results)."""
+per language (see mlpt.spontaneous.results); the figure and the LaTeX caption name the run."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import io, logs
+from mlpt import figures, io, logs
 from mlpt.spontaneous import results
 
 logs.setup(snakemake)
-p, out = snakemake.params, snakemake.output
+p, out, run = snakemake.params, snakemake.output, snakemake.config["run"]
 acc = results.read_accuracy(snakemake.input[0])
 table = results.by_condition(acc, p.base, p.pivot)
 with io.atomic_path(out.table) as fh:
     table.to_csv(fh, index=False)
+label = figures.run_label({"run": run, "models": p.models})
 results.write_latex(results.conditions_summary(table), out.tex,
                     "Accuracy pooled over all languages and over the languages each condition did not tune on "
-                    "(English excluded), and the latter's change over the untuned base model.", "tab:conditions")
-results.plot_conditions(acc, p.models, p.languages, p.conditions, out.pdf, out.png)
+                    "(English excluded), and the latter's change over the untuned base model "
+                    f"({label}).", "tab:conditions")
+results.plot_conditions(acc, p.models, p.languages, p.conditions, out.pdf, out.png, run=run)

@@ -22,6 +22,9 @@
   (``paper/spontaneous.tex``), one row per model x task x condition in percent, written by
   :func:`write_latex` as long tables that break across pages (165 rows for the study).
 * :func:`lens_table` / :func:`plot_lens` and :func:`pca_table` / :func:`plot_pca`: the probes.
+
+Every figure takes the run's name (``run``) and carries it with the tiny-model note of
+:func:`mlpt.figures.run_label`, like study A's; the scripts add the same label to the LaTeX captions.
 """
 
 from __future__ import annotations
@@ -98,13 +101,15 @@ def label_control(eval_files: Mapping[tuple[str, str, str], str], models: Mappin
 
 
 def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequence[str], pdf_path: str,
-                       png_path: str) -> None:
+                       png_path: str, run: str | None = None) -> None:
     """Per condition (x), pooled over its languages: accuracy with the real label words and with
     irrelevant ones (Wilson 95% intervals of the pooled counts), and the irrelevant-output rate of
-    free generation (grey); a panel per model (row) and task (column), chance dashed."""
+    free generation (grey; absent, and not in the legend, without free generation); a panel per
+    model (row) and task (column), chance dashed."""
     plt = _plt()
-    fig, axes, panels = _model_task_panels(plt, table, models, width=max(4.0, 0.9 * len(conditions)))
+    fig, _, panels = _model_task_panels(plt, table, models, width=max(4.0, 0.9 * len(conditions)))
     real, irrelevant = _palette(2)
+    rates = False
     for ax, rows in panels:
         pooled = _pool_control(rows, conditions)
         x = np.arange(len(pooled))
@@ -113,18 +118,24 @@ def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequenc
             part = pd.DataFrame({col: pooled[f"{prefix}{col}"] for col in ("accuracy", "ci_low", "ci_high")})
             ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=_wilson_err(part), color=colour,
                    label=name, error_kw={"lw": 0.6})
-        ax.bar(x + 0.27, 100 * pooled["irrelevant_rate"].fillna(0), 0.27, color="0.75", hatch="//",
-               label="irrelevant outputs (free generation)")
+        have = pooled["irrelevant_rate"].notna().to_numpy()
+        if have.any():
+            rates = True
+            ax.bar(x[have] + 0.27, 100 * pooled["irrelevant_rate"][have], 0.27, color="0.75", hatch="//")
         ax.axhline(100 * rows["chance"].iloc[0], color="0.3", ls="--", lw=0.8)
         ax.set_xticks(x, pooled["condition"], fontsize=7)
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
         ax.grid(axis="y", alpha=0.3)
-    handles, names = axes[0][0].get_legend_handles_labels()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=real, label="real labels"),
+               plt.Rectangle((0, 0), 1, 1, color=irrelevant, label="irrelevant labels")]
+    if rates:
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.75", hatch="//",
+                                     label="irrelevant outputs (free generation)"))
     fig.tight_layout()
-    fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0),
+    fig.legend(handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0),
                title="pooled over languages; dashed: chance")
-    _save(fig, pdf_path, png_path)
+    _save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def _pool_control(rows: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
@@ -180,7 +191,8 @@ def conditions_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_latex(df: pd.DataFrame, path: str, caption: str, label: str) -> None:
     """``df`` as a LaTeX long table (booktabs rules, one decimal, text and caption escaped) that
-    breaks across pages; the document needs the booktabs and longtable packages."""
+    breaks across pages; the document needs the booktabs and longtable packages. The workflow's
+    captions end with the run's label (:func:`mlpt.figures.run_label`)."""
     caption = "".join(_LATEX_SPECIAL.get(c, c) for c in caption)
     with io.atomic_path(path) as fh:
         fh.write(df.to_latex(index=False, longtable=True, caption=caption, label=label, escape=True,
@@ -270,10 +282,13 @@ def _model_task_panels(plt, table: pd.DataFrame, models: Mapping, width: float):
 
 
 def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str], conditions: Sequence[str],
-                    pdf_path: str, png_path: str) -> None:
-    """Accuracy per language (x) and condition (bars, Wilson 95% intervals); a panel per model (row)
-    and task (column); tuned-on languages hatched."""
+                    pdf_path: str, png_path: str, run: str | None = None) -> None:
+    """Accuracy per language (x) and condition (bars, Wilson 95% intervals), the conditions and
+    languages with results only; a panel per model (row) and task (column); tuned-on languages
+    hatched."""
     plt = _plt()
+    conditions = [c for c in conditions if c in set(acc["condition"])]
+    languages = [lang for lang in languages if lang in set(acc["lang"])]
     fig, _, panels = _model_task_panels(plt, acc, models, width=max(5.0, 0.45 * len(languages) * 2))
     colours = dict(zip(conditions, _palette(len(conditions))))
     width = 0.8 / max(len(conditions), 1)
@@ -291,9 +306,9 @@ def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str]
         ax.grid(axis="y", alpha=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], label=c) for c in conditions]
     fig.tight_layout()
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 8), frameon=False,
+    fig.legend(handles=handles, loc="upper center", ncol=max(1, min(len(handles), 8)), frameon=False,
                bbox_to_anchor=(0.5, 0.0), title="condition (hatched: a language it tunes on)")
-    _save(fig, pdf_path, png_path)
+    _save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def _probe_runs(files: Mapping[tuple[str, str, str], str]) -> list[tuple[tuple[str, str, str], dict]]:
@@ -314,7 +329,7 @@ def lens_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
                                        "entropy", "n"])
 
 
-def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str) -> None:
+def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str, run: str | None = None) -> None:
     """Per language (column) and model x condition (line colour): the English label token's
     probability (solid), the target-language one's (dashed) and the entropy (bottom row), by layer."""
     plt = _plt()
@@ -327,11 +342,11 @@ def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str
             _empty(axes[0][0])
             _empty(axes[1][0])
             break
-        for run in runs:
-            rows = table[(table["lang"] == lang) & (table["model"] == run[0]) & (table["condition"] == run[1])]
-            axes[0][c].plot(rows["layer"], rows["p_english"], color=colours[run], lw=1.2)
-            axes[0][c].plot(rows["layer"], rows["p_target"], color=colours[run], lw=1.2, ls="--")
-            axes[1][c].plot(rows["layer"], rows["entropy"], color=colours[run], lw=1.2)
+        for key in runs:
+            rows = table[(table["lang"] == lang) & (table["model"] == key[0]) & (table["condition"] == key[1])]
+            axes[0][c].plot(rows["layer"], rows["p_english"], color=colours[key], lw=1.2)
+            axes[0][c].plot(rows["layer"], rows["p_target"], color=colours[key], lw=1.2, ls="--")
+            axes[1][c].plot(rows["layer"], rows["entropy"], color=colours[key], lw=1.2)
         axes[0][c].set_title(lang, fontsize=9)
         axes[0][c].set_ylabel("label-token probability")
         axes[1][c].set_ylabel("entropy (nats)")
@@ -344,7 +359,7 @@ def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str
                 plt.Line2D([], [], color="0.3", ls="--", label="target-language token")]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, bbox_to_anchor=(0.5, -0.03))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    _save(fig, pdf_path, png_path)
+    _save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def pca_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
@@ -360,7 +375,8 @@ def pca_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
                                        "languages", "prompts"])
 
 
-def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_path: str, png_path: str) -> None:
+def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_path: str, png_path: str,
+             run: str | None = None) -> None:
     """Left: eta of the first component with language, by layer, one line per model x condition.
     Then one scatter per run: every prompt on the first two components of the last layer,
     coloured by language."""
@@ -393,22 +409,23 @@ def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_pat
     if not runs:
         _empty(axes[0][1])
     fig.tight_layout()
-    _save(fig, pdf_path, png_path)
+    _save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 #: Each probe's table and figure: (table from the probe files, figure from the files and the table).
 PROBES = {
-    "lens": (lens_table, lambda files, table, models, pdf, png: plot_lens(table, models, pdf, png)),
-    "pca": (pca_table, lambda files, table, models, pdf, png: plot_pca(files, models, pdf, png)),
+    "lens": (lens_table, lambda files, table, models, pdf, png, run: plot_lens(table, models, pdf, png, run)),
+    "pca": (pca_table, lambda files, table, models, pdf, png, run: plot_pca(files, models, pdf, png, run)),
 }
 
 
 def probe_outputs(kind: str, files: Mapping[tuple[str, str, str], str], models: Mapping, table_path: str,
-                  pdf_path: str, png_path: str) -> pd.DataFrame:
-    """Write the table and the figure of the ``lens`` or ``pca`` probe runs in ``files``."""
+                  pdf_path: str, png_path: str, run: str | None = None) -> pd.DataFrame:
+    """Write the table and the figure (labelled with ``run``) of the ``lens`` or ``pca`` probe runs
+    in ``files``."""
     make_table, plot = PROBES[kind]
     table = make_table(files)
     with io.atomic_path(table_path) as fh:
         table.to_csv(fh, index=False)
-    plot(files, table, models, pdf_path, png_path)
+    plot(files, table, models, pdf_path, png_path, run)
     return table
