@@ -100,8 +100,12 @@ def code_hash(script: str | Path, module: str | None = None) -> str:
 
 def module_hash(module: str) -> str:
     """:func:`code_hash` of a package module (``"translate"``): the identity of the code that made
-    resumable work (finished MT shards, SFT checkpoints), so work done by other code is never resumed."""
-    return code_hash(_module_file(module), module)
+    resumable work (finished MT shards, SFT checkpoints), so work done by other code is never resumed.
+    Named, not taken from ``__name__``: a module run as a program (``python -m mlpt.sft``) is ``__main__``."""
+    path = _module_file(module)
+    if path is None:
+        raise ValueError(f"no module '{module}' in the {PACKAGE} package")
+    return code_hash(path, module)
 
 
 @lru_cache(maxsize=None)

@@ -601,7 +601,7 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     trainer, collator = _build_trainer(base_model, checkpoint_dir, cfg, tokenizer, features, val_recs, world_size,
                                        accum, kind=kind, answer_phrases=answer_phrases)
     fingerprint = io.content_hash(
-        {"code": code_version.module_hash(__name__.rpartition(".")[2]), "base": base_model,
+        {"code": code_version.module_hash("sft"), "base": base_model,
          "weights": models.fingerprint(base_model),
          "mixture": io.file_sha256(mixture_file), "config": asdict(cfg), "world_size": world_size})
     with contextlib.ExitStack() as held:

@@ -81,7 +81,7 @@ def shard_settings(backend: dict, *, src: str, tgt: str, codes: dict[str, str], 
     reaches, so no shard made by other code is resumed), every backend setting, the MT model's language codes and the language names
     (the llm prompt) of ``src`` and ``tgt``, the seed and the MT weights (:func:`mlpt.models.fingerprint`)."""
     return {
-        "code": code_version.module_hash(__name__.rpartition(".")[2]),
+        "code": code_version.module_hash("translate"),
         "backend": {k: v for k, v in backend.items() if k not in NOT_MT_SETTINGS},
         "languages": {side: {"lang": lang, "code": codes.get(lang), "name": names.get(lang)}
                       for side, lang in (("src", src), ("tgt", tgt))},
