@@ -69,3 +69,15 @@ def job_counts(output: str) -> dict[str, int]:
     from mlpt.plan_cli import parse_job_stats
 
     return parse_job_stats(output)
+
+
+def addition_record(i: int, split: str, lang: str, phrases: dict) -> dict:
+    """A training record (schema ``train_record``) of a one-step addition problem, as the SFT
+    tests train on: the prompt and response rendered with ``phrases`` in ``lang``."""
+    from mlpt import prompts
+
+    a, b = 3 + i % 7, 10 + i
+    rec = {"id": f"sum-{i}", "lang": lang, "split": split, "question": f"Add {a} and {b}.",
+           "reasoning": f"{a} + {b} = {a + b}.", "answer": str(a + b)}
+    return {"id": rec["id"], "lang": lang, "split": split, "prompt": prompts.render_prompt("math", rec, phrases),
+            "response": prompts.render_response("math", rec, phrases), "answer": rec["answer"]}

@@ -14,6 +14,7 @@ import torch
 import torch.distributed as dist
 from transformers import AutoModelForCausalLM
 
+from conftest import addition_record
 from mlpt import fsdp, io, prompts, sft, tiny
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,11 +82,7 @@ def test_a_job_is_configured_for_fsdp_by_its_launcher_config_on_several_processe
 # --- two processes on a CPU ----------------------------------------------------------------------
 
 def _record(i: int, split: str, lang: str) -> dict:
-    a, b = 3 + i % 7, 10 + i
-    rec = {"id": f"sum-{i}", "lang": lang, "split": split, "question": f"Add {a} and {b}.",
-           "reasoning": f"{a} + {b} = {a + b}.", "answer": str(a + b)}
-    return {"id": rec["id"], "lang": lang, "split": split, "prompt": prompts.render_prompt("math", rec, PHRASES),
-            "response": prompts.render_response("math", rec, PHRASES), "answer": rec["answer"]}
+    return addition_record(i, split, lang, PHRASES)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
+from conftest import addition_record
 from mlpt import io, prompts, sft, tiny, val_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +22,7 @@ PHRASES = prompts.load_phrases(ROOT / "resources/prompts/phrases.yaml")
 
 
 def _record(i: int, split: str, lang: str) -> dict:
-    a, b = 3 + i % 7, 10 + i
-    rec = {"id": f"sum-{i}", "lang": lang, "split": split, "question": f"Add {a} and {b}.",
-           "reasoning": f"{a} + {b} = {a + b}.", "answer": str(a + b)}
-    return {"id": rec["id"], "lang": lang, "split": split, "prompt": prompts.render_prompt("math", rec, PHRASES),
-            "response": prompts.render_response("math", rec, PHRASES), "answer": rec["answer"]}
+    return addition_record(i, split, lang, PHRASES)
 
 
 @pytest.fixture(scope="module")
