@@ -17,7 +17,7 @@ EXPECTED = {
     "all_figures": {**EVALUATION, "collect_results": 1, "fit_stats": 1, "plot_loss_curves": 1,
                     "collect_translation_qc": 1, "plot_fig2_accuracy_vs_languages": 1, "plot_fig3_median_change": 1,
                     "plot_fig4_zero_shot_vs_direct": 1, "plot_fig7_heatmaps": 1, "plot_fig8_scaling": 1,
-                    "plot_fig9_zero_shot_other_models": 1, "plot_extra_languages": 1},
+                    "plot_fig9_zero_shot_other_models": 1, "plot_extra_languages": 1, "plot_fig2_by_exposure": 1},
 }
 
 
