@@ -36,6 +36,19 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
+def _import_statements(body: list):
+    """The import statements of a statement list, at any depth of blocks (functions, classes, if,
+    try, with, loops), without visiting expressions: a fraction of ``ast.walk``'s work."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(node, field, ()) or ())
+
+
 @lru_cache(maxsize=None)
 def _imports(path: Path, module: str | None) -> frozenset[str]:
     """Package modules imported anywhere in ``path`` (``module``: its dotted name inside the
@@ -45,7 +58,7 @@ def _imports(path: Path, module: str | None) -> frozenset[str]:
     if module and path.name == "__init__.py":
         package = module
     found = set()
-    for node in ast.walk(tree):
+    for node in _import_statements(tree.body):
         if isinstance(node, ast.Import):
             found |= {a.name[len(PACKAGE) + 1:] for a in node.names if a.name.startswith(PACKAGE + ".")}
         elif isinstance(node, ast.ImportFrom):
