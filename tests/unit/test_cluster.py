@@ -144,3 +144,16 @@ def test_plan_counts_tokens_per_example_from_the_real_tokenizer_table(paper_conf
     demo = {(r["task"], r["tokens"]) for r in cluster.plan(demo_config)["rows"]}
     assert ("control", "assumed") in demo
     assert "from the real tokenizers' table" in cluster.format_plan(result)
+
+
+def test_the_readmes_plan_excerpt_is_what_make_plan_prints(root, capsys):
+    """The README quotes the total lines of `make plan` for paper.yaml; they must be current."""
+    import re
+
+    from mlpt import plan_cli
+
+    plan_cli.main(["--configfile", str(root / "config/paper.yaml"), "--no-dry-run", "--preflight", "/nonexistent"])
+    printed = capsys.readouterr().out.splitlines()
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    excerpt = re.search(r"`make plan` prints, before anything is submitted:\n\n```\n(.*?)```", readme, re.S).group(1)
+    assert excerpt.strip() and all(line in printed for line in excerpt.splitlines()), excerpt
