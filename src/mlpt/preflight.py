@@ -34,9 +34,7 @@ after the checkpoint).
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import logging
 import os
 import random
@@ -157,14 +155,9 @@ def measuring_callbacks(record_dir: str, kill_after_checkpoint: bool):
 
 def main(argv: list[str] | None = None) -> None:
     """One process of a preflight job: the sft job file's run, measured (module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m mlpt.preflight", description=(
+    spec = sft.read_job(argv, "python -m mlpt.preflight", (
         "One process of a GPU preflight job: the SFT job file (see python -m mlpt.sft --help) with a "
         "'preflight' entry {record_dir, kill_after_checkpoint}."))
-    parser.add_argument("--spec", required=True, help="JSON job file")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with open(args.spec, encoding="utf-8") as fh:
-        spec = json.load(fh)
     measure = spec["preflight"]
     sft.train_from_spec(spec, callbacks=measuring_callbacks(measure["record_dir"], measure["kill_after_checkpoint"]))
 

@@ -721,21 +721,26 @@ def train_from_spec(spec: dict, callbacks=None) -> dict:
                  callbacks=callbacks)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of one training process (``python -m mlpt.sft --spec job.json``)."""
+def read_job(argv: list[str] | None, prog: str, description: str) -> dict:
+    """The JSON job file named by ``--spec`` on a training process's command line (``prog``: the
+    module run, ``description``: its help), with logging to stderr set up."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mlpt.sft", description=(
-        "Fine-tune one base model on one mixture. The job file holds base_model, mixture_file, out_dir, "
-        "log_file, checkpoint_dir, kind, answer_phrases, config (the fields of mlpt.sft.TrainConfig) and "
-        "fsdp_config (the accelerate config of a job that must run sharded, or null). The sft rule writes it; "
-        "start several processes with accelerate launch."))
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--spec", required=True, help="JSON job file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with open(args.spec, encoding="utf-8") as fh:
-        train_from_spec(json.load(fh))
+        return json.load(fh)
 
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of one training process (``python -m mlpt.sft --spec job.json``)."""
+    train_from_spec(read_job(argv, "python -m mlpt.sft", (
+        "Fine-tune one base model on one mixture. The job file holds base_model, mixture_file, out_dir, "
+        "log_file, checkpoint_dir, kind, answer_phrases, config (the fields of mlpt.sft.TrainConfig) and "
+        "fsdp_config (the accelerate config of a job that must run sharded, or null). The sft rule writes it; "
+        "start several processes with accelerate launch.")))
 
 if __name__ == "__main__":
     main()
