@@ -109,7 +109,7 @@ def test_every_job_logged_and_benchmarked(demo_run):
 
 
 # ---- positive control (synthetic addition problems): the demo's test with teeth ------------
-# Thresholds are set from measured demo runs with margin (see README, "Positive control").
+# Thresholds are set from measured demo runs with margin (see docs/outputs.md, "The positive control").
 CONTROL_MIN_IN_TRAINING = 0.7
 CONTROL_MIN_GAP = 0.3
 

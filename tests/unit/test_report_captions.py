@@ -45,7 +45,7 @@ def test_every_caption_names_the_run_and_says_when_its_models_are_tiny(name, con
 
 
 def test_every_table_of_study_a_is_in_the_report():
-    """Every CSV under tables/ that a study A rule writes (README's outputs: the paper's tables, the
+    """Every CSV under tables/ that a study A rule writes (docs/outputs.md: the paper's tables, the
     median and bilingual changes, the t-tests, the zero-shot cases, tables/control/, translation QC,
     MT quality, benchmarks) is an output wrapped in report(...)."""
     rules = "".join(p.read_text() for p in sorted((ROOT / "workflow/rules").glob("*.smk"))
