@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jsonschema
 
-from .config import load_schema
+from .schema import load_schema
 from .yaml_files import safe_load_yaml
 
 

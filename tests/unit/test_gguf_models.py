@@ -199,9 +199,9 @@ def test_dequantised_types_leave_float_storage_out():
 # Config: models.<name>.registry
 # --------------------------------------------------------------------------- #
 def test_the_config_schema_offers_exactly_the_registry_gguf_models():
-    from mlpt import config as study_config
+    from mlpt import schema as schema_lib
 
-    schema = study_config.load_schema("config")
+    schema = schema_lib.load_schema("config")
     spec = schema["properties"]["models"]["additionalProperties"]["properties"]["registry"]
     assert tuple(spec["enum"]) == gguf_models.GGUF_ARTIFACTS
 

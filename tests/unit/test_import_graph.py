@@ -1,8 +1,7 @@
 """The package's modules import each other without a circle.
 
 Every import of an ``mlpt`` module counts, those inside functions too: a deferred import hides a
-circle from Python at import time, not from a reader. One deferred edge is a known exception,
-listed with its reason in :data:`DEFERRED_EXCEPTIONS`; it must stay inside a function.
+circle from Python at import time, not from a reader. There is no exception.
 """
 
 from __future__ import annotations
@@ -11,13 +10,6 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-#: (importer, imported) edges left out of the circle check, each a function-level import with its reason.
-DEFERRED_EXCEPTIONS = {
-    ("mlpt.config", "mlpt.spontaneous.study"): "config.validate hands a study-B config (study: spontaneous) to "
-                                               "that study's validator, which builds on config's own checks",
-}
-
 
 def _modules(src: Path = SRC) -> dict[str, tuple[Path, bool]]:
     """{dotted name: (file, is a package)} of every module under ``src/mlpt``."""
@@ -62,7 +54,7 @@ def import_graph(src: Path = SRC) -> dict[str, dict[str, bool]]:
     return graph
 
 
-def find_cycle(graph: dict[str, dict[str, bool]], ignore: set[tuple[str, str]] = frozenset()) -> list[str] | None:
+def find_cycle(graph: dict[str, dict[str, bool]]) -> list[str] | None:
     """One circle of imports (its modules in order, the first repeated at the end), or None."""
     state: dict[str, str] = {}
     stack: list[str] = []
@@ -71,8 +63,6 @@ def find_cycle(graph: dict[str, dict[str, bool]], ignore: set[tuple[str, str]] =
         state[node] = "open"
         stack.append(node)
         for nxt in sorted(graph.get(node, {})):
-            if (node, nxt) in ignore:
-                continue
             if state.get(nxt) == "open":
                 return stack[stack.index(nxt):] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
@@ -89,14 +79,8 @@ def find_cycle(graph: dict[str, dict[str, bool]], ignore: set[tuple[str, str]] =
 
 def test_the_mlpt_modules_import_each_other_without_a_circle():
     graph = import_graph()
-    cycle = find_cycle(graph, ignore=set(DEFERRED_EXCEPTIONS))
+    cycle = find_cycle(graph)
     assert cycle is None, "import circle: " + " -> ".join(cycle)
-
-
-def test_the_known_exceptions_stay_deferred_imports():
-    graph = import_graph()
-    for importer, imported in DEFERRED_EXCEPTIONS:
-        assert not graph.get(importer, {}).get(imported, False), f"{importer} imports {imported} at module level"
 
 
 def test_the_check_sees_a_circle_closed_by_a_function_level_import(tmp_path):

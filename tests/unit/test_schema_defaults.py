@@ -7,6 +7,7 @@ import pytest
 
 from mlpt import cluster, sft, translate
 from mlpt import config as study_config
+from mlpt import schema as schema_lib
 from mlpt import translation_qc as tqc
 
 #: ``sft`` keys the workflow reads (which launcher configuration a model gets, how many runs one job
@@ -33,7 +34,7 @@ def test_every_sft_key_is_a_train_config_field_with_the_schema_default():
     assert fields["seed"] == study_config.schema_default("seed")
     assert fields["val_max_new_tokens"] == study_config.schema_default("evaluation", "max_gen_toks")
     assert fields["min_steps"] is None and "default" not in (
-        study_config.load_schema("config")["properties"]["tasks"]["additionalProperties"]["properties"]["sft"]
+        schema_lib.load_schema("config")["properties"]["tasks"]["additionalProperties"]["properties"]["sft"]
         ["properties"]["min_steps"])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlpt import config as study_config
+from mlpt import schema
 from mlpt.config import ConfigError
 from mlpt.spontaneous import data, study
 
@@ -49,7 +50,7 @@ def test_the_recipe_is_the_papers_llama_factory_recipe(spontaneous_config):
 
 
 def test_shared_sections_are_study_a_schema():
-    a, b = study_config.load_schema("config"), study_config.load_schema("spontaneous")
+    a, b = schema.load_schema("config"), schema.load_schema("spontaneous")
     for key in ("translation", "cluster", "hub", "tiny_tokenizer"):
         assert b["properties"][key] == a["properties"][key], key
     assert b["properties"]["sft"]["properties"] == a["properties"]["sft"]["properties"]

@@ -36,8 +36,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config as study_config
-from ..config import ConfigError
+from .. import config_rules
+from .. import schema as schema_lib
+from ..errors import ConfigError
 from . import data, prompts
 
 __all__ = ["BASE", "Condition", "conditions", "qt_languages", "reference_files", "validate"]
@@ -166,9 +167,9 @@ def reference_files(config: dict, task: str, checksums: dict[str, str]) -> dict[
 def validate(config: dict, source: str = "config") -> dict:
     """Check a study B config (schema, then the study rules of the module docstring); fill
     defaults; return it. ConfigError names the file and the key."""
-    schema = study_config.load_schema("spontaneous")
-    study_config.check_schema(config, schema, source)
-    study_config._fill_defaults(config, schema, schema)
+    schema = schema_lib.load_schema("spontaneous")
+    schema_lib.check_schema(config, schema, source)
+    schema_lib.fill_defaults(config, schema, schema)
     _check_rules(config, source)
     return config
 
@@ -219,7 +220,7 @@ def _check_rules(config: dict, source: str) -> None:
             if not (Path(paths.model_reference(resources, like)) / "config.json").is_file():
                 raise ConfigError(f"{source}: key 'models/{model}/tiny/like': no reference files for '{like}' "
                                   f"({paths.model_reference(resources, like)}/config.json is missing)")
-    study_config._check_batch_sizes(config, source)
+    config_rules.check_batch_sizes(config, source)
 
 
 def machine_translated(config: dict, task: str) -> list[str]:
@@ -235,7 +236,7 @@ def machine_translated(config: dict, task: str) -> list[str]:
 
 
 def _check_translation(config: dict, source: str) -> None:
-    study_config._check_translation(config["translation"], "translation", source)
+    config_rules.check_translation(config["translation"], "translation", source)
     if config["translation"]["backend"] != "seq2seq":
         return
     for task in config["tasks"]:
