@@ -206,6 +206,49 @@ def _chat_lm(base: type) -> type:
     return ChatLM
 
 
+def _hf_chat_lm(base: type) -> type:
+    """:func:`_chat_lm` of lm-eval's ``HFLM``, which also counts the positions it decodes
+    (``decoded``: every row of a batch at every step the batch runs) and the useful ones (each
+    row's tokens up to and including its stop), and probes ``batch_size: auto`` at this run's
+    length."""
+    from lm_eval.models.utils import normalize_gen_kwargs
+
+    class HFChatLM(_chat_lm(base)):
+        decoded: dict[str, int]
+        probe_length: int | None = None
+
+        def _model_generate(self, context, max_length: int, stop: list[str], **generation_kwargs):
+            out = super()._model_generate(context, max_length, stop, **generation_kwargs)
+            rows = out[:, context.shape[1] :].tolist()
+            self.decoded["batches"] += 1
+            self.decoded["largest_batch"] = max(self.decoded["largest_batch"], len(rows))
+            self.decoded["decoded_positions"] += len(rows) * (len(rows[0]) if rows else 0)
+            self.decoded["useful_positions"] += sum(len(a) + ended for a, ended in
+                                                    (prompts.cut_at_stop(r, self.stop_ids) for r in rows))
+            return out
+
+        def _detect_batch_size(self, requests=None, pos: int = 0):
+            """``batch_size: auto`` for generation: lm-eval's own search (the largest batch, from
+            ``max_batch_size`` down, whose forward pass fits), probed at this run's longest prompt +
+            ``max_gen_toks`` instead of the model's maximum context (32k tokens for Qwen3)."""
+            if requests or not getattr(self, "probe_length", None):
+                return super()._detect_batch_size(requests, pos)
+            saved, self._max_length = self._max_length, self.probe_length
+            try:
+                return super()._detect_batch_size()
+            finally:
+                self._max_length = saved
+
+        def generate_until(self, requests, disable_tqdm: bool = False):
+            if self.batch_size_per_gpu == "auto" and requests:
+                longest = max(len(self.tok_encode(r.args[0])) for r in requests)
+                budget = max(normalize_gen_kwargs(dict(r.args[1]), self.max_gen_toks)["max_gen_toks"] for r in requests)
+                self.probe_length = min(longest + budget, self.max_length)
+            return super().generate_until(requests, disable_tqdm)
+
+    return HFChatLM
+
+
 class _AnswerEnds:
     """lm-eval's cache hook, which HFLM calls once per answer with its prompt right after decoding
     it: records whether that answer ended (see :func:`_chat_lm`)."""
@@ -218,7 +261,18 @@ class _AnswerEnds:
             self.lm.answer_ended[req[0]] = self.lm._ended
 
 
-def _load_lm(backend: str, model_path: str, tokenizer, batch_size: int):
+def set_generation_stops(model, stop_ids: list[int]) -> None:
+    """Make ``stop_ids`` (:func:`mlpt.prompts.stop_token_ids`: the chat template's end-of-turn
+    token and EOS) the generation EOS of ``model``, as :func:`mlpt.sft._save_model` writes them into
+    a fine-tuned checkpoint, keeping any EOS id the checkpoint already has. A base checkpoint
+    (``pretrained``) stops only at its pretraining EOS (Qwen3-Base: ``<|endoftext|>``, not
+    ``<|im_end|>``): without this, a row that has ended its answer keeps decoding real tokens."""
+    have = model.generation_config.eos_token_id
+    have = [] if have is None else [have] if isinstance(have, int) else list(have)
+    model.generation_config.eos_token_id = list(stop_ids) + [i for i in have if i not in stop_ids]
+
+
+def _load_lm(backend: str, model_path: str, tokenizer, batch_size: int | str):
     """The lm-eval model object of ``backend``, rendering chats as training does."""
     import torch
 
@@ -234,10 +288,23 @@ def _load_lm(backend: str, model_path: str, tokenizer, batch_size: int):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = models.load_causal_lm(model_path, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
     model.to(device).eval()
-    lm = _chat_lm(HFLM)(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
-    lm.chat_tokenizer, lm.stop_ids, lm.answer_ended, lm._ended = tokenizer, prompts.stop_token_ids(tokenizer), {}, None
+    stop_ids = prompts.stop_token_ids(tokenizer)
+    set_generation_stops(model, stop_ids)
+    lm = _hf_chat_lm(HFLM)(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
+    lm.chat_tokenizer, lm.stop_ids, lm.answer_ended, lm._ended = tokenizer, stop_ids, {}, None
+    lm.decoded = {"decoded_positions": 0, "useful_positions": 0, "batches": 0, "largest_batch": 0}
     lm.cache_hook = _AnswerEnds(lm)
     return lm
+
+
+def _decoding(lm) -> dict | None:
+    """The HF backend's decoded and useful positions and their ratio (benchmarks/decoding_waste.py);
+    None for vLLM, whose continuous batching decodes each answer only until it stops."""
+    counts = getattr(lm, "decoded", None)
+    if counts is None:
+        return None
+    useful = counts["useful_positions"]
+    return dict(counts, batch_size=lm.batch_size, waste_ratio=round(counts["decoded_positions"] / useful, 4) if useful else None)
 
 
 class _Phases:
@@ -324,7 +391,7 @@ def run(model_path: str, tasks_dir: str, out_file: str, samples_file: str, *, ta
     settings = {"batch_size": batch_size, "max_gen_toks": max_gen_toks, "limit": limit, "num_fewshot": num_fewshot,
                 "backend": backend}
     summary = dict(meta, task=task, model_path=str(model_path), languages=per_lang, stop=stop, num_fewshot=num_fewshot,
-                   backend=backend, provenance=io.provenance(settings))
+                   backend=backend, decoding=_decoding(lm), provenance=io.provenance(settings))
     io.write_jsonl(samples_file, (json.loads(json.dumps(s, default=handle_non_serializable)) for s in samples))
     io.write_json(out_file, summary)
     phases.lap("records")

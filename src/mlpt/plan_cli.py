@@ -2,10 +2,14 @@
 
     python -m mlpt.plan_cli --configfile config/paper.yaml
 
-Prints the job count of every rule (from a Snakemake dry-run of the whole DAG) and the GPU-hour
-and disk estimate of mlpt.cluster.plan. Throughput is measured where the run's GPU preflight has
-written `results/<run>/preflight.json` (`make preflight`; another file with `--preflight`), for
-the models it covers, and assumed from the config's `cluster.plan` otherwise; every row says which.
+Prints the job count of every rule (from a Snakemake dry-run of the whole DAG) and the four cost
+kinds of mlpt.cluster.plan, a table each: SFT compute (8 FLOPs per parameter and position with
+gradient checkpointing, 6 without; tokens per example per language from the real-tokenizer
+table), decoding (evaluation and per-epoch validation at a waste factor, decoded ÷ useful
+positions), translation (the MT jobs) and checkpoint I/O (bytes written, peak temporary disk).
+Throughput and decode waste are measured where the run's GPU preflight has written
+`results/<run>/preflight.json` (`make preflight`; another file with `--preflight`), for the
+models it covers, and assumed from the config's `cluster.plan` otherwise; every row says which.
 SFT positions are counted as the config's `sft.batching` makes a GPU compute them, padding
 included (the padding shares of mlpt.cluster.PADDING_SHARE, measured by
 benchmarks/sft_throughput.py); the plan also lists what every other batching would cost.
@@ -56,6 +60,14 @@ def measured_throughput(preflight_file: str | Path) -> tuple[dict, str]:
     return records, f"GPU preflight read from {preflight_file} ({len(records)} model(s) measured)."
 
 
+def measured_decode_waste(preflight_file: str | Path) -> float | dict | None:
+    """The preflight file's own ``decode_waste`` (decoded ÷ useful positions: a number, or one per
+    ``evaluation`` / ``validation``), for every model whose record states none; None without one."""
+    if not Path(preflight_file).exists():
+        return None
+    return io.read_json(preflight_file).get("decode_waste")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="config/paper.yaml")
@@ -64,10 +76,11 @@ def main(argv=None) -> None:
     parser.add_argument("--no-dry-run", action="store_true", help="leave out the job counts (no Snakemake dry-run)")
     args = parser.parse_args(argv)
     cfg = study_config.load(args.configfile)
-    measured, source = measured_throughput(args.preflight or paths.path("preflight", cfg["run"]))
+    preflight_file = args.preflight or paths.path("preflight", cfg["run"])
+    measured, source = measured_throughput(preflight_file)
     counts = None if args.no_dry_run else dry_run_counts(args.configfile)
     print(source)
-    print(cluster.format_plan(cluster.plan(cfg, measured), counts))
+    print(cluster.format_plan(cluster.plan(cfg, measured, measured_decode_waste(preflight_file)), counts))
     print(limits_report(cfg))
 
 

@@ -18,7 +18,10 @@ per base model, with the GPUs, CPUs and memory of its ``cluster.sft`` tier (time
    position), selects and saves the model;
 4. reloads the saved model in one process and generates ``preflight.decode_new_tokens`` tokens for
    ``preflight.decode_batch_size`` prompts (default ``evaluation.batch_size``), as the evaluate rule
-   does.
+   does;
+5. where TRL is installed (the ``bench`` extra), trains the same job with TRL's ``SFTTrainer``
+   (:mod:`mlpt.trl_compare`: same records, recipe, steps and launch) and records its tokens/s and
+   ``mlpt_over_trl`` (on a CPU only a smoke test: TRL's LM head falls back to a slow path there).
 
 Recorded per model (``results/<run>/preflight/<model>.json``): peak GPU memory (the largest of the
 processes, and the GPU's size), peak host memory, the seconds of each optimiser step and of the
@@ -43,7 +46,7 @@ import signal
 import time
 from pathlib import Path
 
-from . import io, models, prompts, sft, throughput
+from . import io, models, prompts, sft, throughput, trl_compare
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +240,8 @@ def run(model: str, base_model: str, out_file: str, work_dir: str, *, task: str,
                   val=recipe["val_batch_size"] * processes)
     spec = {"base_model": base_model, "mixture_file": str(work / "mixture.jsonl"), "out_dir": str(work / "model"),
             "log_file": str(work / "train_log.json"), "checkpoint_dir": str(work / "checkpoints"), "kind": "math",
-            "answer_phrases": answer_phrases, "config": config}
+            "answer_phrases": answer_phrases, "config": config,
+            "resume_state_at_end": True}  # one epoch: its only resume state is at its end
 
     ranks, killed_seconds = _killed_run(
         {**spec, "preflight": {"record_dir": str(work / "ranks"), "kill_after_checkpoint": True}},
@@ -276,6 +280,8 @@ def run(model: str, base_model: str, out_file: str, work_dir: str, *, task: str,
         "peak_gpu_memory_gib": max(gpu_peaks, default=None), "gpu_memory_gib": throughput.gpu_memory_gib(),
         "peak_host_memory_gib": max(r["peak_host_memory_gib"] for r in ranks),
         "decode": decode,
+        # TRL's SFTTrainer on the same job (mlpt.trl_compare), where TRL is installed; only a GPU's figure means anything
+        "trl": trl_compare.compare(spec, processes, accelerate_config, train_tps, STEPS),
         "wall_seconds": {"killed_run": round(killed_seconds, 1), "resumed_run": round(resumed_seconds, 1)},
         "date": datetime.date.today().isoformat(),
         "provenance": io.provenance({"recipe": config, "max_length": length}, [], seed),

@@ -27,9 +27,24 @@ output (ties: the earlier epoch), by one of two criteria (``sft.selection``):
 ``last`` keeps the last epoch. The curves of training loss and of the criterion (with its value
 per language) are written to the training log.
 
-Checkpoints for resuming live in ``checkpoint_dir``, outside the rule's declared output, so a
-killed job that is rerun continues where it stopped; only the best and the last epoch's
-checkpoints are kept while training, and both are removed once the model is saved. A checkpoint
+Checkpoints live in ``checkpoint_dir``, outside the rule's declared output, and are removed once the
+model is saved. They are of two kinds, each sized to its use (``sft.save_dtype``,
+``sft.resume_every_hours``; bytes per job: :func:`mlpt.checkpoint_budget.job_checkpoint_bytes`):
+
+- a **candidate** (``candidate-<step>``): the weights of an epoch whose validation score is a new
+  best (``last``: every epoch), in ``save_dtype`` (bf16 by default), with its score
+  (``candidate.json``), nothing else. The candidate it beats is removed once it is complete, unless
+  the newest resume state names it as its best (so that a resumed run always finds the best epoch
+  it knew of). The selected candidate becomes the final model, written in ``save_dtype``.
+- a **resume state** (``checkpoint-<step>``, the Trainer's: fp32 weights, optimizer, scheduler, RNG,
+  trainer state; what a killed job needs to continue bit for bit), written at an epoch end, never
+  the last, once at least ``resume_every_hours`` have passed since the job started or since the
+  previous one (0: every epoch end but the last). One is kept: the older is removed once the new
+  one is complete. A rerun continues from it (candidates after it are removed and recomputed), or
+  starts over when there is none.
+
+Under FSDP every rank writes its own shards of both (``SHARDED_STATE_DICT``,
+``config/accelerate/fsdp.yaml``); only the final model is gathered. A checkpoint of either kind
 counts only once its completeness record (``complete.json``) is written, last, after every process
 has written its part: one cut short by a kill is removed on the rerun, never resumed
 (docs/reliability.md).
@@ -89,6 +104,8 @@ class TrainConfig:
     val_batch_size: int = _DEFAULTS["val_batch_size"]
     val_max_new_tokens: int = study_config.schema_default("evaluation", "max_gen_toks")
     val_limit_per_language: int | None = _DEFAULTS["val_limit_per_language"]
+    save_dtype: str = _DEFAULTS["save_dtype"]  # candidates and the final model: bf16 | fp32
+    resume_every_hours: float = _DEFAULTS["resume_every_hours"]  # 0: a resume state at every epoch end but the last
 
 
 def grad_accumulation(cfg: TrainConfig, world_size: int) -> int:
@@ -156,9 +173,14 @@ class CompletionCollator:
 
 
 COMPLETE = "complete.json"  # written last into a checkpoint: the files it holds and their sizes
+RESUME_PREFIX = "checkpoint"  # the Trainer's resume states: checkpoint-<step>
+CANDIDATE_PREFIX = "candidate"  # the epochs' candidate weights: candidate-<step>
+CANDIDATE_RECORD = "candidate.json"  # a candidate's step, epoch, score and dtype
+FSDP_SHARDS = "shards"  # a candidate's folder of torch.distributed.checkpoint shards under FSDP
+SAVE_DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
 
 
-def _checkpoint_complete(checkpoint: Path) -> bool:
+def _checkpoint_complete(checkpoint: Path, required: str = "trainer_state.json") -> bool:
     """True if ``checkpoint`` holds every file its completeness record lists, at the recorded size.
 
     The record is written after the whole checkpoint (:func:`_mark_complete`), so a checkpoint cut
@@ -167,7 +189,7 @@ def _checkpoint_complete(checkpoint: Path) -> bool:
         files = io.read_json(checkpoint / COMPLETE)["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    if "trainer_state.json" not in files:
+    if required not in files:
         return False
     for name, size in files.items():
         path = checkpoint / name
@@ -187,27 +209,67 @@ def _mark_complete(checkpoint: Path) -> None:
     io.write_json(checkpoint / COMPLETE, {"files": files})
 
 
-def _completeness_callback():
-    """A TrainerCallback that marks each checkpoint complete once every process has saved its part."""
-    from accelerate import PartialState
-    from transformers import TrainerCallback
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-
-    class MarkCheckpointComplete(TrainerCallback):
-        def on_save(self, args, state, control, **kwargs):
-            # the Trainer calls on_save on every rank after its own _save_checkpoint; other ranks may
-            # still be writing their part (RNG state, optimizer shards), so wait for all of them
-            PartialState().wait_for_everyone()
-            if state.is_world_process_zero:
-                _mark_complete(Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
-
-    return MarkCheckpointComplete()
-
-
-def _checkpoints(checkpoint_dir: str) -> list[Path]:
-    """The Trainer's ``checkpoint-<step>`` folders in ``checkpoint_dir``, lowest step first."""
-    steps = {p: p.name.removeprefix("checkpoint-") for p in Path(checkpoint_dir).glob("checkpoint-*") if p.is_dir()}
+def _checkpoints(checkpoint_dir: str | Path, prefix: str = RESUME_PREFIX) -> list[Path]:
+    """The ``<prefix>-<step>`` folders in ``checkpoint_dir`` (resume states, or candidates), lowest
+    step first."""
+    steps = {p: p.name.removeprefix(f"{prefix}-") for p in Path(checkpoint_dir).glob(f"{prefix}-*") if p.is_dir()}
     return sorted((p for p, step in steps.items() if step.isdigit()), key=lambda p: int(steps[p]))
+
+
+def _step(checkpoint: Path) -> int:
+    return int(checkpoint.name.rsplit("-", 1)[1])
+
+
+def _selected_step(resume_state: Path) -> int | None:
+    """The candidate a resume state's trainer state selects: its best epoch's step (selection by a
+    validation score), else its own step (``last``)."""
+    state = io.read_json(resume_state / "trainer_state.json")
+    return state.get("best_global_step") or state.get("global_step")
+
+
+def _prune(checkpoint_dir: str | Path, keep_candidate: int | None) -> None:
+    """Keep the newest complete resume state, the candidate ``keep_candidate`` (the best so far) and
+    the candidate that resume state selects; remove every other resume state and candidate."""
+    resumes = [p for p in _checkpoints(checkpoint_dir) if _checkpoint_complete(p)]
+    newest = resumes[-1] if resumes else None
+    for old in _checkpoints(checkpoint_dir):
+        if old != newest:
+            shutil.rmtree(old, ignore_errors=True)
+    keep = {keep_candidate, _selected_step(newest) if newest else None}
+    for candidate in _checkpoints(checkpoint_dir, CANDIDATE_PREFIX):
+        if _step(candidate) not in keep:
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _folder_bytes(path: str | Path) -> int:
+    """Bytes of the files under ``path`` (0 if it does not exist)."""
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def _weight_bytes(model_dir: str | Path) -> int:
+    """Bytes of a saved model's weight files (safetensors), tokenizer and config left out."""
+    return sum(p.stat().st_size for p in Path(model_dir).glob("*.safetensors"))
+
+
+def _cast(state: dict, dtype) -> dict:
+    """``state`` with every floating tensor in ``dtype``; tensors that shared storage (tied weights)
+    still share it, so that ``save_pretrained`` stores them once. fp32 into fp32 copies nothing."""
+    import torch
+    from torch.distributed.tensor import DTensor
+
+    cast, out = {}, {}
+    for name, tensor in state.items():
+        if not torch.is_floating_point(tensor):
+            out[name] = tensor
+            continue
+        if isinstance(tensor, DTensor):  # FSDP shards: data_ptr is not the shard's own storage; no sharing to keep
+            key = id(tensor)
+        else:
+            key = (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype)
+        if key not in cast:
+            cast[key] = tensor.detach().to(dtype)
+        out[name] = cast[key]
+    return out
 
 
 def _resumable(checkpoint_dir: str, fingerprint: str, prepare: bool = True) -> str | None:
@@ -228,6 +290,11 @@ def _resumable(checkpoint_dir: str, fingerprint: str, prepare: bool = True) -> s
                 shutil.rmtree(partial)
             if complete:
                 log.info("resuming from %s", complete[-1])
+                if prepare:  # candidates after the resume state are recomputed; other losers go
+                    keep = _selected_step(complete[-1])
+                    for candidate in _checkpoints(checkpoint_dir, CANDIDATE_PREFIX):
+                        if _step(candidate) != keep or not _checkpoint_complete(candidate, CANDIDATE_RECORD):
+                            shutil.rmtree(candidate)
                 return str(complete[-1])
             if prepare:
                 log.warning("no complete checkpoint in %s: training from the start", checkpoint_dir)
@@ -312,10 +379,55 @@ def _validating_trainer_class():
         ``compute_metrics`` = :func:`loss_metrics`)."""
 
         def __init__(self, *args, val_records: list[dict], kind: str, answer_phrases: list[str], cfg: TrainConfig,
-                     eval_collator=None, **kwargs):
+                     eval_collator=None, resume_state_at_end: bool = False, **kwargs):
             super().__init__(*args, **kwargs)
             self.val_records, self.kind, self.answer_phrases, self.cfg = val_records, kind, answer_phrases, cfg
             self.eval_collator = eval_collator
+            self.resume_state_at_end = resume_state_at_end
+            self.last_resume_state = time.time()  # the job's start, then when the last resume state was written
+            #: this process's checkpoint writes (first process: bytes of complete checkpoints, the most held at once)
+            self.checkpoint_bytes = {"written_bytes": 0, "peak_bytes": 0, "candidates_written": 0,
+                                     "resume_states_written": 0}
+
+        def _save_checkpoint(self, model, trial) -> None:
+            """At an epoch end (the Trainer has validated): the epoch's candidate if it is a new best
+            (``last``: always), the resume state if one is due (:func:`_resume_due`), then the
+            checkpoints no longer needed are removed (:func:`_prune`). Each counts once complete."""
+            step, run_dir = self.state.global_step, Path(self.args.output_dir)
+            by_val = self.cfg.selection != "last"
+            best = self.state.best_global_step if by_val else step
+            written = []
+            if best == step:
+                _write_candidate(self, run_dir / f"{CANDIDATE_PREFIX}-{step}")
+                written.append(("candidates_written", run_dir / f"{CANDIDATE_PREFIX}-{step}"))
+            if self._resume_due():
+                super()._save_checkpoint(model, trial)  # the Trainer's checkpoint-<step>, every rank its part
+                self.accelerator.wait_for_everyone()
+                if self.is_world_process_zero():
+                    _mark_complete(run_dir / f"{RESUME_PREFIX}-{step}")
+                self.last_resume_state = time.time()
+                written.append(("resume_states_written", run_dir / f"{RESUME_PREFIX}-{step}"))
+            if self.is_world_process_zero():
+                counts = self.checkpoint_bytes
+                for kind, path in written:
+                    counts[kind] += 1
+                    counts["written_bytes"] += _folder_bytes(path)
+                counts["peak_bytes"] = max(counts["peak_bytes"], _folder_bytes(run_dir))  # before the pruning
+                _prune(run_dir, best)
+            self.accelerator.wait_for_everyone()
+
+        def _resume_due(self) -> bool:
+            """A resume state now? At the last step only with ``resume_state_at_end``; else when
+            ``resume_every_hours`` have passed since the job started or the last one (0: always).
+            The first process decides for all (their clocks differ; the write is collective)."""
+            if self.state.global_step >= self.state.max_steps:
+                return self.resume_state_at_end
+            due = [time.time() - self.last_resume_state >= self.cfg.resume_every_hours * 3600]
+            if self.args.world_size > 1:
+                from accelerate.utils import broadcast_object_list
+
+                broadcast_object_list(due, from_process=0)
+            return bool(due[0])
 
         def _issue_warnings_after_load(self, load_result) -> None:
             """After the Trainer reloads a checkpoint into the model (the best one at the end,
@@ -370,6 +482,60 @@ def _validating_trainer_class():
             return metrics
 
     return ValidatingTrainer
+
+
+def _write_candidate(trainer, path: Path) -> None:
+    """Write the model's weights in ``sft.save_dtype`` to ``path`` (every process calls it): under
+    FSDP each rank its own shards (torch.distributed.checkpoint), else the first process a
+    ``save_pretrained`` folder (LoRA: the adapter, in fp32: it is small); then the epoch's record
+    and the completeness record."""
+    import torch
+
+    cfg, main = trainer.cfg, trainer.is_world_process_zero()
+    dtype = getattr(torch, SAVE_DTYPES[cfg.save_dtype])
+    if main:
+        shutil.rmtree(path, ignore_errors=True)  # a rerun recomputing this epoch
+        path.mkdir(parents=True)
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_fsdp_enabled:
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict
+
+        dcp.save(_cast(get_model_state_dict(trainer.model), dtype), checkpoint_id=str(path / FSDP_SHARDS))
+    elif main:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        if cfg.method == "lora":
+            model.save_pretrained(path)
+        else:
+            model.save_pretrained(path, state_dict=_cast(model.state_dict(), dtype))
+    trainer.accelerator.wait_for_everyone()
+    if main:
+        metric = trainer.state.best_metric if cfg.selection != "last" else None
+        io.write_json(path / CANDIDATE_RECORD, {"global_step": trainer.state.global_step, "epoch": trainer.state.epoch,
+                                                "criterion": cfg.selection, "value": metric,
+                                                "save_dtype": cfg.save_dtype})
+        _mark_complete(path)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _load_candidate(trainer, path: Path) -> None:
+    """Load the candidate ``path`` into the (fp32) model being trained, on every process."""
+    import torch
+
+    if not _checkpoint_complete(path, CANDIDATE_RECORD):
+        raise RuntimeError(f"the selected checkpoint {path} is missing or incomplete")
+    if trainer.is_fsdp_enabled:
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict, set_model_state_dict
+
+        dtype = getattr(torch, SAVE_DTYPES[trainer.cfg.save_dtype])
+        state = {k: v.detach().to(dtype) for k, v in get_model_state_dict(trainer.model).items()}
+        dcp.load(state, checkpoint_id=str(path / FSDP_SHARDS))
+        set_model_state_dict(trainer.model, {k: v.to(torch.float32) for k, v in state.items()})
+    else:  # the Trainer's own loading of a saved folder (full weights or a LoRA adapter)
+        trainer.state.best_model_checkpoint = str(path)
+        trainer._load_best_model()
+    trainer.accelerator.wait_for_everyone()
 
 
 def _wrap_lora(model, cfg: TrainConfig):
@@ -487,9 +653,9 @@ def _training_arguments(cfg: TrainConfig, checkpoint_dir: str, accum: int, total
         train_sampling_strategy="group_by_length" if cfg.batching == "group_by_length" else "random",
         logging_steps=1,
         eval_strategy="epoch" if by_val else "no",
-        save_strategy="epoch",
-        save_total_limit=1,  # with load_best_model_at_end: the best and the last checkpoint
-        load_best_model_at_end=by_val,
+        save_strategy="epoch",  # ValidatingTrainer._save_checkpoint: a candidate and/or a resume state
+        save_total_limit=None,  # mlpt.sft._prune keeps what is needed
+        load_best_model_at_end=False,  # the best candidate is loaded by _train_prepared
         metric_for_best_model=cfg.selection if by_val else None,  # eval_val_accuracy / eval_val_loss
         greater_is_better=cfg.selection == "val_accuracy" if by_val else None,
         per_device_eval_batch_size=cfg.val_batch_size,  # val_loss: records per forward pass
@@ -501,23 +667,33 @@ def _training_arguments(cfg: TrainConfig, checkpoint_dir: str, accum: int, total
 
 
 def _save_model(trainer, cfg: TrainConfig, tokenizer, out_dir: str) -> None:
-    """Write the selected weights (LoRA merged into the base, in fp32) and the tokenizer to ``out_dir``.
+    """Write the selected weights (LoRA merged into the base in fp32) in ``sft.save_dtype`` and the
+    tokenizer to ``out_dir``.
 
     The fine-tuned model ends its answers with the template's end-of-turn token: generation (HF
     and vLLM) stops there as well as at EOS."""
+    import torch
+
     main_process = trainer.is_world_process_zero()
     stop_ids = prompts.stop_token_ids(tokenizer)
+    dtype = getattr(torch, SAVE_DTYPES[cfg.save_dtype])
     if cfg.method == "lora":  # merge in fp32: merging into bf16 weights loses precision
         merged = trainer.model.float().merge_and_unload()
         merged.config.use_cache = True
         merged.generation_config.eos_token_id = stop_ids
         if main_process:
-            merged.save_pretrained(out_dir)
+            merged.save_pretrained(out_dir, state_dict=_cast(merged.state_dict(), dtype))
     else:
         trainer.model.config.use_cache = True
         trainer.model.generation_config.eos_token_id = stop_ids
-        trainer.save_model(out_dir)  # every rank calls it: under FSDP the shards are gathered first
-    if main_process:
+        if trainer.is_fsdp_enabled:  # every rank: the shards are gathered into the first process's full copy
+            state = trainer.accelerator.get_state_dict(trainer.model)
+        else:
+            state = trainer.accelerator.unwrap_model(trainer.model).state_dict()
+        trainer._save(out_dir, state_dict=_cast(state, dtype))
+    if main_process:  # save_pretrained records the dtype of the (fp32) model, not of the weights it wrote
+        config = io.read_json(Path(out_dir) / "config.json")
+        io.write_json(Path(out_dir) / "config.json", {**config, "dtype": SAVE_DTYPES[cfg.save_dtype]})
         tokenizer.save_pretrained(out_dir)
 
 
@@ -538,7 +714,8 @@ def _prepare_data(tokenizer, mixture_file: str, cfg: TrainConfig, world_size: in
 
 
 def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, tokenizer, features: list[dict],
-                   val_recs: list[dict], world_size: int, accum: int, *, kind: str, answer_phrases: list[str]):
+                   val_recs: list[dict], world_size: int, accum: int, *, kind: str, answer_phrases: list[str],
+                   resume_state_at_end: bool = False):
     """(the Trainer, its counting collator) for the base model loaded in fp32, LoRA-wrapped for
     ``method: lora``.
 
@@ -568,13 +745,15 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
     trainer = _validating_trainer_class()(
         model=model, args=args, train_dataset=features,  # a list is a map-style dataset
         data_collator=collator, processing_class=tokenizer,
-        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg, **evaluation,
+        val_records=val_recs, kind=kind, answer_phrases=answer_phrases, cfg=cfg,
+        resume_state_at_end=resume_state_at_end, **evaluation,
     )
     return trainer, collator
 
 
 def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, checkpoint_dir: str, cfg: TrainConfig, *,
-          kind: str, answer_phrases: list[str], fsdp_config: str | None = None, callbacks=None) -> dict:
+          kind: str, answer_phrases: list[str], fsdp_config: str | None = None, callbacks=None,
+          resume_state_at_end: bool = False) -> dict:
     """Fine-tune ``base_model`` on ``mixture_file`` with the recipe ``cfg``; write the selected model to
     ``out_dir`` and the training log (curves, derived batch numbers, provenance) to ``log_file``.
 
@@ -585,7 +764,9 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     ``accelerate launch`` that set ``ACCELERATE_USE_FSDP``) stops before its first step unless its
     prepared parameters are all sharded (:mod:`mlpt.fsdp`); the training log records how they were.
     ``callbacks``: a function of (trainer, its counting collator) returning more TrainerCallbacks,
-    run after the checkpoint completeness marker (the GPU preflight's step timer and kill)."""
+    run once a checkpoint is complete (the GPU preflight's step timer and kill).
+    ``resume_state_at_end``: write a resume state at the last epoch end too (the GPU preflight, one
+    epoch long, resumes from it)."""
     import torch
     from transformers import set_seed
 
@@ -599,7 +780,8 @@ def train(base_model: str, mixture_file: str, out_dir: str, log_file: str, check
     log.info("SFT (%s) %s on %s: %s", cfg.method, base_model, mixture_file, derived)
 
     trainer, collator = _build_trainer(base_model, checkpoint_dir, cfg, tokenizer, features, val_recs, world_size,
-                                       accum, kind=kind, answer_phrases=answer_phrases)
+                                       accum, kind=kind, answer_phrases=answer_phrases,
+                                       resume_state_at_end=resume_state_at_end)
     fingerprint = io.content_hash(
         {"code": code_version.module_hash("sft"), "base": base_model,
          "weights": models.fingerprint(base_model),
@@ -620,7 +802,6 @@ def _train_prepared(trainer, collator, tokenizer, cfg: TrainConfig, derived: dic
     if fsdp_config or fsdp.launched_with_fsdp():  # never let FSDP fall back to full copies silently
         sharding = fsdp.sharding_check(trainer.accelerator, fsdp_config or "ACCELERATE_USE_FSDP=true")
         trainer.add_callback(sharding)
-    trainer.add_callback(_completeness_callback())  # a checkpoint counts once it is complete
     for callback in callbacks(trainer, collator) if callbacks else []:
         trainer.add_callback(callback)
     start = time.time()
@@ -628,13 +809,15 @@ def _train_prepared(trainer, collator, tokenizer, cfg: TrainConfig, derived: dic
     try:
         result = trainer.train(resume_from_checkpoint=resume_from)
         seconds = time.time() - start
+        by_val = cfg.selection != "last"
+        if by_val and trainer.state.best_global_step is not None:  # ``last``: the weights in memory are the last
+            _load_candidate(trainer, Path(checkpoint_dir) / f"{CANDIDATE_PREFIX}-{trainer.state.best_global_step}")
         writing = out_dir
         _save_model(trainer, cfg, tokenizer, out_dir)
     except (OSError, RuntimeError) as err:
         if locks.is_disk_full(err):
             raise locks.explain_disk_full(err, writing) from err
         raise
-    by_val = cfg.selection != "last"
     # {global_step, val_accuracy | val_loss: its value, criterion}; ``last``: val_accuracy None
     selected = {"global_step": trainer.state.best_global_step if by_val else trainer.state.global_step,
                 cfg.selection if by_val else "val_accuracy": trainer.state.best_metric if by_val else None,
@@ -648,6 +831,7 @@ def _train_prepared(trainer, collator, tokenizer, cfg: TrainConfig, derived: dic
         "tokens_per_second": round(derived["tokens"] * trainer.state.epoch / max(seconds, 1e-9), 1),
         "selected": selected, **_batch_costs(collator, seconds),  # every rank: a collective under several
         "sharding": sharding.report.as_dict() if sharding and sharding.report else None,
+        "checkpoints": {**trainer.checkpoint_bytes, "final_model_bytes": _weight_bytes(out_dir)},
         "loss_curve": losses, "val_curve": val_curve,
         "provenance": io.provenance(asdict(cfg), [mixture_file], cfg.seed),
     }
@@ -718,7 +902,7 @@ def train_from_spec(spec: dict, callbacks=None) -> dict:
     cfg = TrainConfig(**spec["config"])
     return train(spec["base_model"], spec["mixture_file"], spec["out_dir"], spec["log_file"], spec["checkpoint_dir"],
                  cfg, kind=spec["kind"], answer_phrases=spec["answer_phrases"], fsdp_config=spec.get("fsdp_config"),
-                 callbacks=callbacks)
+                 callbacks=callbacks, resume_state_at_end=spec.get("resume_state_at_end", False))
 
 
 def read_job(argv: list[str] | None, prog: str, description: str) -> dict:

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 STEPS_PER_EPOCH = 4  # 32 training records, 8 per optimiser step
 CONFIG = dict(epochs=3, learning_rate=3e-3, per_device_batch_size=8, global_batch_size=8, max_length=96, bf16=False,
-              gradient_checkpointing=False, selection="last", seed=7)
+              gradient_checkpointing=False, selection="last", seed=7,
+              resume_every_hours=0)  # a resume state at every epoch end but the last
 
 
 @pytest.fixture(scope="module")

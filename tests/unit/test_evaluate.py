@@ -78,7 +78,7 @@ def model_dir(tmp_path_factory, language_files) -> Path:
 def _run(model_dir, tasks_dir, out: Path, task: str, langs: list[str], **kwargs) -> tuple[dict, list[dict]]:
     summary_file, samples_file = out / f"{task}.json", out / f"{task}.samples.jsonl"
     evaluate.run(str(model_dir), str(tasks_dir), str(summary_file), str(samples_file), task=task, languages=langs,
-                 meta={"model": "qwen3-tiny", "mixture": "pretrained"}, **RUN_ARGS, **kwargs)
+                 meta={"model": "qwen3-tiny", "mixture": "pretrained"}, **{**RUN_ARGS, **kwargs})
     return io.read_json(summary_file), list(io.read_jsonl(samples_file))
 
 
@@ -271,3 +271,74 @@ def test_every_task_decodes_greedily_up_to_the_generation_budget(tmp_path):
 
     spec = evaluate.task_yaml("math", "bn", tmp_path / "bn.jsonl", "math", 1024)
     assert spec["generation_kwargs"]["do_sample"] is False and spec["generation_kwargs"]["max_gen_toks"] == 1024
+
+
+# --- every evaluated model stops a row at its end-of-turn token --------------------------------
+
+
+def test_base_model_stops_rows_at_end_of_turn(model_dir):
+    """A base checkpoint (Qwen3-Base's generation config: EOS <|endoftext|> only) gets the chat
+    template's end-of-turn token as generation EOS too, as fine-tuned checkpoints have it, so a row
+    that has answered stops there (HF generate pads it) instead of decoding on."""
+    import torch
+    from transformers import GenerationConfig
+    from transformers.modeling_outputs import CausalLMOutputWithPast
+
+    tok = prompts.load_tokenizer(str(model_dir))
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    saved = GenerationConfig.from_pretrained(str(model_dir)).eos_token_id
+    assert end not in ([saved] if isinstance(saved, int) else saved)  # the base checkpoint's own config
+    lm = evaluate._load_lm("hf", str(model_dir), tok, 2)
+    eos = lm.model.generation_config.eos_token_id
+    eos = [eos] if isinstance(eos, int) else eos
+    assert eos[: 2] == prompts.stop_token_ids(tok) == [end, tok.eos_token_id]
+
+    # a row whose model emits <|im_end|> ends there, with no explicit eos_token_id passed (as lm-eval calls it)
+    model = lm.model
+    vocab = model.config.vocab_size
+
+    def forward(input_ids, **kwargs):
+        logits = torch.zeros(input_ids.shape[0], input_ids.shape[1], vocab)
+        logits[:, :, end] = 1.0
+        return CausalLMOutputWithPast(logits=logits)
+
+    ids = torch.tensor([tok("x", add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        real = model.forward
+        model.forward = forward
+        try:
+            out = model.generate(input_ids=ids, max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id,
+                                 use_cache=False)
+        finally:
+            model.forward = real
+    assert out[0, ids.shape[1] :].tolist() == [end]
+
+
+def test_decoded_and_useful_positions_are_recorded(language_files, model_dir, tmp_path):
+    tasks = _build(language_files, tmp_path / "tasks", "math", ["en", "es"])
+    summary, samples = _run(model_dir, tasks, tmp_path, "math", ["en", "es"])
+    dec = summary["decoding"]
+    assert dec["batches"] == 2 and dec["largest_batch"] == RUN_ARGS["batch_size"]  # 6 prompts, batches of 4
+    assert dec["useful_positions"] <= dec["decoded_positions"] <= len(samples) * RUN_ARGS["max_gen_toks"]
+    assert dec["waste_ratio"] == pytest.approx(dec["decoded_positions"] / dec["useful_positions"], abs=1e-4)
+
+
+def test_auto_batch_size_probes_this_runs_length(language_files, model_dir, tmp_path, monkeypatch):
+    """``batch_size: auto``: lm-eval's search runs at the longest prompt + max_gen_toks, not at the
+    model's maximum context."""
+    from lm_eval.models.huggingface import HFLM
+
+    probed = []
+    real = HFLM._detect_batch_size
+
+    def detect(self, requests=None, pos=0):
+        probed.append(self.max_length)
+        return real(self, requests, pos)
+
+    monkeypatch.setattr(HFLM, "_detect_batch_size", detect)
+    tasks = _build(language_files, tmp_path / "tasks", "math", ["en"])
+    summary, samples = _run(model_dir, tasks, tmp_path, "math", ["en"], batch_size="auto")
+    tok = prompts.load_tokenizer(str(model_dir))
+    longest = max(len(tok(s["prompt"], add_special_tokens=False)["input_ids"]) for s in samples)
+    assert probed == [longest + RUN_ARGS["max_gen_toks"]]
+    assert summary["decoding"]["batch_size"] == "auto" and summary["decoding"]["largest_batch"] == SPEC["n_test"]

@@ -71,7 +71,8 @@ def test_preflight_of_a_tiny_model_on_a_cpu(tiny_base, demo_config, tmp_path, mo
     plan_cli.main(["--configfile", str(ROOT / "config/demo.yaml"), "--preflight", str(merged), "--no-dry-run"])
     text = capsys.readouterr().out
     assert f"GPU preflight read from {merged} (1 model(s) measured)" in text
-    rows = [line for line in text.splitlines() if line.startswith(("  qwen3-tiny ", "  gemma3-tiny "))]
+    sft_table = text[text.index("1. SFT compute"):text.index("2. Decoding")]
+    rows = [line for line in sft_table.splitlines() if line.startswith(("  qwen3-tiny ", "  gemma3-tiny "))]
     assert len(rows) == 6  # 2 models x 3 tasks
     assert all(("measured (smoke)" in r) == r.startswith("  qwen3-tiny") for r in rows)
     assert all("measured" not in r for r in rows if r.startswith("  gemma3-tiny"))
@@ -97,13 +98,49 @@ def test_plan_prices_measured_models_from_their_preflight(paper_config):
         else:
             assert row["throughput"] == "assumed" and row["sft_gpu_hours"] == assumed[(row["model"], row["task"])][
                 "sft_gpu_hours"]
-    measured = sum(r["sft_gpu_hours"] + r["eval_gpu_hours"] for r in result["rows"] if r["model"] == "qwen3-8b")
+    # decoding counts as measured only with a measured waste too (here: the assumed cluster.plan.decode_waste)
+    measured = sum(r["sft_gpu_hours"] for r in result["rows"] if r["model"] == "qwen3-8b")
     assert result["total"]["measured_gpu_hours"] == pytest.approx(measured)
     text = cluster.format_plan(result)
     assert "GPU-hour ESTIMATE (assumed:" in text and "GPU-hours from MEASURED throughput" in text
     assert ("qwen3-8b: NVIDIA H100 80GB HBM3 (2026-12-07): 400,000 training tokens/s on 8 GPU(s), MFU 0.38, "
             "peak 61.2 of 79 GiB per GPU; 2,500 decode tokens/s") in text
     assert f"({measured:.0f} from measured throughput," in text
+
+
+def test_a_measured_decode_waste_replaces_the_assumed_one(paper_config, tmp_path):
+    """decode_waste of a preflight record (or of the whole preflight file) prices decoding; each
+    row says where its waste comes from."""
+    assumed = {(r["model"], r["task"]): r for r in cluster.plan(paper_config)["rows"]}
+    record = _record(decode_waste={"evaluation": 1.1, "validation": 2.6})
+    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": record})
+    row = next(r for r in result["rows"] if (r["model"], r["task"]) == ("qwen3-8b", "math"))
+    assert (row["eval_waste"], row["eval_waste_source"], row["val_waste"], row["val_waste_source"]) == \
+        (1.1, "measured", 2.6, "measured")
+    assert row["decoded_positions"] == pytest.approx(row["eval_useful_tokens"] * 1.1 + row["val_useful_tokens"] * 2.6)
+    assert row["eval_gpu_hours"] == pytest.approx(row["decoded_positions"] / 2500 / 3600)
+    other = next(r for r in result["rows"] if (r["model"], r["task"]) == ("qwen3-600m", "math"))
+    assert other["eval_waste_source"] == "assumed" and other["eval_waste"] == paper_config["cluster"]["plan"]["decode_waste"]
+    assert other["eval_gpu_hours"] == assumed[("qwen3-600m", "math")]["eval_gpu_hours"]
+    assert result["total"]["measured_eval_gpu_hours"] == pytest.approx(
+        sum(r["eval_gpu_hours"] for r in result["rows"] if r["model"] == "qwen3-8b"))
+    # the preflight file's own decode_waste, for a model whose record has none
+    path = tmp_path / "preflight.json"
+    io.write_json(path, {"models": {"qwen3-8b": _record()}, "decode_waste": 1.7})
+    waste = plan_cli.measured_decode_waste(path)
+    row = next(r for r in cluster.plan(copy.deepcopy(paper_config), plan_cli.measured_throughput(path)[0], waste)["rows"]
+               if r["model"] == "gemma3-1b")
+    assert (row["eval_waste"], row["eval_waste_source"], row["throughput"]) == (1.7, "measured", "assumed")
+    assert plan_cli.measured_decode_waste(tmp_path / "none.json") is None
+
+
+def test_a_measured_throughput_is_rescaled_to_the_tiers_gradient_checkpointing(paper_config):
+    """A preflight that ran without gradient checkpointing prices a tier that has it on at 8/6 of its time."""
+    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record(shape={"gradient_checkpointing": False})})
+    row = next(r for r in result["rows"] if r["model"] == "qwen3-8b")
+    assert row["gradient_checkpointing"] and row["rescaled"]
+    assert row["sft_gpu_hours"] == pytest.approx(row["computed_positions"] / 400_000 * 8 / 3600 * 8 / 6)
+    assert "measured rescaled" in cluster.format_plan(result)
 
 
 def test_a_plan_without_preflight_says_every_figure_is_assumed(paper_config, tmp_path, capsys):

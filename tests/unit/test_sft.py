@@ -95,8 +95,10 @@ def test_validation_records_are_limited_per_language():
 # --- training on the tiny model -------------------------------------------------------------------
 
 
-def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, tmp_path, monkeypatch):
-    """Validation scores 0.2, 0.9, 0.5 after epochs 1-3: the epoch-2 weights must be the output."""
+@pytest.mark.parametrize("save_dtype", ["fp32", "bf16"])
+def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, tmp_path, monkeypatch, save_dtype):
+    """Validation scores 0.2, 0.9, 0.5 after epochs 1-3: the epoch-2 weights must be the output, in
+    ``save_dtype`` (bf16: the epoch-2 weights rounded to bf16, which is what its candidate holds)."""
     scores, snapshots = iter([0.2, 0.9, 0.5]), []
 
     def fake_accuracy(model, tokenizer, records, **kw):
@@ -105,13 +107,20 @@ def test_the_checkpoint_with_the_best_validation_accuracy_is_the_output(setup, t
         return {"accuracy": acc, "by_language": {"en": acc, "es": acc}, "n": len(records)}
 
     monkeypatch.setattr(val_accuracy, "accuracy", fake_accuracy)
-    summary = sft.train_from_spec(_spec(setup, tmp_path))
+    summary = sft.train_from_spec(_spec(setup, tmp_path, save_dtype=save_dtype))
     assert [p["val_accuracy"] for p in summary["val_curve"]] == [0.2, 0.9, 0.5]
     assert summary["selected"]["val_accuracy"] == 0.9
     assert summary["selected"]["global_step"] == summary["val_curve"][1]["step"]
-    saved = _weights(tmp_path / "model")
-    assert _max_diff(saved, snapshots[1]) == 0.0
-    assert _max_diff(saved, snapshots[2]) > 0  # not the last epoch
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[save_dtype]
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "model", dtype=dtype).state_dict()
+    assert {v.dtype for v in saved.values()} == {dtype}
+    assert _max_diff(saved, {k: v.to(dtype) for k, v in snapshots[1].items()}) == 0.0
+    assert _max_diff(saved, {k: v.to(dtype) for k, v in snapshots[2].items()}) > 0  # not the last epoch
+    from safetensors import safe_open
+    with safe_open(tmp_path / "model/model.safetensors", "pt") as fh:  # stored in save_dtype, not converted on load
+        assert {fh.get_slice(k).get_dtype() for k in fh.keys()} == {"F32" if save_dtype == "fp32" else "BF16"}
+    # candidates of epochs 1 and 2 (new bests), none of epoch 3; no resume state within 2 hours
+    assert summary["checkpoints"]["candidates_written"] == 2 and summary["checkpoints"]["resume_states_written"] == 0
     assert not (tmp_path / "ckpt").exists()  # checkpoints are only for resuming killed runs
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert log["val_curve"][1]["by_language"] == {"en": 0.9, "es": 0.9}
@@ -156,7 +165,7 @@ def test_the_checkpoint_with_the_lowest_validation_loss_is_the_output(setup, tmp
 
     monkeypatch.setattr(sft, "loss_metrics", fake_loss)
     _snapshotting(monkeypatch, snapshots)
-    summary = sft.train_from_spec(_spec(setup, tmp_path, selection="val_loss", val_batch_size=3))
+    summary = sft.train_from_spec(_spec(setup, tmp_path, selection="val_loss", val_batch_size=3, save_dtype="fp32"))
     assert scored == [8, 8, 8]  # every validation record, once per epoch, through the Trainer's loop
     assert [p["val_loss"] for p in summary["val_curve"]] == [3.0, 1.0, 1.0]
     assert summary["selected"] == {"global_step": summary["val_curve"][1]["step"], "val_loss": 1.0,
@@ -227,7 +236,8 @@ def test_a_real_validation_loss_run_keeps_its_lowest_epoch(conflicting, tmp_path
     it (mlpt.spontaneous.evaluation.qt_validation_loss)."""
     from mlpt.spontaneous import evaluation
 
-    sft.train_from_spec(_spec(conflicting, tmp_path, selection="val_loss", val_batch_size=3, **recipe))
+    sft.train_from_spec(_spec(conflicting, tmp_path, selection="val_loss", val_batch_size=3, save_dtype="fp32",
+                              **recipe))
     log = json.loads((tmp_path / "train_log.json").read_text())
     curve = log["val_curve"]
     assert len(curve) == 6 and all(set(p["by_language"]) == {"en", "es"} for p in curve)
@@ -282,7 +292,7 @@ KILLER = textwrap.dedent("""
 def test_a_killed_run_resumes_and_ends_with_the_same_model(setup, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     straight = sft.train_from_spec(_spec(setup, tmp_path / "straight", selection="last"))
-    spec = _spec(setup, tmp_path / "killed", selection="last")
+    spec = _spec(setup, tmp_path / "killed", selection="last", resume_every_hours=0)  # resume states each epoch
     (tmp_path / "job.json").write_text(json.dumps(spec))
     (tmp_path / "killer.py").write_text(KILLER)
     kill_at = straight["derived"]["steps_per_epoch"] + 1
@@ -301,7 +311,7 @@ def test_a_killed_run_resumes_and_ends_with_the_same_model(setup, tmp_path):
 
 def test_lora_trains_adapters_on_q_and_v_and_saves_a_merged_model(setup, tmp_path):
     sft.train_from_spec(_spec(setup, tmp_path, method="lora", lora_r=4, epochs=1, learning_rate=1e-2,
-                              selection="last"))
+                              selection="last", save_dtype="fp32"))  # bf16 would round every weight
     assert not (tmp_path / "model/adapter_config.json").exists()  # merged: loads like any model
     base, tuned = _weights(setup["base"]), _weights(tmp_path / "model")
     changed = {k for k in base if (base[k] - tuned[k]).abs().max() > 0}
@@ -359,7 +369,7 @@ def test_bf16_training_keeps_fp32_master_weights(setup, tmp_path):
     """At lr 1e-5 an update is far below bf16's resolution: with fp32 master weights (bf16 only in
     the autocast compute) every weight moves; pure bf16 weights would round most updates away."""
     summary = sft.train_from_spec(_spec(setup, tmp_path, bf16=True, learning_rate=1e-5, warmup_ratio=0.0,
-                                        epochs=1, selection="last"))
+                                        epochs=1, selection="last", save_dtype="fp32"))  # the master weights
     assert summary["derived"]["total_steps"] >= 3
     base, tuned = _weights(setup["base"]), _weights(tmp_path / "model")
     assert all(v.dtype == torch.float32 for v in tuned.values())

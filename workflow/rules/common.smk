@@ -386,9 +386,9 @@ def sft_priority(wildcards):
 
 
 def sft_recipe(wildcards):
-    """The task's recipe: the sft keys with its overrides (how jobs are cut is not part of it)."""
-    recipe = {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
-    recipe.pop("one_process_per")
+    """The recipe of the model on the task (mlpt.cluster.sft_recipe: the sft keys with the task's
+    overrides and the gradient checkpointing of the model's cluster.sft tier)."""
+    recipe = cluster.sft_recipe(config, wildcards.model, wildcards.task)
     return {**recipe, "val_max_new_tokens": config["evaluation"]["max_gen_toks"]}
 
 

@@ -11,8 +11,9 @@ localrules:
 
 # The sft tier's GPUs, CPUs and memory, with the preflight's own (short) time limit.
 PREFLIGHT_RESOURCES = {**SFT_RESOURCES, "runtime": config["preflight"]["runtime"]}
-# The recipe measured: that of the task with the longest examples (paper: api, 2,560 tokens).
-PREFLIGHT_TASK, PREFLIGHT_RECIPE = cluster.preflight_recipe(config)
+# The recipe measured: that of the task with the longest examples (paper: api, 2,560 tokens), with
+# the gradient checkpointing of each model's cluster.sft tier.
+PREFLIGHT_TASK, _ = cluster.preflight_recipe(config)
 
 
 rule preflight_model:
@@ -34,7 +35,7 @@ rule preflight_model:
         code=code("preflight.py"),
         base=lambda wc: base_model_path(wc.model),
         task=PREFLIGHT_TASK,
-        recipe=PREFLIGHT_RECIPE,
+        recipe=lambda wc: cluster.preflight_recipe(config, wc.model)[1],
         preflight=config["preflight"],
         decode_batch_size=config["preflight"]["decode_batch_size"]
         or config["evaluation"]["batch_size"],

@@ -190,10 +190,8 @@ def condition_qt_files(wildcards):
 
 
 def sft_hparams(wildcards):
-    """The task's recipe (how study A cuts its sft jobs is not part of it: one run per job here)."""
-    recipe = {**config["sft"], **config["tasks"][wildcards.task]["sft"]}
-    recipe.pop("one_process_per", None)
-    return recipe
+    """The recipe of the model on the task: mlpt.cluster.sft_recipe (its tier's gradient checkpointing)."""
+    return cluster.sft_recipe(config, wildcards.model, wildcards.task)
 
 
 def sft_mixture_input(wildcards):
