@@ -15,8 +15,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# The study by default; `--configfile config/demo.yaml` replaces it (configs are not merged:
-# an experiment is one file).
+# The study by default; `--configfile config/demo.yaml` replaces it (a config file may extend
+# another, `extends: paper.yaml`, resolved where the config is validated: config/README.md).
 if not workflow.configfiles:
 
     configfile: "config/paper.yaml"

@@ -64,7 +64,6 @@ def examples(n: int, seed: int) -> list[tuple[str, str]]:
 
 
 def train_stopper(d: Path, steps: int):
-    import torch
     from transformers import AutoModelForCausalLM
 
     data = examples(2000, 0)
@@ -73,19 +72,7 @@ def train_stopper(d: Path, steps: int):
                          d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
     tok = prompts.load_tokenizer(str(d / "model"))
     model = AutoModelForCausalLM.from_pretrained(str(d / "model"))
-    seqs = [tok("".join(prompts.chat_completion(tok, p, r)), add_special_tokens=False)["input_ids"] for p, r in data]
-    torch.manual_seed(0)
-    opt, rng = torch.optim.AdamW(model.parameters(), lr=3e-3), random.Random(1)
-    model.train()
-    for _ in range(steps):
-        batch = rng.sample(seqs, 16)
-        width = max(map(len, batch))
-        ids = torch.tensor([s + [tok.pad_token_id] * (width - len(s)) for s in batch])
-        labels = torch.tensor([s + [-100] * (width - len(s)) for s in batch])
-        model(input_ids=ids, labels=labels).loss.backward()
-        opt.step()
-        opt.zero_grad()
-    return model.eval(), tok
+    return tiny.fit_chats(model, tok, data, steps, lr=3e-3), tok
 
 
 def static_positions(useful: list[int], order: list[int], batch: int) -> int:

@@ -96,6 +96,7 @@ def child(mode: str, path: str) -> dict:
     """Run one measurement in this (fresh) process (``index``: ``path`` is the number of items)."""
     if mode in ("stream", "prepare", "index"):
         from mlpt import data
+        from mlpt.data import mcot_math
     if mode == "datasets":
         import datasets
     baseline = _rss_mib()
@@ -113,7 +114,7 @@ def child(mode: str, path: str) -> dict:
                   "references": len(prepared.references), "answer_filter": report["answer_filter"],
                   "file_reads": report["file_reads"]}
     elif mode == "index":
-        index = data._index_mcot(_index_rows(int(path)), "en")
+        index = mcot_math.index_mcot(_index_rows(int(path)), "en")
         result = {"items": len(index.items_in(LANGS))}
     elif mode == "json_load":
         with open(path, encoding="utf-8") as fh:

@@ -462,7 +462,7 @@ def markdown(report: dict) -> str:
         "## Counted: the paper's shape on the whole shipped data (what `make plan` uses)",
         "",
         "512 per step, 8 per forward pass, on 1, 4 or 8 ranks (the GPUs of config/paper.yaml's SFT tiers); "
-        "`group_by_length` counted on one rank. `mlpt.cluster.PADDING_SHARE` holds the one-rank shares.",
+        "`group_by_length` counted on one rank. `mlpt.cost_plan.PADDING_SHARE` holds the one-rank shares.",
         "",
         *plan_table(counted),
         "",

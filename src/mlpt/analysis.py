@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io
+from . import io, latex
 from . import languages as language_table
 from .mixture_grammar import PRETRAINED
 from .stats import PaperStatistics, wilson_ci
@@ -101,15 +101,13 @@ def table1_languages(languages: dict, test_sets: dict[str, dict[str, str]], tabl
 
 def write_table(df: pd.DataFrame, csv_path: str, tex_path: str | None = None, caption: str = "", label: str = "",
                 tex: pd.DataFrame | None = None) -> None:
-    """``df`` as CSV at ``csv_path`` and, with ``tex_path``, as a LaTeX table (``tex`` instead of
-    ``df`` when given: a version formatted for reading, e.g. percentages and intervals as text)."""
+    """``df`` as CSV at ``csv_path`` and, with ``tex_path``, as a LaTeX table
+    (:func:`mlpt.latex.write_table`, three decimals; ``tex`` instead of ``df`` when given: a version
+    formatted for reading, e.g. percentages and intervals as text)."""
     with io.atomic_path(csv_path) as fh:
         df.to_csv(fh, index=False)
     if tex_path:
-        frame = df if tex is None else tex
-        with io.atomic_path(tex_path) as fh:
-            fh.write(frame.to_latex(index=False, caption=caption or None, label=label or None, escape=True,
-                                    float_format="%.3f"))
+        latex.write_table(df if tex is None else tex, tex_path, caption, label)
 
 
 def positive_control_check(acc: pd.DataFrame, task: str, mixture_languages: dict, source_lang: str,

@@ -13,6 +13,10 @@ in two passes before any job runs, and every error names the offending key and f
    validation split; the ``llm`` translation backend is given a causal LM (``hub_id``), also in
    every task's translation settings (:func:`task_translation`).
 
+A config file may hold only its differences from another: ``extends: paper.yaml`` lays it over
+that base file (:mod:`mlpt.config_layers`; both loaders, :func:`load` and Snakemake's
+``--configfile`` through :func:`validate`, resolve it the same way).
+
 ``python -m mlpt.config FILE`` checks a config file and prints its run name (the Makefile reads
 the run name this way, so an invalid config stops before any command uses it).
 """
@@ -25,11 +29,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import config_rules, mixture_grammar, paths, prompts
+from . import config_layers, config_rules, mixture_grammar, paths, prompts
 from . import schema as schema_lib
 from .spontaneous import study as spontaneous_study
 from .errors import ConfigError
-from .yaml_files import load_yaml, safe_load_yaml  # noqa: F401  (safe_load_yaml: re-exported for callers of this module)
+from .yaml_files import safe_load_yaml  # noqa: F401  (safe_load_yaml: re-exported for callers of this module)
 
 def validate(config: dict, source: str = "config", files=()) -> dict:
     """Check ``config`` against the schema and the study rules; fill defaults; return it.
@@ -37,10 +41,52 @@ def validate(config: dict, source: str = "config", files=()) -> dict:
     ``files`` are the YAML files ``config`` was read from by another loader (Snakemake's
     ``--configfile``): each is read again with this project's strict loader first
     (:mod:`mlpt.yaml_files`: duplicate keys, aliases and non-finite numbers are refused, naming
-    file and line), so what Snakemake read is what this project accepts. A config with
-    ``study: spontaneous`` is study B's, checked by :func:`mlpt.spontaneous.study.validate`."""
-    for path in files:
-        load_yaml(path)
+    file and line), so what Snakemake read is what this project accepts; the bases they
+    ``extends`` (:mod:`mlpt.config_layers`), which Snakemake does not know, are read the same way
+    and laid beneath ``config``, in place. A config with ``study: spontaneous`` is study B's,
+    checked by :func:`mlpt.spontaneous.study.validate`."""
+    layers = _lay_bases(config, files) if files else None
+    return _checked(config, layers.source if layers else source, layers)
+
+
+def load(path: str | Path) -> dict:
+    """Read, check and return a config file (defaults filled in), with the bases it ``extends``."""
+    layers = config_layers.read(path)
+    return _checked(layers.config, layers.source, layers)
+
+
+def _checked(config: dict, source: str, layers: config_layers.Layers | None) -> dict:
+    """:func:`validate`'s checks; an error names the file of ``layers`` that gives its key."""
+    try:
+        if isinstance(config, dict) and config_layers.EXTENDS in config:
+            raise ConfigError(f"{source}: key '{config_layers.EXTENDS}': a base config is laid beneath the file "
+                              "that names it when the file is read (mlpt.config.load, Snakemake's --configfile); "
+                              "this config came without its file")
+        return _validate(config, source)
+    except ConfigError as err:
+        raise (layers.locate(err, source) if layers else err) from None
+
+
+def _lay_bases(config: dict, files) -> config_layers.Layers | None:
+    """Read every file of ``files`` and of their chains strictly; lay their bases beneath
+    ``config`` (Snakemake's reading of ``files``, its --config values over them) in place."""
+    chains = [config_layers.read(path) for path in files]
+    bases = tuple(layer for chain in chains for layer in chain.layers[:-1])
+    if not bases or not isinstance(config, dict):
+        return None
+    layers = config_layers.Layers((*bases, *(chain.layers[-1] for chain in chains)), tops=len(chains))
+    config.pop(config_layers.EXTENDS, None)
+    merged = config_layers.deep_merge(config_layers.Layers(bases, tops=0).config, config)
+    if merged.get("study") != config.get("study"):
+        # The Snakefile chooses the study's rules from `study` before validation lays the bases beneath.
+        raise ConfigError(f"{layers.given}: key 'study': give it in the file itself, not only in a base "
+                          f"({', '.join(map(str, layers.bases))})")
+    config.clear()
+    config.update(merged)
+    return layers
+
+
+def _validate(config: dict, source: str) -> dict:
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(config).__name__}")
     schema_lib.check_finite(config, source)
@@ -93,11 +139,6 @@ def schema_default(*keys: str) -> Any:
 @functools.lru_cache(maxsize=1)
 def _config_schema() -> dict:
     return schema_lib.load_schema("config")
-
-
-def load(path: str | Path) -> dict:
-    """Read, check and return a config file (defaults filled in)."""
-    return validate(load_yaml(path), source=str(path))
 
 
 def _check_study_rules(config: dict, source: str) -> None:

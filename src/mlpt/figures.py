@@ -9,7 +9,7 @@ every one of them:
 
 * It says what it shows: every figure (study B's too) carries :func:`run_label`, the run's name
   and, when the run's models are tiny random-initialised copies (config ``models.<name>.tiny``),
-  that they are, so a demo's figure is never read as the paper's (:func:`_save` draws it).
+  that they are, so a demo's figure is never read as the paper's (:func:`save` draws it).
 
 * Only the paper's evaluation languages (config roles core and eval, :func:`mlpt.stats.paper_rows`)
   enter a paper figure. The extra (train-only) languages have their own figure,
@@ -60,7 +60,8 @@ EXPOSURE_LABEL = {
 }
 
 
-def _plt():
+def pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,14 +107,15 @@ def _stamp(fig, plotting: Mapping) -> None:
              color=_LABEL_COLOUR[tiny], fontweight="bold" if tiny else "normal")
 
 
-def _save(fig, pdf_path: str, png_path: str, plotting: Mapping) -> None:
-    """Label the figure with its run (:func:`_stamp`) and write it as PDF and PNG."""
+def save(fig, pdf_path: str, png_path: str, plotting: Mapping) -> None:
+    """Label the figure with its run (:func:`_stamp`; ``plotting`` holds ``run`` and ``models``)
+    and write it as PDF and PNG."""
     _stamp(fig, plotting)
     _write(fig, pdf_path, png_path)
 
 
 def _write(fig, pdf_path: str, png_path: str) -> None:
-    plt = _plt()
+    plt = pyplot()
     for path in (pdf_path, png_path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with io.atomic_path(path, "wb") as fh:
@@ -136,7 +138,7 @@ def largest_per_family(models: dict) -> list[str]:
     return list(best.values())
 
 
-def _palette(n: int):
+def palette(n: int):
     """``n`` colours: the colour-blind-safe palette, or past its 10 colours (it would repeat them)
     ``n`` steps of a rainbow map whose ends differ (hue circles would bring the last back to the
     first)."""
@@ -145,21 +147,45 @@ def _palette(n: int):
     return sns.color_palette("colorblind" if n <= 10 else "turbo", max(n, 1))
 
 
-def _empty(ax, text: str = "no results") -> None:
+def empty(ax, text: str = "no results") -> None:
+    """Mark a panel as having nothing to draw: ``text`` in its centre, no ticks."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.5")
     ax.set_xticks([])
     ax.set_yticks([])
 
 
+def model_task_panels(axes, rows: pd.DataFrame, model_ids: list, task_ids: list, title,
+                      title_empty: bool = True):
+    """Yield ``(ax, model, task, panel_rows)`` for every panel of ``axes`` (a row of panels per model
+    of ``model_ids``, a column per task of ``task_ids``) that has rows in ``rows`` (columns ``model``
+    and ``task``); a panel without rows is marked empty (:func:`empty`). ``title(model, task)`` is
+    each panel's title (fontsize 9), an empty panel's too unless ``title_empty`` is False."""
+    for r, model in enumerate(model_ids):
+        for c, task in enumerate(task_ids):
+            ax = axes[r][c]
+            panel_rows = rows[(rows["model"] == model) & (rows["task"] == task)]
+            if title_empty or not panel_rows.empty:
+                ax.set_title(title(model, task), fontsize=9)
+            if panel_rows.empty:
+                empty(ax)
+                continue
+            yield ax, model, task, panel_rows
+
+
+def _panel_title(models: Mapping, tasks: Mapping):
+    """A study A panel's title: ``<model label> — <task label>``."""
+    return lambda model, task: f"{models[model]['label']} — {tasks[task]['label']}"
+
+
 def _nothing(title: str, text: str, plotting: Mapping, pdf_path: str, png_path: str) -> None:
     """The figure of a table without any row it draws: one panel that says why, under its title."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.0, 0.09 * len(text)), 1.2))
-    _empty(ax, text)
+    empty(ax, text)
     ax.axis("off")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 def _with_rows(order, present) -> list:
@@ -168,7 +194,7 @@ def _with_rows(order, present) -> list:
     return [x for x in order if x in present]
 
 
-def _wilson_err(rows: pd.DataFrame) -> np.ndarray:
+def wilson_err(rows: pd.DataFrame) -> np.ndarray:
     """Error-bar lengths (points) below and above each accuracy, from its ``ci_low``/``ci_high``."""
     err = 100 * np.vstack([rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]])
     return np.clip(np.nan_to_num(err), 0.0, None)  # a bound at 0 or 1 can sit a rounding error past its estimate
@@ -189,7 +215,7 @@ def _exposure_panel(ax, rows: pd.DataFrame, column: str, colours: dict, runs: pd
         for exposure in stats.EXPOSURES:
             s = rows[(rows[column] == key) & (rows["exposure"] == exposure)].sort_values("n_train_langs")
             if len(s):
-                ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=_wilson_err(s), color=colours[key],
+                ax.errorbar(s["n_train_langs"] + offset, 100 * s["accuracy"], yerr=wilson_err(s), color=colours[key],
                             capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, zorder=2, **EXPOSURE_STYLE[exposure])
             if runs is not None:
                 r = runs[(runs[column] == key) & (runs["exposure"] == exposure)].dropna(subset=["accuracy"])
@@ -249,7 +275,7 @@ def _pooled_panel(ax, rows: pd.DataFrame, colours: dict) -> None:
         trained, base = s[s["n_train_langs"] > 0], s[s["n_train_langs"] == 0]
         for part, style in ((trained, {"linestyle": "-", "marker": "o"}), (base, EXPOSURE_STYLE["base"])):
             if len(part):
-                ax.errorbar(part["n_train_langs"] + offset, 100 * part["accuracy"], yerr=_wilson_err(part),
+                ax.errorbar(part["n_train_langs"] + offset, 100 * part["accuracy"], yerr=wilson_err(part),
                             color=colours[model], capsize=1.5, elinewidth=0.7, markersize=3.5, lw=1.1, **style)
     ax.grid(alpha=0.3)
 
@@ -259,14 +285,14 @@ def _fig2_grid(data: pd.DataFrame, plotting: dict, draw, legend_styles: bool, ti
     """Fig 2's layout: one row per task (API, math, then others such as the synthetic control),
     columns high- and low-resource evaluation languages, one colour per model; ``draw(ax, rows,
     colours)`` fills a panel."""
-    plt = _plt()
+    plt = pyplot()
     models, tasks = plotting["models"], plotting["tasks"]
     model_ids = _with_rows(model_order(models), data["model"])
     data = data[data["model"].isin(model_ids)]
     task_order = [t for t in ("api", "math") if t in set(data["task"])] + sorted(set(data["task"]) - {"api", "math"})
     if not task_order:
         return _nothing(title, "no results", plotting, pdf_path, png_path)
-    colours = dict(zip(model_ids, _palette(len(model_ids))))
+    colours = dict(zip(model_ids, palette(len(model_ids))))
     levels = _with_rows(["high", "low"], data["resource"])
     fig, axes = plt.subplots(len(task_order), len(levels), figsize=(4.5 * len(levels), 3 * len(task_order)),
                              sharex=True, squeeze=False)
@@ -277,7 +303,7 @@ def _fig2_grid(data: pd.DataFrame, plotting: dict, draw, legend_styles: bool, ti
             ax.set_title(f"{tasks.get(task, {}).get('label', task)}: {res}-resource languages", fontsize=10)
             d = data[(data.task == task) & (data.resource == res)]
             if d.empty:
-                _empty(ax)
+                empty(ax)
                 continue
             draw(ax, d, colours)
             ax.set_ylim(0, top)
@@ -297,7 +323,7 @@ def _fig2_grid(data: pd.DataFrame, plotting: dict, draw, legend_styles: bool, ti
                    bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0.08, 1, 0.97))
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 def fig2_accuracy_vs_languages(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
@@ -326,7 +352,7 @@ def fig3_median_change(summary: pd.DataFrame, plotting: dict, pdf_path: str, png
     its median, so a change of exactly 0 reads as one, and the axis spans at least ±1 point.
 
     ``summary`` is the ``median_changes`` table (:func:`mlpt.stats.paper_statistics`)."""
-    plt = _plt()
+    plt = pyplot()
     tasks, models = plotting["tasks"], plotting["models"]
     title = "Median change of bilingual over English-only SFT (95% bootstrap CI)"
     pooled = "models pooled: " + ", ".join(models[m]["label"] for m in model_order(models))
@@ -335,7 +361,7 @@ def fig3_median_change(summary: pd.DataFrame, plotting: dict, pdf_path: str, png
         return _nothing(f"{title}\n{pooled}", "no results", plotting, pdf_path, png_path)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     width = 0.8 / len(task_ids)
-    colours = _palette(len(task_ids))
+    colours = palette(len(task_ids))
     for i, task in enumerate(task_ids):
         d = summary[summary.task == task].set_index("category").reindex(CATEGORIES)
         x = np.arange(len(CATEGORIES)) + (i - (len(task_ids) - 1) / 2) * width
@@ -349,7 +375,7 @@ def fig3_median_change(summary: pd.DataFrame, plotting: dict, pdf_path: str, png
     ax.set_ylabel("median change vs English-only (points)")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title(f"{title}\n{pooled}", fontsize=10)
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -372,7 +398,7 @@ def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], ti
     (columns) with rows; only the settings and languages the run has (the demo's single
     leave-one-out mixture gives zero-shot-4 alone). ``none_selected`` is the figure's text when no
     model is selected."""
-    plt = _plt()
+    plt = pyplot()
     models, tasks = plotting["models"], plotting["tasks"]
     if not selected:
         return _nothing(title, none_selected, plotting, pdf_path, png_path)
@@ -383,27 +409,20 @@ def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], ti
         return _nothing(title, "no results", plotting, pdf_path, png_path)
     settings = _with_rows(SETTINGS, rows["setting"])
     langs = _with_rows(plotting["languages"], rows["lang"])
-    colours = dict(zip(SETTINGS, _palette(len(SETTINGS))))  # a setting keeps its colour in every run
+    colours = dict(zip(SETTINGS, palette(len(SETTINGS))))  # a setting keeps its colour in every run
     width = 0.8 / len(settings)
     fig, axes = plt.subplots(len(model_ids), len(task_ids),
                              figsize=(3.4 * len(task_ids), 2.6 * len(model_ids)), squeeze=False, sharey=True)
-    for r, model in enumerate(model_ids):
-        for c, task in enumerate(task_ids):
-            ax = axes[r][c]
-            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
-            d = rows[(rows.model == model) & (rows.task == task)]
-            if d.empty:
-                _empty(ax)
-            else:
-                for i, setting in enumerate(settings):
-                    s = d[d.setting == setting].set_index("lang").reindex(langs)
-                    ax.bar(np.arange(len(langs)) + (i - (len(settings) - 1) / 2) * width, 100 * s["accuracy"], width,
-                           yerr=_wilson_err(s), error_kw={"elinewidth": 0.7, "capsize": 1.5}, color=colours[setting],
-                           label=SETTING_LABEL[setting])
-                ax.set_xticks(range(len(langs)), langs)
-                ax.set_xlim(-0.5, len(langs) - 0.5)
-            if c == 0:
-                ax.set_ylabel("accuracy (%)")
+    for ax, _, _, d in model_task_panels(axes, rows, model_ids, task_ids, _panel_title(models, tasks)):
+        for i, setting in enumerate(settings):
+            s = d[d.setting == setting].set_index("lang").reindex(langs)
+            ax.bar(np.arange(len(langs)) + (i - (len(settings) - 1) / 2) * width, 100 * s["accuracy"], width,
+                   yerr=wilson_err(s), error_kw={"elinewidth": 0.7, "capsize": 1.5}, color=colours[setting],
+                   label=SETTING_LABEL[setting])
+        ax.set_xticks(range(len(langs)), langs)
+        ax.set_xlim(-0.5, len(langs) - 0.5)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy (%)")
     from matplotlib.patches import Patch
 
     handles = [Patch(color=colours[s], label=SETTING_LABEL[s]) for s in settings]
@@ -411,7 +430,7 @@ def _zero_shot_panels(acc: pd.DataFrame, plotting: dict, selected: list[str], ti
                bbox_to_anchor=(0.5, -0.04))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 def fig4_zero_shot(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
@@ -471,7 +490,7 @@ def fig7_heatmaps(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: st
 
     A framed cell is a language in the mixture (direct); a cross marks a change whose 95%
     interval includes 0."""
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.patches import Rectangle
 
     models, tasks = plotting["models"], plotting["tasks"]
@@ -489,38 +508,31 @@ def fig7_heatmaps(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: st
                              figsize=(0.5 * len(languages) * len(task_ids) + 3,
                                       0.26 * len(mixtures) * len(model_ids) + 1.2))
     mappable = None
-    for r, model in enumerate(model_ids):
-        for c, task in enumerate(task_ids):
-            ax = axes[r][c]
-            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
-            d = cells[(cells.model == model) & (cells.task == task)]
-            if d.empty:
-                _empty(ax)
+    for ax, _, _, d in model_task_panels(axes, cells, model_ids, task_ids, _panel_title(models, tasks)):
+        grid = d.pivot(index="mixture", columns="lang", values="change").reindex(index=mixtures, columns=languages)
+        mappable = ax.pcolormesh(np.ma.masked_invalid(grid.to_numpy(dtype=float)), cmap=cmap, norm=norm,
+                                 edgecolors="0.85", linewidth=0.3)
+        ax.set_xticks(np.arange(len(languages)) + 0.5, languages)
+        ax.set_yticks(np.arange(len(mixtures)) + 0.5, mixtures)
+        ax.set_xlim(0, len(languages))
+        ax.set_ylim(len(mixtures), 0)  # first mixture on top
+        ax.tick_params(length=0)
+        for cell in d.itertuples():
+            if cell.mixture not in mixtures or cell.lang not in languages:
                 continue
-            grid = d.pivot(index="mixture", columns="lang", values="change").reindex(index=mixtures, columns=languages)
-            mappable = ax.pcolormesh(np.ma.masked_invalid(grid.to_numpy(dtype=float)), cmap=cmap, norm=norm,
-                                     edgecolors="0.85", linewidth=0.3)
-            ax.set_xticks(np.arange(len(languages)) + 0.5, languages)
-            ax.set_yticks(np.arange(len(mixtures)) + 0.5, mixtures)
-            ax.set_xlim(0, len(languages))
-            ax.set_ylim(len(mixtures), 0)  # first mixture on top
-            ax.tick_params(length=0)
-            for cell in d.itertuples():
-                if cell.mixture not in mixtures or cell.lang not in languages:
-                    continue
-                x, y = languages.index(cell.lang), mixtures.index(cell.mixture)
-                if cell.in_training:
-                    ax.add_patch(Rectangle((x + 0.06, y + 0.06), 0.88, 0.88, fill=False, edgecolor="0.15", lw=0.8))
-                if cell.ci_low <= 0 <= cell.ci_high:
-                    ax.text(x + 0.5, y + 0.5, "×", ha="center", va="center", fontsize=6, color="0.25")
-            ax.tick_params(labelsize=7)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            x, y = languages.index(cell.lang), mixtures.index(cell.mixture)
+            if cell.in_training:
+                ax.add_patch(Rectangle((x + 0.06, y + 0.06), 0.88, 0.88, fill=False, edgecolor="0.15", lw=0.8))
+            if cell.ci_low <= 0 <= cell.ci_high:
+                ax.text(x + 0.5, y + 0.5, "×", ha="center", va="center", fontsize=6, color="0.25")
+        ax.tick_params(labelsize=7)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
     if mappable is not None:
         fig.colorbar(mappable, ax=axes, shrink=min(1.0, 6 / max(1, 0.26 * len(mixtures) * len(model_ids))),
                      label="change vs base model (points)")
     fig.suptitle(title, fontsize=9)
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -553,7 +565,7 @@ def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title
     """One panel per model (rows) and task (columns), one colour per language of ``langs`` (those
     with rows); with ``runs``, each run's accuracy as a dot under its pooled line
     (:func:`_exposure_panel`)."""
-    plt = _plt()
+    plt = pyplot()
     models, tasks, languages = plotting["models"], plotting["tasks"], plotting["languages"]
     data = data.dropna(subset=["accuracy"])
     langs = _with_rows(langs, data["lang"])
@@ -561,28 +573,21 @@ def _language_curves(data: pd.DataFrame, plotting: dict, langs: list[str], title
     model_ids, task_ids = _with_rows(model_order(models), data["model"]), _with_rows(tasks, data["task"])
     if not model_ids or not task_ids:
         return _nothing(title, "no results", plotting, pdf_path, png_path)
-    colours = dict(zip(langs, _palette(len(langs))))
+    colours = dict(zip(langs, palette(len(langs))))
     fig, axes = plt.subplots(len(model_ids), len(task_ids), figsize=(5 * len(task_ids), 2.6 * len(model_ids)),
                              squeeze=False, sharex=True)
-    for r, model in enumerate(model_ids):
-        for c, task in enumerate(task_ids):
-            ax = axes[r][c]
-            ax.set_title(f"{models[model]['label']} — {tasks[task]['label']}", fontsize=9)
-            d = data[(data.model == model) & (data.task == task)]
-            if d.empty:
-                _empty(ax)
-                continue
-            panel_runs = None if runs is None else runs[(runs.model == model) & (runs.task == task)]
-            _exposure_panel(ax, d, "lang", colours, panel_runs)
-            if c == 0:
-                ax.set_ylabel("accuracy (%)")
+    for ax, model, task, d in model_task_panels(axes, data, model_ids, task_ids, _panel_title(models, tasks)):
+        panel_runs = None if runs is None else runs[(runs.model == model) & (runs.task == task)]
+        _exposure_panel(ax, d, "lang", colours, panel_runs)
+        if task == task_ids[0]:
+            ax.set_ylabel("accuracy (%)")
     for ax in axes[-1]:
         ax.set_xlabel("training languages (0 = base model)")
     _legend(fig, {f"{lang} ({languages[lang]['resource']})": colours[lang] for lang in langs}, data["exposure"],
             "language")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 def fig8_scaling(acc: pd.DataFrame, plotting: dict, pdf_path: str, png_path: str) -> None:
@@ -638,7 +643,7 @@ def training_curves(logs: dict[tuple[str, str, str], dict], plotting: Mapping, p
 
     ``logs`` maps (model, task, mixture) to the sft rule's train_log.json; ``plotting`` holds
     ``models``, ``tasks``, ``run`` and optionally ``mixtures`` (their order) and ``series``."""
-    plt = _plt()
+    plt = pyplot()
     models, tasks = plotting["models"], plotting["tasks"]
     series = plotting.get("series", "mixture")
     title = (f"SFT: training loss and the validation criterion (one line per model × {series}; "
@@ -650,7 +655,7 @@ def training_curves(logs: dict[tuple[str, str, str], dict], plotting: Mapping, p
     drawn = list(dict.fromkeys(k[2] for k in logs))
     mixtures = _with_rows(plotting.get("mixtures") or [], drawn) + [x for x in drawn if x not in
                                                                        (plotting.get("mixtures") or [])]
-    colours = dict(zip(mixtures, _palette(len(mixtures))))
+    colours = dict(zip(mixtures, palette(len(mixtures))))
     dashes = {m: _MODEL_DASHES[i % len(_MODEL_DASHES)] for i, m in enumerate(model_ids)}
     n = len(task_ids)
     fig, axes = plt.subplots(2, n, figsize=(4 * n, 5.5), squeeze=False)
@@ -686,7 +691,7 @@ def training_curves(logs: dict[tuple[str, str, str], dict], plotting: Mapping, p
                ncol=1 + (len(by_colour) - 1) // 24, **text)
     fig.legend(handles=by_dashes, title="model", loc="upper center", bbox_to_anchor=(0.5, 0.0),
                ncol=len(by_dashes), **text)
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)
 
 
 def translation_qc_flags(qc: pd.DataFrame, languages: list[str], pdf_path: str, png_path: str,
@@ -698,7 +703,7 @@ def translation_qc_flags(qc: pd.DataFrame, languages: list[str], pdf_path: str, 
 
     ``qc`` is ``tables/translation_qc.csv`` (:func:`mlpt.analysis.translation_qc`); languages
     without machine translation (source, human references) have no bars."""
-    plt = _plt()
+    plt = pyplot()
     plotting = plotting or {}
     title = "Translation QC: records flagged per check and language (all splits)"
     checks = [c for c in qc.columns if c.startswith("qc_")]
@@ -715,7 +720,7 @@ def translation_qc_flags(qc: pd.DataFrame, languages: list[str], pdf_path: str, 
         title += f"\nno machine translation: {', '.join(without)}"
     fig, axes = plt.subplots(len(counts), 1, figsize=(max(6, 0.6 * len(languages) + 2), 2.6 * len(counts)),
                              squeeze=False)
-    colours = _palette(len(checks))
+    colours = palette(len(checks))
     totals = {check: int(sum(c[check].fillna(0).sum() for c in counts.values())) for check in checks}
     for ax, (task, per_lang) in zip(axes[:, 0], counts.items()):
         sub = qc[qc["task"] == task]
@@ -733,4 +738,4 @@ def translation_qc_flags(qc: pd.DataFrame, languages: list[str], pdf_path: str, 
     fig.tight_layout()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 0.0), fontsize=8,
                title="check (flagged records in all)", title_fontsize=8, frameon=False)
-    _save(fig, pdf_path, png_path, plotting)
+    save(fig, pdf_path, png_path, plotting)

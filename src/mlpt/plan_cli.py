@@ -3,7 +3,7 @@
     python -m mlpt.plan_cli --configfile config/paper.yaml
 
 Prints the job count of every rule (from a Snakemake dry-run of the whole DAG) and the four cost
-kinds of mlpt.cluster.plan, a table each: SFT compute (8 FLOPs per parameter and position with
+kinds of mlpt.cost_plan.plan, a table each: SFT compute (8 FLOPs per parameter and position with
 gradient checkpointing, 6 without; tokens per example per language from the real-tokenizer
 table), decoding (evaluation and per-epoch validation at a waste factor, decoded ÷ useful
 positions), translation (the MT jobs) and checkpoint I/O (bytes written, peak temporary disk).
@@ -11,7 +11,7 @@ Throughput and decode waste are measured where the run's GPU preflight has writt
 `results/<run>/preflight.json` (`make preflight`; another file with `--preflight`), for the
 models it covers, and assumed from the config's `cluster.plan` otherwise; every row says which.
 SFT positions are counted as the config's `sft.batching` makes a GPU compute them, padding
-included (the padding shares of mlpt.cluster.PADDING_SHARE, measured by
+included (the padding shares of mlpt.cost_plan.PADDING_SHARE, measured by
 benchmarks/sft_throughput.py); the plan also lists what every other batching would cost.
 """
 
@@ -23,7 +23,7 @@ import sys
 
 from pathlib import Path
 
-from . import cluster, io, paths, site_limits
+from . import cost_plan, io, paths, site_limits
 from . import config as study_config
 
 
@@ -80,7 +80,7 @@ def main(argv=None) -> None:
     measured, source = measured_throughput(preflight_file)
     counts = None if args.no_dry_run else dry_run_counts(args.configfile)
     print(source)
-    print(cluster.format_plan(cluster.plan(cfg, measured, measured_decode_waste(preflight_file)), counts))
+    print(cost_plan.format_plan(cost_plan.plan(cfg, measured, measured_decode_waste(preflight_file)), counts))
     print(limits_report(cfg))
 
 

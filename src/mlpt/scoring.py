@@ -1,149 +1,19 @@
-"""Scoring of model generations: MGSM-style math answers and API-Bank-style API calls.
+"""Scoring of model generations: math answers (MGSM) and API calls (API-Bank).
 
-Standard library only (the language table is read through :mod:`mlpt.languages`).  Every public
-function is pure and never raises on odd model output (only an unknown ``kind`` of :func:`score`
-and a language the table does not list raise).
+* Math: :func:`extract_number` reads the final numeric answer of a generation, as its language
+  writes numbers; :func:`normalize_number` reads a gold answer; :func:`numbers_equal` compares them.
+* API calls: :func:`read_call` finds and parses the first call in a text (:class:`WrittenCall`,
+  with where each value is written); :func:`parse_api_call` gives it for matching
+  (:class:`ApiCall`), :func:`canonical_call` as a string, :func:`calls_match` compares two.
+* :func:`score` applies one of the two by task kind.
 
-Math (MGSM)
-===========
+Standard library only (the language table is read through :mod:`mlpt.languages`). Every public
+function is pure and never raises on odd model output; only an unknown ``kind`` of :func:`score`
+and a language the table does not list raise.
 
-:func:`extract_number` returns the model's final numeric answer as a canonical
-string, or ``None`` when the text contains no number.  Given the answer's language it reads
-numbers as that language writes them (German ``80.000`` is 80000, not 80).
-
-Canonical form
-    A plain ASCII decimal string: no thousands separators, no leading zeros,
-    no trailing fractional zeros, no trailing ``.``; a leading ``-`` for
-    negatives; ``-0`` is ``0``.  Examples: ``"1234"``, ``"-18"``, ``"1.5"``,
-    ``"18.00" -> "18"``.
-
-Characters
-    Before anything else, every Unicode decimal digit (category Nd: Bengali
-    ০-৯, Thai ๐-๙, Telugu ౦-౯, Devanagari ०-९, Arabic-Indic ٠-٩, full-width
-    ０-９, ...) is replaced by its ASCII digit, looked up with
-    :func:`unicodedata.decimal` (superscripts such as ``²`` are *not* decimal
-    digits and are left alone).  Full-width ``，`` ``．`` ``－``, the minus sign
-    ``−`` (U+2212) and the Arabic separators ``٫`` ``٬`` become ``,`` ``.`` ``-``.
-    The replacement is one character for one, so positions do not move.
-
-Which number
-    1. Preferred: the first number after the LAST occurrence of any of the
-       ``answer_phrases`` (matched case-insensitively; any run of whitespace in
-       a phrase matches any run of whitespace; a trailing ``:``/``：`` of a
-       phrase is optional).  Between the phrase and the number there may be
-       up to 40 characters of anything except digits, sentence-final
-       punctuation (``. 。 ! ！ ? ？ । ॥``) and a newline after the first
-       non-space character: whitespace, ``:``, ``—``, ``**``, ``$ € ¥ ₹ £``,
-       ``\\boxed{``, a short word ("Janet makes $18") are all fine.  Words and
-       units after the number are ignored ("答えは18個です", "18 dollars").
-    2. Fallback, when no phrase is given, none occurs, or the last occurrence
-       is not followed by an acceptable number: the LAST number in the text.
-
-Numbers in a known language (``lang`` given)
-    The language's notation (:class:`NumberNotation`: thousands separators and decimal mark)
-    comes from the study's language table, ``numbers`` in ``resources/prompts/phrases.yaml``
-    (:func:`number_notation`).  At each position, in this order:
-
-    * grouped: a first group of 1-3 digits not starting with 0, then groups of exactly 3 digits,
-      each after the same kind of thousands separator of the language, then optionally the
-      language's decimal mark and digits.  So in German (``.`` and space group, ``,`` is
-      decimal) ``80.000`` is 80000, ``1.234.567,5`` is 1234567.5 and ``70.000.`` at a
-      sentence end is 70000; in French ``80 000`` (any space, also U+00A0/U+202F) is 80000; in
-      English ``70,000`` is 70000 and ``1,234.5`` is 1234.5;
-    * otherwise digits with an optional decimal part ``[.,]digits``, either mark: the
-      language's own (``3,5`` in German) or the other one, which models write too (``1.5`` in
-      German, ``3,5`` in English, are 1.5 and 3.5).  A separator that groups thousands in the
-      language never reads as a decimal mark before exactly three digits: German ``1.234`` is
-      1234, English ``1,234`` is 1234, whereas German ``1,234`` and English ``1.234`` are 1.234.
-
-Numbers with no language (``lang=None``; gold answers)
-    Every common notation, tried in this order at each position:
-
-    * comma grouping ``1,234`` / ``1,234,567.5``: a first group of 1-3 digits
-      not starting with 0, then groups of exactly 3 digits -> thousands;
-    * European ``1.234,5`` (dot groups followed by a decimal comma) -> 1234.5;
-    * dot grouping with at least two groups ``1.234.567`` -> 1234567;
-    * space grouping with an ASCII space, no-break space (U+00A0), thin space
-      (U+2009) or narrow no-break space (U+202F): ``1 234`` -> 1234 (groups of
-      exactly 3 digits; an optional ``.5``/``,5`` decimal part);
-    * otherwise digits with an optional decimal part ``[.,]digits``: so a single
-      comma NOT followed by exactly three digits is a decimal comma
-      (``3,5`` -> 3.5) and a single ``.`` is always a decimal point
-      (``1.5`` stays ``1.5``, ``1.234`` is 1.234, never 1234).
-
-Both readings
-    * A ``.`` or ``,`` not followed by a digit is punctuation (``is 18.`` -> 18).
-    * Sign: a ``-`` directly before the number (or before a currency symbol
-      before it, ``-$5``) is a minus sign unless it follows an ASCII letter, a
-      digit or a closing bracket, where it is a hyphen/subtraction
-      (``3-4``, ``COVID-19``, ``23-15=8``).  So ``-18``, ``(-18)``,
-      ``答えは-18`` are negative.
-    * Known limitation: where a space groups thousands (no language; es, fr, ru, de),
-      "2 300-gram bags" reads 2300.
-
-:func:`normalize_number` canonicalises a gold answer (``"2,125" -> "2125"``, MGSM writes every
-gold the English way whatever the language) with the neutral reading; it returns ``None``
-unless the string holds exactly one number.
-:func:`numbers_equal` compares two answers numerically (tolerance 1e-9).
-
-API calls (API-Bank)
-====================
-
-Model output looks like
-``API-Request: [ModifyRegistration(appointment_id='34567890', new_appointment_date='2023-03-26')]``,
-possibly with prose around it and without the prefix or the brackets.
-
-Locating the call
-    Every ``Identifier(`` (ASCII identifier, no space before ``(``) is a
-    candidate, left to right.  Its span runs to the matching ``)``; parentheses
-    inside quoted strings are ignored (single or double quotes, backslash
-    escapes).  If the quotes never balance (``name='O'Brien'``), the span is
-    retried counting parentheses only.  No balanced span -> not a call.  The
-    first candidate that parses wins; candidates inside a span that was
-    balanced but did not parse are skipped (so ``Outer(x=Inner(y=1))`` gives
-    ``None``, not ``Inner``).  Only the first 64 candidates are tried, which
-    bounds the (otherwise quadratic) cost on degenerate repetitive output such
-    as ``f(f(f(f(...``.
-
-Parsing (:func:`read_call`: the call with where each value is written; :func:`parse_api_call`)
-    ``ast.parse(span, mode="eval")`` must give a call of a plain name with
-    keyword arguments only (no positional arguments, no ``**kw``, no repeated
-    keyword); each value is read with :func:`ast.literal_eval` (strings,
-    numbers, True/False/None, lists, tuples, dicts, sets).
-    API-Bank's own syntax, read only when the span is not valid Python
-    (typically an unescaped inner quote, as in API-Bank's own gold
-    ``attendees='['John Smith', 'Jane Doe']'`` or
-    ``health_data='[{'name': 'blood_pressure', ...}]'``, or a keyword used as
-    an argument name, ``from='USD'``): the text between the parentheses is
-    split at every comma followed by ``identifier=``; each piece must be
-    ``key=value`` where the value is a Python literal or, failing that, is
-    wrapped in matching quotes (the text inside is then taken verbatim, with
-    ``\\'``/``\\"`` unescaped).  Anything else -> ``None``.  Caveat: inside a
-    broken string a literal ", key=" would be split.
-    Both readings give the same :class:`WrittenCall`: every argument with its
-    value and the span of its literal in the text, which the translation stage
-    uses to put a translated value back into a gold call.
-
-Value normalisation (:func:`normalize_value`; every value becomes a string)
-    * strings: surrounding whitespace stripped, inner runs of whitespace
-      collapsed to one space; case is preserved (matching is case-sensitive);
-    * numbers: canonical decimal form as for math answers, so ``5``, ``5.0``,
-      ``'5'`` and ``'5.0'`` all become ``"5"``; a string is treated as a
-      number only if it looks like one without leading zeros
-      (``-?(0|[1-9][0-9]*)(\\.[0-9]+)?``), so ids such as ``'007'`` and dates are
-      kept verbatim;
-    * ``True``/``False``/``None`` -> ``"True"``/``"False"``/``"None"`` (so the
-      string ``'True'`` equals the boolean);
-    * lists/tuples/dicts/sets -> ``json.dumps(..., sort_keys=True,
-      ensure_ascii=False)`` of the structure with every leaf normalised by
-      these same rules (sets sorted); a *string* that is itself a list/dict
-      literal (``'['John', 'Jane']'``, common in API-Bank gold) is parsed
-      and treated the same way, so quoted and unquoted lists match.
-
-:func:`canonical_call` renders ``Name(k1='v1', k2='v2')`` with keys sorted and
-``repr``-quoted normalised values; two outputs are the same call exactly when
-their canonical strings are equal.  :func:`calls_match` is exact match: same
-API name, same set of argument names, every value equal after normalisation.
+A number is returned in canonical form: a plain ASCII decimal string, without thousands
+separators, leading zeros, trailing fractional zeros or a trailing ``.``; a leading ``-`` for
+negatives, ``-0`` is ``0``: ``"1234"``, ``"-18"``, ``"1.5"``, ``"18.00" -> "18"``.
 """
 
 from __future__ import annotations
@@ -211,7 +81,11 @@ _ASCII_DIGITS = _AsciiDigitTable()
 
 
 def to_ascii_digits(text: str) -> str:
-    """Replace native decimal digits and full-width/Unicode number punctuation by ASCII."""
+    """``text`` with every Unicode decimal digit (category Nd: Bengali ০-৯, Thai ๐-๙, Telugu ౦-౯,
+    Devanagari ०-९, Arabic-Indic ٠-٩, full-width ０-９, ...) replaced by its ASCII digit
+    (:func:`unicodedata.decimal`; superscripts such as ``²`` are not decimal digits and stay), and
+    full-width ``，`` ``．`` ``－``, the minus sign ``−`` (U+2212) and the Arabic separators ``٫``
+    ``٬`` by ``,`` ``.`` ``-``. One character for one, so positions do not move."""
     return text.translate(_ASCII_DIGITS)
 
 
@@ -319,7 +193,62 @@ def _all_numbers(text: str, notation: NumberNotation | None = None) -> list[str]
 
 
 def extract_number(text: str, answer_phrases: Sequence[str] = (), lang: str | None = None) -> str | None:
-    """The final numeric answer of a generation in language ``lang``, canonical, or None (see module doc)."""
+    """The final numeric answer of a generation in language ``lang``, in canonical form, or None
+    when the text holds no number. Digits are first made ASCII (:func:`to_ascii_digits`).
+
+    Which number
+        1. The first number after the LAST occurrence of any of ``answer_phrases`` (matched
+           case-insensitively; any run of whitespace in a phrase matches any run of whitespace;
+           a trailing ``:``/``：`` of a phrase is optional). Between the phrase and the number
+           may stand up to 40 characters of anything except digits, sentence-final punctuation
+           (``. 。 ! ！ ? ？ । ॥``) and a newline after the first non-space character:
+           whitespace, ``:``, ``—``, ``**``, ``$ € ¥ ₹ £``, ``\\boxed{``, a short word ("Janet
+           makes $18"). Words and units after the number are ignored ("答えは18個です", "18
+           dollars").
+        2. Otherwise (no phrase given, none occurs, or the last one is not followed by an
+           acceptable number): the LAST number in the text.
+
+    Numbers in a known language (``lang`` given)
+        The language's thousands separators and decimal mark (:class:`NumberNotation`) come from
+        ``numbers`` in the language table, ``resources/prompts/phrases.yaml``
+        (:func:`number_notation`). At each position, in this order:
+
+        * grouped: a first group of 1-3 digits not starting with 0, then groups of exactly 3
+          digits, each after the same kind of thousands separator of the language, then
+          optionally the language's decimal mark and digits. In German (``.`` and space group,
+          ``,`` is decimal) ``80.000`` is 80000, ``1.234.567,5`` is 1234567.5 and ``70.000.`` at
+          a sentence end is 70000; in French ``80 000`` (any space, also U+00A0/U+202F) is
+          80000; in English ``70,000`` is 70000 and ``1,234.5`` is 1234.5;
+        * otherwise digits with an optional decimal part ``[.,]digits``, either mark: the
+          language's own (``3,5`` in German) or the other one, which models write too (``1.5``
+          in German, ``3,5`` in English, are 1.5 and 3.5). A separator that groups thousands in
+          the language never reads as a decimal mark before exactly three digits: German
+          ``1.234`` is 1234, English ``1,234`` is 1234, whereas German ``1,234`` and English
+          ``1.234`` are 1.234.
+
+    Numbers with no language (``lang=None``; gold answers)
+        Every common notation, tried in this order at each position:
+
+        * comma grouping ``1,234`` / ``1,234,567.5``: a first group of 1-3 digits not starting
+          with 0, then groups of exactly 3 digits -> thousands;
+        * European ``1.234,5`` (dot groups followed by a decimal comma) -> 1234.5;
+        * dot grouping with at least two groups ``1.234.567`` -> 1234567;
+        * space grouping with an ASCII space, no-break space (U+00A0), thin space (U+2009) or
+          narrow no-break space (U+202F): ``1 234`` -> 1234 (groups of exactly 3 digits; an
+          optional ``.5``/``,5`` decimal part);
+        * otherwise digits with an optional decimal part ``[.,]digits``: a single comma NOT
+          followed by exactly three digits is a decimal comma (``3,5`` -> 3.5) and a single
+          ``.`` is always a decimal point (``1.5`` stays ``1.5``, ``1.234`` is 1.234, never
+          1234).
+
+    Both readings
+        * A ``.`` or ``,`` not followed by a digit is punctuation (``is 18.`` -> 18).
+        * A ``-`` directly before the number (or before a currency symbol before it, ``-$5``)
+          is a minus sign unless it follows an ASCII letter, a digit or a closing bracket,
+          where it is a hyphen or a subtraction (``3-4``, ``COVID-19``, ``23-15=8``): ``-18``,
+          ``(-18)``, ``答えは-18`` are negative.
+        * Where a space groups thousands (no language; es, fr, ru, de), "2 300-gram bags" reads
+          2300."""
     if isinstance(answer_phrases, str):
         answer_phrases = (answer_phrases,)
     notation = number_notation(lang)
@@ -333,7 +262,9 @@ def extract_number(text: str, answer_phrases: Sequence[str] = (), lang: str | No
 
 
 def normalize_number(s: str) -> str | None:
-    """Canonicalise a gold answer such as ``"2,125"`` (neutral reading); None unless it holds exactly one number."""
+    """A gold answer in canonical form, read with no language (:func:`extract_number`: MGSM writes
+    every gold the English way, whatever the language; ``"2,125" -> "2125"``); None unless it
+    holds exactly one number."""
     numbers = _all_numbers(to_ascii_digits(str(s)))
     return numbers[0] if len(numbers) == 1 else None
 
@@ -431,7 +362,19 @@ def _dump(c: _Canon) -> str:
 
 
 def normalize_value(value: object) -> str:
-    """Normalised string form of one argument value (rules in the module doc)."""
+    """The normalised string form of one argument value of an API call:
+
+    * a string: surrounding whitespace stripped, inner runs of whitespace collapsed to one space;
+      case is kept (matching is case-sensitive);
+    * a number: its canonical form, so ``5``, ``5.0``, ``'5'`` and ``'5.0'`` all become ``"5"``;
+      a string is a number only if it looks like one without leading zeros
+      (``-?(0|[1-9][0-9]*)(\\.[0-9]+)?``), so ids such as ``'007'`` and dates stay verbatim;
+    * ``True``/``False``/``None``: ``"True"``/``"False"``/``"None"`` (the string ``'True'``
+      equals the boolean);
+    * lists, tuples, dicts and sets: ``json.dumps(..., sort_keys=True, ensure_ascii=False)`` of
+      the structure with every leaf normalised by these rules (sets sorted); a string that is
+      itself a list or dict literal (``'['John', 'Jane']'``, common in API-Bank gold) is parsed
+      and normalised the same way, so quoted and unquoted lists match."""
     return _as_key(_canon(value))
 
 
@@ -562,7 +505,32 @@ def _read_span(text: str, start: int, end: int) -> WrittenCall | None:
 
 def read_call(text: str) -> WrittenCall | None:
     """The first readable ``Name(key=value, ...)`` call in ``text`` with where each value is
-    written, or None (never raises; see the module doc)."""
+    written (the translation stage puts translated values back into gold calls there), or None;
+    never raises. Model output looks like ``API-Request: [ModifyRegistration(appointment_id=
+    '34567890', new_appointment_date='2023-03-26')]``, possibly with prose around it and without
+    the prefix or the brackets.
+
+    Locating the call
+        Every ``Identifier(`` (ASCII identifier, no space before ``(``) is a candidate, left to
+        right. Its span runs to the matching ``)``; parentheses inside quoted strings (single or
+        double quotes, backslash escapes) do not count; where the quotes never balance
+        (``name='O'Brien'``), the span is found again counting parentheses only. No balanced span:
+        not a call. The first candidate that parses wins; candidates inside a span that was
+        balanced but did not parse are skipped (``Outer(x=Inner(y=1))`` gives None, not
+        ``Inner``). Only the first 64 candidates are tried, which bounds the otherwise quadratic
+        cost on degenerate output such as ``f(f(f(f(...``.
+
+    Parsing
+        ``ast.parse(span, mode="eval")`` must give a call of a plain name with keyword arguments
+        only (no positional arguments, no ``**kw``, no repeated keyword); each value is read with
+        :func:`ast.literal_eval` (strings, numbers, True/False/None, lists, tuples, dicts, sets).
+        A span that is not valid Python is read in API-Bank's own syntax (an unescaped inner
+        quote, as in API-Bank's gold ``attendees='['John Smith', 'Jane Doe']'``, or a keyword as
+        an argument name, ``from='USD'``): the text between the parentheses is split at every
+        comma followed by ``identifier=``; each piece must be ``key=value`` where the value is a
+        Python literal or else is wrapped in matching quotes (the text inside is then taken
+        verbatim, ``\\'``/``\\"`` unescaped). Anything else: None. Inside a broken string a
+        literal ", key=" is split."""
     skip_until = 0
     candidates = _CANDIDATE_RE.finditer(text)
     for candidate in itertools.islice(candidates, _MAX_CANDIDATES):
@@ -591,13 +559,16 @@ def parse_api_call(text: str) -> ApiCall | None:
 
 
 def canonical_call(text: str) -> str | None:
-    """``Name(k1='v1', k2='v2')`` with sorted keys and normalised values, or None."""
+    """The first call of ``text`` (:func:`parse_api_call`) as ``Name(k1='v1', k2='v2')``, keys sorted
+    and values normalised (:func:`normalize_value`, ``repr``-quoted), or None: two texts hold the
+    same call exactly when their canonical strings are equal."""
     call = parse_api_call(text)
     return None if call is None else call.canonical()
 
 
 def calls_match(pred_text: str, gold_text: str) -> bool:
-    """Exact match: same name, same argument names, equal normalised values."""
+    """Exact match of the first calls of the two texts: same API name, same set of argument names,
+    every value equal after :func:`normalize_value`."""
     pred, gold = parse_api_call(pred_text), parse_api_call(gold_text)
     return pred is not None and gold is not None and pred == gold
 

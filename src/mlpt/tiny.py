@@ -484,3 +484,29 @@ def build_mt_model(
     n = n_parameters(model)
     log.info("built M2M100 with %d parameters in %s", n, out_dir)
     return n
+
+
+def fit_chats(model, tokenizer, chats: list[tuple[str, str]], steps: int, lr: float, batch: int = 16,
+              seed: int = 1):
+    """Fit ``model`` to ``chats`` ((prompt, response) pairs, rendered by the tokenizer's chat
+    template, every token trained) with ``steps`` AdamW steps on seeded random batches, and return
+    it in eval mode: a tiny model that has learnt to end its answers, for tests and benchmarks of
+    decoding (a random one never stops)."""
+    import random
+
+    from . import prompts
+
+    seqs = [tokenizer("".join(prompts.chat_completion(tokenizer, p, r)), add_special_tokens=False)["input_ids"]
+            for p, r in chats]
+    torch.manual_seed(0)
+    opt, rng = torch.optim.AdamW(model.parameters(), lr=lr), random.Random(seed)
+    model.train()
+    for _ in range(steps):
+        rows = rng.sample(seqs, batch)
+        width = max(map(len, rows))
+        ids = torch.tensor([s + [tokenizer.pad_token_id] * (width - len(s)) for s in rows])
+        labels = torch.tensor([s + [-100] * (width - len(s)) for s in rows])
+        model(input_ids=ids, labels=labels).loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return model.eval()

@@ -67,8 +67,8 @@ def test_builds_with_the_statistics_tables_as_the_rules_write_them(tmp_path, roo
                                     n_boot_regression=100)
     for folder in ("tables", "tables/control"):
         out = results / folder
-        analysis.write_table(result.win_table, str(out / "t2.csv"), str(out / "table2_win_rates.tex"), "Table 2.",
-                             f"tab:{folder}-2", tex=analysis.table2_latex(result.win_table))
+        analysis.write_table(result.win_table, str(out / "t2.csv"), str(out / "table2_win_rates.tex"),
+                             "Table 2, 95% intervals.", f"tab:{folder}-2", tex=analysis.table2_latex(result.win_table))
         analysis.write_table(result.coef, str(out / "t3.csv"), str(out / "table3_regression.tex"), "Table 3.",
                              f"tab:{folder}-3", tex=analysis.table3_latex(result.coef))
         analysis.write_table(result.case_shares, str(out / "zs.csv"), str(out / "zero_shot_vs_direct_shares.tex"),
@@ -84,13 +84,14 @@ def test_builds_with_the_statistics_tables_as_the_rules_write_them(tmp_path, roo
 @pytest.mark.skipif(paper.engine() is None, reason="no TeX engine installed (make paper installs one)")
 def test_builds_study_b_with_tex(tmp_path, root):
     """Study B's document (paper/spontaneous.tex, the shared preamble) with its long tables as the
-    workflow writes them (mlpt.spontaneous.results.write_latex) and placeholder figures."""
+    workflow writes them (mlpt.latex.write_table) and placeholder figures."""
     import matplotlib
     import pandas as pd
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from mlpt import latex
     from mlpt.spontaneous import results as sp
 
     out = tmp_path / "results" / "x_b"
@@ -99,13 +100,14 @@ def test_builds_study_b_with_tex(tmp_path, root):
     rows = [{"model": "qwen15-1800m", "task": t, "condition": c, "languages": scope, "accuracy": 0.5,
              "change_over_base": 0.01} for t in ("snli", "paws") for c in ("base", "zh", "zh-de")
             for scope in ("all", "untuned")]
-    sp.write_latex(sp.conditions_summary(pd.DataFrame(rows * 30)), str(out / "tables/accuracy_by_condition.tex"),
-                   "Accuracy by condition.", "tab:conditions")  # long: breaks across pages
+    latex.write_table(sp.conditions_summary(pd.DataFrame(rows * 30)), str(out / "tables/accuracy_by_condition.tex"),
+                      "Accuracy by condition.", "tab:conditions", decimals=1)  # long: breaks across pages
     control = pd.DataFrame([{"model": "m", "task": "snli", "condition": c, "lang": lang, "n": 10, "correct": 5,
                              "control_correct": 3, "irrelevant_rate": None if c == "zh" else 0.2, "chance": 1 / 3}
                             for c in ("base", "zh") for lang in ("en", "zh_x")])
-    sp.write_latex(sp.label_control_summary(control, ["base", "zh"]), str(out / "tables/irrelevant_label_control.tex"),
-                   "Control with 100% & under_scores.", "tab:label-control")
+    latex.write_table(sp.label_control_summary(control, ["base", "zh"]),
+                      str(out / "tables/irrelevant_label_control.tex"), "Control with 100% & under_scores.",
+                      "tab:label-control", decimals=1)
     tex = (root / "paper/spontaneous.tex").read_text()
     for name in re.findall(r"\\fig\{([^}]+)\}", tex):
         plt.figure().savefig(out / "figures" / f"{name}.pdf")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpt import cluster, io, plan_cli, preflight, prompts, tiny
+from mlpt import cluster, cost_plan, io, plan_cli, preflight, prompts, tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 PHRASES = prompts.load_phrases(ROOT / "resources/prompts/phrases.yaml")
@@ -87,8 +87,8 @@ def _record(**kw) -> dict:
 
 
 def test_plan_prices_measured_models_from_their_preflight(paper_config):
-    assumed = {(r["model"], r["task"]): r for r in cluster.plan(paper_config)["rows"]}
-    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record()})
+    assumed = {(r["model"], r["task"]): r for r in cost_plan.plan(paper_config)["rows"]}
+    result = cost_plan.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record()})
     for row in result["rows"]:
         if row["model"] == "qwen3-8b":
             assert row["throughput"] == "measured"
@@ -101,7 +101,7 @@ def test_plan_prices_measured_models_from_their_preflight(paper_config):
     # decoding counts as measured only with a measured waste too (here: the assumed cluster.plan.decode_waste)
     measured = sum(r["sft_gpu_hours"] for r in result["rows"] if r["model"] == "qwen3-8b")
     assert result["total"]["measured_gpu_hours"] == pytest.approx(measured)
-    text = cluster.format_plan(result)
+    text = cost_plan.format_plan(result)
     assert "GPU-hour ESTIMATE (assumed:" in text and "GPU-hours from MEASURED throughput" in text
     assert ("qwen3-8b: NVIDIA H100 80GB HBM3 (2026-12-07): 400,000 training tokens/s on 8 GPU(s), MFU 0.38, "
             "peak 61.2 of 79 GiB per GPU; 2,500 decode tokens/s") in text
@@ -111,9 +111,9 @@ def test_plan_prices_measured_models_from_their_preflight(paper_config):
 def test_a_measured_decode_waste_replaces_the_assumed_one(paper_config, tmp_path):
     """decode_waste of a preflight record (or of the whole preflight file) prices decoding; each
     row says where its waste comes from."""
-    assumed = {(r["model"], r["task"]): r for r in cluster.plan(paper_config)["rows"]}
+    assumed = {(r["model"], r["task"]): r for r in cost_plan.plan(paper_config)["rows"]}
     record = _record(decode_waste={"evaluation": 1.1, "validation": 2.6})
-    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": record})
+    result = cost_plan.plan(copy.deepcopy(paper_config), {"qwen3-8b": record})
     row = next(r for r in result["rows"] if (r["model"], r["task"]) == ("qwen3-8b", "math"))
     assert (row["eval_waste"], row["eval_waste_source"], row["val_waste"], row["val_waste_source"]) == \
         (1.1, "measured", 2.6, "measured")
@@ -128,7 +128,7 @@ def test_a_measured_decode_waste_replaces_the_assumed_one(paper_config, tmp_path
     path = tmp_path / "preflight.json"
     io.write_json(path, {"models": {"qwen3-8b": _record()}, "decode_waste": 1.7})
     waste = plan_cli.measured_decode_waste(path)
-    row = next(r for r in cluster.plan(copy.deepcopy(paper_config), plan_cli.measured_throughput(path)[0], waste)["rows"]
+    row = next(r for r in cost_plan.plan(copy.deepcopy(paper_config), plan_cli.measured_throughput(path)[0], waste)["rows"]
                if r["model"] == "gemma3-1b")
     assert (row["eval_waste"], row["eval_waste_source"], row["throughput"]) == (1.7, "measured", "assumed")
     assert plan_cli.measured_decode_waste(tmp_path / "none.json") is None
@@ -136,19 +136,19 @@ def test_a_measured_decode_waste_replaces_the_assumed_one(paper_config, tmp_path
 
 def test_a_measured_throughput_is_rescaled_to_the_tiers_gradient_checkpointing(paper_config):
     """A preflight that ran without gradient checkpointing prices a tier that has it on at 8/6 of its time."""
-    result = cluster.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record(shape={"gradient_checkpointing": False})})
+    result = cost_plan.plan(copy.deepcopy(paper_config), {"qwen3-8b": _record(shape={"gradient_checkpointing": False})})
     row = next(r for r in result["rows"] if r["model"] == "qwen3-8b")
     assert row["gradient_checkpointing"] and row["rescaled"]
     assert row["sft_gpu_hours"] == pytest.approx(row["computed_positions"] / 400_000 * 8 / 3600 * 8 / 6)
-    assert "measured rescaled" in cluster.format_plan(result)
+    assert "measured rescaled" in cost_plan.format_plan(result)
 
 
 def test_a_plan_without_preflight_says_every_figure_is_assumed(paper_config, tmp_path, capsys):
     measured, line = plan_cli.measured_throughput(tmp_path / "preflight.json")
     assert measured == {} and "every GPU-hour figure below is ASSUMED" in line
-    result = cluster.plan(paper_config, measured)
+    result = cost_plan.plan(paper_config, measured)
     assert {r["throughput"] for r in result["rows"]} == {"assumed"} and result["total"]["measured_gpu_hours"] == 0
-    assert "MEASURED" not in cluster.format_plan(result)
+    assert "MEASURED" not in cost_plan.format_plan(result)
 
 
 def test_the_preflight_measures_the_recipe_with_the_longest_examples(paper_config):
@@ -160,8 +160,8 @@ def test_the_preflight_measures_the_recipe_with_the_longest_examples(paper_confi
 def test_tokens_per_example_is_one_lookup(paper_config):
     """The plan's example lengths come from one function (per model, task and mixture languages):
     the real tokenizers' table, else the flat assumption."""
-    tokens, source = cluster.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn"))
+    tokens, source = cost_plan.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn"))
     assert source == "real tokenizer" and 300 < tokens < 500
     paper_config["resources_dir"] = "/nonexistent"  # no table: the flat figures of cluster.plan
-    assert cluster.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn")) == (400, "assumed")
-    assert cluster.tokens_per_example(paper_config, "qwen3-8b", "api", ("en",)) == (600, "assumed")
+    assert cost_plan.tokens_per_example(paper_config, "qwen3-8b", "math", ("en", "bn")) == (400, "assumed")
+    assert cost_plan.tokens_per_example(paper_config, "qwen3-8b", "api", ("en",)) == (600, "assumed")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mlpt import models, prompts, tiny
-from mlpt.spontaneous import labels, lens
+from mlpt.spontaneous import batches, labels, lens
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_SPEC = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 2,
@@ -56,7 +56,7 @@ def test_last_layer_is_the_models_own_distribution(tiny_models, family):
     """The normalisation check: the lens's last row (padded batch) equals the model's next-token
     distribution (each prompt alone) to 1e-5."""
     model, tok = tiny_models[family]
-    batch = labels.encode_left_padded(tok, PROMPTS)
+    batch = batches.encode_left_padded(tok, PROMPTS)
     dists = lens.layer_distributions(model, batch)
     assert dists.shape[:2] == (TINY_SPEC["num_hidden_layers"] + 1, len(PROMPTS))
     res = lens.logit_lens(model, tok, PROMPTS, "positive", "积极", batch_size=3)
@@ -74,7 +74,7 @@ def test_last_layer_is_the_models_own_distribution(tiny_models, family):
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_states_are_the_layers_before_the_final_norm(tiny_models, family):
     model, tok = tiny_models[family]
-    batch = labels.encode_left_padded(tok, PROMPTS)
+    batch = batches.encode_left_padded(tok, PROMPTS)
     states = lens.layer_states(model, batch)
     with torch.no_grad():
         hidden = model(**batch, output_hidden_states=True).hidden_states

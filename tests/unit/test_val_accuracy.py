@@ -40,20 +40,7 @@ def trained(tmp_path_factory):
                          d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
     tok = prompts.load_tokenizer(str(d / "model"))
     model = AutoModelForCausalLM.from_pretrained(str(d / "model"))
-    seqs = [tok("".join(prompts.chat_completion(tok, p, r)), add_special_tokens=False)["input_ids"] for p, r in data]
-    torch.manual_seed(0)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    rng = random.Random(1)
-    model.train()
-    for _ in range(60):
-        batch = rng.sample(seqs, 16)
-        width = max(map(len, batch))
-        ids = torch.tensor([s + [tok.pad_token_id] * (width - len(s)) for s in batch])
-        labels = torch.tensor([s + [-100] * (width - len(s)) for s in batch])
-        model(input_ids=ids, labels=labels).loss.backward()
-        opt.step()
-        opt.zero_grad()
-    return model.eval(), tok
+    return tiny.fit_chats(model, tok, data, 60, lr=1e-2), tok
 
 
 def _one_by_one(model, tok, user_prompts, max_new_tokens):

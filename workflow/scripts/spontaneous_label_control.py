@@ -5,7 +5,7 @@ LaTeX caption name the run."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import figures, io, logs, rule_inputs
+from mlpt import figures, io, latex, logs, rule_inputs
 from mlpt.spontaneous import results
 
 logs.setup(snakemake)
@@ -14,8 +14,8 @@ table = results.label_control(rule_inputs.by_key(snakemake.input.items()), p.mod
 with io.atomic_path(out.table) as fh:
     table.to_csv(fh, index=False)
 label = figures.run_label({"run": run, "models": p.models})
-results.write_latex(results.label_control_summary(table, p.conditions), out.tex,
-                    "The irrelevant-label control, pooled over languages: accuracy with the task's label words and "
-                    "with irrelevant words in their place, and the share of free generations that begin with no "
-                    f"label word ({label}).", "tab:label-control")
+latex.write_table(results.label_control_summary(table, p.conditions), out.tex,
+                  "The irrelevant-label control, pooled over languages: accuracy with the task's label words and "
+                  "with irrelevant words in their place, and the share of free generations that begin with no "
+                  f"label word ({label}).", "tab:label-control", decimals=1)
 results.plot_label_control(table, p.models, p.conditions, out.pdf, out.png, run=run)

@@ -4,7 +4,7 @@ per language (see mlpt.spontaneous.results); the figure and the LaTeX caption na
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import figures, io, logs
+from mlpt import figures, io, latex, logs
 from mlpt.spontaneous import results
 
 logs.setup(snakemake)
@@ -14,8 +14,8 @@ table = results.by_condition(acc, p.base, p.pivot)
 with io.atomic_path(out.table) as fh:
     table.to_csv(fh, index=False)
 label = figures.run_label({"run": run, "models": p.models})
-results.write_latex(results.conditions_summary(table), out.tex,
-                    "Accuracy pooled over all languages and over the languages each condition did not tune on "
-                    "(English excluded), and the latter's change over the untuned base model "
-                    f"({label}).", "tab:conditions")
+latex.write_table(results.conditions_summary(table), out.tex,
+                  "Accuracy pooled over all languages and over the languages each condition did not tune on "
+                  "(English excluded), and the latter's change over the untuned base model "
+                  f"({label}).", "tab:conditions", decimals=1)
 results.plot_conditions(acc, p.models, p.languages, p.conditions, out.pdf, out.png, run=run)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .labels import encode_left_padded, first_token_id, length_batches, model_device
+from .batches import encode_left_padded, length_batches, model_device
+from .labels import first_token_id
 
 __all__ = ["LensResult", "decoder_layers", "final_norm", "layer_distributions", "layer_states", "logit_lens"]
 
@@ -68,7 +69,7 @@ def decoder_layers(model) -> torch.nn.ModuleList:
 @torch.no_grad()
 def layer_states(model, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
     """The (batch x tokens x hidden) states of the embedding output and of every decoder layer,
-    before the final norm, for one encoded batch (:func:`~mlpt.spontaneous.labels.encode_left_padded`)."""
+    before the final norm, for one encoded batch (:func:`~mlpt.spontaneous.batches.encode_left_padded`)."""
     states: list[torch.Tensor] = []
 
     def keep(_module, _inputs, output):

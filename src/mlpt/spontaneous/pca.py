@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .labels import encode_left_padded, length_batches, model_device
+from .batches import encode_left_padded, length_batches, model_device
 from .lens import decoder_layers, layer_states
 
 __all__ = ["LayerPCA", "correlation_ratio", "layer_pca", "mean_pooled_states", "principal_components"]

@@ -19,8 +19,8 @@
   in the instruction and the exemplars, each prediction read as the label in its position), and
   the irrelevant-output rate of free generation; the figure pools the languages per condition.
 * :func:`conditions_summary` and :func:`label_control_summary`: the two tables of the LaTeX report
-  (``paper/spontaneous.tex``), one row per model x task x condition in percent, written by
-  :func:`write_latex` as long tables that break across pages (165 rows for the study).
+  (``paper/spontaneous.tex``), one row per model x task x condition in percent (165 rows for the
+  study), written by :func:`mlpt.latex.write_table` with one decimal.
 * :func:`lens_table` / :func:`plot_lens` and :func:`pca_table` / :func:`plot_pca`: the probes.
 
 Every figure takes the run's name (``run``) and carries it with the tiny-model note of
@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from .. import io, stats
-from ..figures import _empty, _palette, _plt, _save, _wilson_err, model_order
+from ..figures import empty, model_order, model_task_panels, palette, pyplot, save, wilson_err
 
 __all__ = ["ACCURACY_COLUMNS", "CONTROL_COLUMNS", "PROBES", "by_condition", "collect", "conditions_summary",
-           "label_control", "label_control_summary", "write_latex",
+           "label_control", "label_control_summary",
            "qt_control_failures", "qt_validation", "lens_table", "pca_table", "plot_conditions", "plot_label_control",
            "plot_lens", "plot_pca", "probe_outputs", "read_accuracy"]
 
@@ -106,9 +106,9 @@ def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequenc
     irrelevant ones (Wilson 95% intervals of the pooled counts), and the irrelevant-output rate of
     free generation (grey; absent, and not in the legend, without free generation); a panel per
     model (row) and task (column), chance dashed."""
-    plt = _plt()
-    fig, _, panels = _model_task_panels(plt, table, models, width=max(4.0, 0.9 * len(conditions)))
-    real, irrelevant = _palette(2)
+    plt = pyplot()
+    fig, panels = _model_task_panels(plt, table, models, width=max(4.0, 0.9 * len(conditions)))
+    real, irrelevant = palette(2)
     rates = False
     for ax, rows in panels:
         pooled = _pool_control(rows, conditions)
@@ -116,7 +116,7 @@ def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequenc
         for k, (prefix, colour, name) in enumerate((("", real, "real labels"),
                                                      ("control_", irrelevant, "irrelevant labels"))):
             part = pd.DataFrame({col: pooled[f"{prefix}{col}"] for col in ("accuracy", "ci_low", "ci_high")})
-            ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=_wilson_err(part), color=colour,
+            ax.bar(x + (k - 1) * 0.27, 100 * part["accuracy"], 0.27, yerr=wilson_err(part), color=colour,
                    label=name, error_kw={"lw": 0.6})
         have = pooled["irrelevant_rate"].notna().to_numpy()
         if have.any():
@@ -135,7 +135,7 @@ def plot_label_control(table: pd.DataFrame, models: Mapping, conditions: Sequenc
     fig.tight_layout()
     fig.legend(handles=handles, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0),
                title="pooled over languages; dashed: chance")
-    _save(fig, pdf_path, png_path, {"run": run, "models": models})
+    save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def _pool_control(rows: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
@@ -187,20 +187,6 @@ def conditions_summary(table: pd.DataFrame) -> pd.DataFrame:
         "untuned languages (%)": 100 * wide[("accuracy", "untuned")],
         "change over base (points)": 100 * wide[("change_over_base", "untuned")],
     }).reset_index()
-
-
-def write_latex(df: pd.DataFrame, path: str, caption: str, label: str) -> None:
-    """``df`` as a LaTeX long table (booktabs rules, one decimal, text and caption escaped) that
-    breaks across pages; the document needs the booktabs and longtable packages. The workflow's
-    captions end with the run's label (:func:`mlpt.figures.run_label`)."""
-    caption = "".join(_LATEX_SPECIAL.get(c, c) for c in caption)
-    with io.atomic_path(path) as fh:
-        fh.write(df.to_latex(index=False, longtable=True, caption=caption, label=label, escape=True,
-                             float_format="%.1f", na_rep="--"))
-
-
-_LATEX_SPECIAL = {c: "\\" + c for c in "%&_#$"} | {"{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                                                     "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
 def qt_validation(eval_files: Mapping[tuple[str, str, str], str], condition_languages: Mapping[str, Sequence[str]],
@@ -263,22 +249,15 @@ def _grid(plt, rows: int, cols: int, width: float = 5.0, height: float = 2.6):
 
 
 def _model_task_panels(plt, table: pd.DataFrame, models: Mapping, width: float):
-    """A panel per model (row) and task (column) of ``table``: the figure, its axes, and
-    ``(ax, rows)`` of every panel with data, titled (a panel without data is marked empty)."""
+    """A panel per model (row) and task (column) of ``table``: the figure and ``(ax, rows)`` of
+    every panel with data, titled ``<model label> · <task>`` (:func:`mlpt.figures.model_task_panels`;
+    a panel without data is marked empty, untitled)."""
     model_ids = [m for m in model_order(dict(models)) if m in set(table["model"])]
     tasks = list(dict.fromkeys(table["task"]))
     fig, axes = _grid(plt, max(len(model_ids), 1), max(len(tasks), 1), width=width)
-    panels = []
-    for r, model in enumerate(model_ids or [None]):
-        for c, task in enumerate(tasks or [None]):
-            ax = axes[r][c]
-            rows = table[(table["model"] == model) & (table["task"] == task)]
-            if rows.empty:
-                _empty(ax)
-                continue
-            ax.set_title(f"{models[model]['label']} · {task}", fontsize=9)
-            panels.append((ax, rows))
-    return fig, axes, panels
+    panels = model_task_panels(axes, table, model_ids or [None], tasks or [None],
+                               lambda model, task: f"{models[model]['label']} · {task}", title_empty=False)
+    return fig, [(ax, rows) for ax, _, _, rows in panels]
 
 
 def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str], conditions: Sequence[str],
@@ -286,11 +265,11 @@ def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str]
     """Accuracy per language (x) and condition (bars, Wilson 95% intervals), the conditions and
     languages with results only; a panel per model (row) and task (column); tuned-on languages
     hatched."""
-    plt = _plt()
+    plt = pyplot()
     conditions = [c for c in conditions if c in set(acc["condition"])]
     languages = [lang for lang in languages if lang in set(acc["lang"])]
-    fig, _, panels = _model_task_panels(plt, acc, models, width=max(5.0, 0.45 * len(languages) * 2))
-    colours = dict(zip(conditions, _palette(len(conditions))))
+    fig, panels = _model_task_panels(plt, acc, models, width=max(5.0, 0.45 * len(languages) * 2))
+    colours = dict(zip(conditions, palette(len(conditions))))
     width = 0.8 / max(len(conditions), 1)
     for ax, rows in panels:
         x = np.arange(len(languages))
@@ -298,7 +277,7 @@ def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str]
             part = rows[rows["condition"] == cond].set_index("lang").reindex(languages)
             have = part["n"].notna().to_numpy()
             ax.bar(x[have] + (k - (len(conditions) - 1) / 2) * width, 100 * part["accuracy"][have], width,
-                   yerr=_wilson_err(part[have]), color=colours[cond], label=cond, error_kw={"lw": 0.6},
+                   yerr=wilson_err(part[have]), color=colours[cond], label=cond, error_kw={"lw": 0.6},
                    hatch=["//" if t else "" for t in part["tuned_on"][have].astype(bool)])
         ax.set_xticks(x, languages, fontsize=7)
         ax.set_ylim(0, 100)
@@ -308,7 +287,7 @@ def plot_conditions(acc: pd.DataFrame, models: Mapping, languages: Sequence[str]
     fig.tight_layout()
     fig.legend(handles=handles, loc="upper center", ncol=max(1, min(len(handles), 8)), frameon=False,
                bbox_to_anchor=(0.5, 0.0), title="condition (hatched: a language it tunes on)")
-    _save(fig, pdf_path, png_path, {"run": run, "models": models})
+    save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def _probe_runs(files: Mapping[tuple[str, str, str], str]) -> list[tuple[tuple[str, str, str], dict]]:
@@ -332,15 +311,15 @@ def lens_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
 def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str, run: str | None = None) -> None:
     """Per language (column) and model x condition (line colour): the English label token's
     probability (solid), the target-language one's (dashed) and the entropy (bottom row), by layer."""
-    plt = _plt()
+    plt = pyplot()
     langs = list(dict.fromkeys(table["lang"]))
     runs = list(dict.fromkeys(zip(table["model"], table["condition"])))
     fig, axes = _grid(plt, 2, max(len(langs), 1), width=3.2, height=2.6)
-    colours = dict(zip(runs, _palette(len(runs))))
+    colours = dict(zip(runs, palette(len(runs))))
     for c, lang in enumerate(langs or [None]):
         if lang is None:
-            _empty(axes[0][0])
-            _empty(axes[1][0])
+            empty(axes[0][0])
+            empty(axes[1][0])
             break
         for key in runs:
             rows = table[(table["lang"] == lang) & (table["model"] == key[0]) & (table["condition"] == key[1])]
@@ -359,7 +338,7 @@ def plot_lens(table: pd.DataFrame, models: Mapping, pdf_path: str, png_path: str
                 plt.Line2D([], [], color="0.3", ls="--", label="target-language token")]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, bbox_to_anchor=(0.5, -0.03))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    _save(fig, pdf_path, png_path, {"run": run, "models": models})
+    save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 def pca_table(files: Mapping[tuple[str, str, str], str]) -> pd.DataFrame:
@@ -380,10 +359,10 @@ def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_pat
     """Left: eta of the first component with language, by layer, one line per model x condition.
     Then one scatter per run: every prompt on the first two components of the last layer,
     coloured by language."""
-    plt = _plt()
+    plt = pyplot()
     runs = _probe_runs(files)
     fig, axes = _grid(plt, 1, 1 + max(len(runs), 1), width=3.4, height=3.2)
-    colours = dict(zip([k for k, _ in runs], _palette(len(runs))))
+    colours = dict(zip([k for k, _ in runs], palette(len(runs))))
     for key, res in runs:
         axes[0][0].plot(range(len(res["eta"])), res["eta"], color=colours[key], lw=1.2,
                         label=f"{models[key[0]]['label']} · {key[2]}")
@@ -397,7 +376,7 @@ def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_pat
         ax = axes[0][k + 1]
         coords = np.asarray(res["coords"][-1])
         langs = list(dict.fromkeys(res["languages"]))
-        lang_colours = dict(zip(langs, _palette(len(langs))))
+        lang_colours = dict(zip(langs, palette(len(langs))))
         for lang in langs:
             pick = [i for i, g in enumerate(res["languages"]) if g == lang]
             ax.scatter(coords[pick, 0], coords[pick, 1] if coords.shape[1] > 1 else np.zeros(len(pick)), s=6,
@@ -407,9 +386,9 @@ def plot_pca(files: Mapping[tuple[str, str, str], str], models: Mapping, pdf_pat
         ax.set_ylabel("PC2")
         ax.legend(fontsize=6, frameon=False, markerscale=2)
     if not runs:
-        _empty(axes[0][1])
+        empty(axes[0][1])
     fig.tight_layout()
-    _save(fig, pdf_path, png_path, {"run": run, "models": models})
+    save(fig, pdf_path, png_path, {"run": run, "models": models})
 
 
 #: Each probe's table and figure: (table from the probe files, figure from the files and the table).

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from .. import io, translate
 from .. import translation_qc as tqc
-from ..data import HubDataset, SourceError, _hub_files, text_hash
+from ..data.common import SourceError, text_hash
+from ..data.hub import HubDataset, hub_files
 from . import data, prompts
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _question_rows(task: str, source: str, ref_dir, resources, n: int, seed: int
         return data.read_json_array(local_path(ref_dir, ENGLISH_TRAIN_FILES[task]))
     if task != "amazon":
         raise SourceError(f"no English training questions for task '{task}'")
-    ((where, rows),) = _hub_files(AMAZON, {"hub_revision": hub_revision}, report)
+    ((where, rows),) = hub_files(AMAZON, {"hub_revision": hub_revision}, report)
     # a seeded sample, twice the size needed (room for left-out rows), in the shard's order
     picked = sorted(random.Random(seed).sample(range(len(rows)), min(len(rows), 2 * n)))
     report["sampled_from"] = {"file": where, "rows": len(rows), "sampled": len(picked)}
