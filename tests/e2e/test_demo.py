@@ -227,3 +227,14 @@ def test_language_fidelity_is_reported(demo_run):
     assert (english_only["fidelity"] >= 0.8).all()
     sample = json.loads((out / "eval/qwen3-tiny/control/en.samples.jsonl").open().readline())
     assert "response_lang" in sample
+
+
+def test_the_documented_control_numbers_are_this_runs(demo_run):
+    """docs/outputs.md quotes the control's accuracies of the demo; they must be what the demo gives."""
+    from mlpt import doc_numbers
+
+    out, cfg, _ = _control_inputs(demo_run)
+    sentence = doc_numbers.control_sentence(pd.read_csv(out / "tables/accuracy.csv"), cfg)
+    assert doc_numbers.quoted(doc_numbers.DOC.read_text(encoding="utf-8")) == sentence, (
+        "docs/outputs.md's control numbers are not this demo run's: after `make demo`, run "
+        "`.venv/bin/python -m mlpt.doc_numbers --write`")
