@@ -219,8 +219,9 @@ def test_training_loss_falls_with_fp32_master_weights(real_run):
 
 
 def test_the_saved_checkpoint_reloads_with_identical_logits(real_run, tmp_path):
-    """The fine-tuned model as evaluation loads it: fp32 weights that differ from the base model,
-    the tied embedding kept, and a save/reload round trip that leaves every logit unchanged."""
+    """The fine-tuned model as evaluation loads it: weights in ``sft.save_dtype`` (bf16, the default)
+    that differ from the base model, the tied embedding kept, and a save/reload round trip that
+    leaves every logit unchanged."""
     import torch
     from safetensors import safe_open
 
@@ -229,7 +230,7 @@ def test_the_saved_checkpoint_reloads_with_identical_logits(real_run, tmp_path):
     out = real_run["out"]
     path = out / f"sft/{MODEL}/control/en/model"
     with safe_open(str(path / "model.safetensors"), "pt") as f:
-        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F32"}
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"BF16"}
     tok = prompts.load_tokenizer(str(path))
     ids = tok(prompts.chat_prompt(tok, "Mia has 7 pencils. Mia gets 5 more. How many pencils does Mia have now?"),
               add_special_tokens=False, return_tensors="pt")["input_ids"]
