@@ -97,6 +97,9 @@ def check_schema(instance: Any, schema: Mapping, source: str, at: tuple = ()) ->
     message = err.message
     if err.validator == "additionalProperties":
         message = f"unknown key ({message}); allowed keys: {sorted(err.schema.get('properties', {}))}"
+    elif err.schema is False:  # a key the schema forbids at this place (``{properties: {key: false}}``)
+        message = (f"holds a key that is not allowed at this place (value {err.instance!r}; e.g. "
+                   "gradient_checkpointing, which only cluster/sft tiers take)")
     raise ConfigError(f"{source}: key '{key_path((*at, *err.absolute_path))}': {message}")
 
 

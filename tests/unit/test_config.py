@@ -1,5 +1,7 @@
 """The config is validated before any job: every error names the offending key."""
 
+from pathlib import Path
+
 import pytest
 
 from mlpt import config as study_config
@@ -183,3 +185,15 @@ def test_tiny_copy_of_an_unknown_checkpoint_is_named(demo_config):
 def test_missing_chat_template_file_is_named(paper_config):
     paper_config["models"]["gemma3-1b"]["chat_template"] = "models/google--gemma-3-1b-pt/nope.jinja"
     _fails(paper_config, "models/gemma3-1b/chat_template", "nope.jinja not found")
+
+
+def test_a_key_forbidden_at_its_place_gets_a_readable_error():
+    """cluster/evaluate tiers refuse gradient_checkpointing (a cluster/sft tier key): the error names
+    the tier and says why, not jsonschema's "False schema does not allow False"."""
+    from mlpt import yaml_files
+
+    cfg = yaml_files.load_yaml(Path(__file__).resolve().parents[2] / "config/demo.yaml")
+    cfg["cluster"]["evaluate"][0]["gradient_checkpointing"] = False
+    with pytest.raises(ConfigError, match=r"key 'cluster/evaluate/0': holds a key that is not allowed") as err:
+        study_config.validate(cfg, "x.yaml")
+    assert "False schema" not in str(err.value)
