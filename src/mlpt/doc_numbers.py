@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -75,17 +76,6 @@ def quoted(doc: str) -> str:
     return " ".join(found.group(1).split())
 
 
-def _wrap(text: str, width: int = 100) -> str:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return "\n".join([*lines, line])
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m mlpt.doc_numbers", description=__doc__.split("\n\n")[0])
     ap.add_argument("--configfile", default=str(REPO / "config" / "demo.yaml"), help="the run's config (default: the demo)")
@@ -102,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     doc = DOC.read_text(encoding="utf-8")
     quoted(doc)  # the markers must be there
     start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    DOC.write_text(doc[:start] + "\n" + _wrap(sentence) + "\n" + doc[end:], encoding="utf-8")
+    DOC.write_text(doc[:start] + "\n" + textwrap.fill(sentence, 100, break_long_words=False, break_on_hyphens=False) + "\n" + doc[end:], encoding="utf-8")
     print(f"updated {DOC.relative_to(REPO)}")
 
 
