@@ -223,8 +223,7 @@ def _hf_chat_lm(base: type) -> type:
             self.decoded["batches"] += 1
             self.decoded["largest_batch"] = max(self.decoded["largest_batch"], len(rows))
             self.decoded["decoded_positions"] += len(rows) * (len(rows[0]) if rows else 0)
-            self.decoded["useful_positions"] += sum(len(a) + ended for a, ended in
-                                                    (prompts.cut_at_stop(r, self.stop_ids) for r in rows))
+            self.decoded["useful_positions"] += sum(prompts.useful_positions(r, self.stop_ids) for r in rows)
             return out
 
         def _detect_batch_size(self, requests=None, pos: int = 0):

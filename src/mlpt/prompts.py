@@ -178,3 +178,11 @@ def cut_at_stop(token_ids: list[int], stop_ids: list[int]) -> tuple[list[int], b
         if t in stop_ids:
             return token_ids[:i], True
     return token_ids, False
+
+
+def useful_positions(token_ids: list[int], stop_ids: list[int]) -> int:
+    """Decoded positions an answer needed: its tokens up to and including its stop token (all of
+    them when it never stopped). What a decoder runs beyond this, for a row that has ended but
+    shares a batch, is waste (benchmarks/decoding_waste.py)."""
+    answer, ended = cut_at_stop(token_ids, stop_ids)
+    return len(answer) + ended

@@ -149,11 +149,6 @@ def _generate_local(model, tokenizer, texts: list[str], *, batch_size: int, max_
     return [tokenizer.decode(prompts.cut_at_stop(row, stop_ids)[0], skip_special_tokens=True) for row in out]
 
 
-def _useful(row: list[int], stop_ids: list[int]) -> int:
-    answer, ended = prompts.cut_at_stop(row, stop_ids)
-    return len(answer) + ended
-
-
 def _static(model, tokenizer, ids, todo, out, stop_ids, batch_size, max_new_tokens, synced, count) -> None:
     """Batches of similar token length, left-padded; every row stops at its own stop token."""
     import torch
@@ -173,7 +168,8 @@ def _static(model, tokenizer, ids, todo, out, stop_ids, batch_size, max_new_toke
         rows = gen[:, width:].tolist()
         for i, row in zip(idx, rows):
             out[i] = row
-        count.add(len(idx) * (len(rows[0]) if rows else 0), sum(_useful(r, stop_ids) for r in rows), len(idx))
+        useful = sum(prompts.useful_positions(r, stop_ids) for r in rows)
+        count.add(len(idx) * (len(rows[0]) if rows else 0), useful, len(idx))
 
 
 def _continuous(model, tokenizer, ids, out, stop_ids, max_new_tokens, count) -> None:
@@ -204,7 +200,7 @@ def _continuous(model, tokenizer, ids, out, stop_ids, max_new_tokens, count) -> 
         i = int(r.request_id.removeprefix("req_"))
         row = list(r.generated_tokens)
         out[i] = row
-        count.add(len(row), _useful(row, stop_ids), 1)
+        count.add(len(row), prompts.useful_positions(row, stop_ids), 1)
 
 
 def accuracy(model, tokenizer, records: list[dict], *, kind: str, answer_phrases: list[str], batch_size: int,
