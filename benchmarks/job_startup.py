@@ -4,9 +4,8 @@ job's script imports (median of N runs, one CPU thread).
     .venv/bin/python benchmarks/job_startup.py [--repeats 3] [--out benchmarks/results/job_startup.json]
 
 Why it matters: on a 2-core CPU a tiny model's SFT run, evaluation or translation does a few seconds
-of work, so the demo's wall time follows the number of processes. `sft`, `evaluation` and
-`translation.one_process_per: model_task | task` (config/demo.yaml) pay this once per model and
-task, or per task, instead of once per job.
+of work, so the demo's wall time follows the number of processes: one per translation (task and
+language), SFT run and evaluated checkpoint.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ and config/paper-offline.yaml for Qwen3 and Gemma3, of config/spontaneous.yaml f
 
 * training examples: prompt + target as training renders them (mlpt.prompts.chat_completion with
   the family's chat template; the EOS token mlpt.sft.tokenize_example appends), for the languages
-  some mixture (study A) or condition (study B) trains on;
+  some mixture (study A) or mixture (study B) trains on;
 * evaluation prompts: the chat prompt lm-eval sends (study A: zero-shot) or the plain few-shot
   prompt (study B: mlpt.spontaneous.prompts.build_prompts), for every language;
 * gold-length answers (study A): the worked answer / gold call as the model should write it, plus

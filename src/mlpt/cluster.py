@@ -97,10 +97,8 @@ def accelerate_config(config: dict, model: str, root: str) -> str | None:
 def sft_recipe(config: dict, model: str, task: str) -> dict:
     """The SFT recipe of ``model`` on ``task``, as its jobs run it: the ``sft`` keys with the task's
     overrides and the ``gradient_checkpointing`` of the model's ``cluster.sft`` tier where the tier
-    sets one (else the recipe's own); without ``one_process_per``, which is not part of a recipe.
-    The one source of the recipe for the sft rule, the GPU preflight and the plan."""
+    sets one (else the recipe's own). The one source of the recipe for the sft rule, the GPU preflight and the plan."""
     recipe = {**config["sft"], **config["tasks"][task]["sft"]}
-    recipe.pop("one_process_per", None)
     params_b = config["models"][model]["params_b"]
     spec = tier(config["cluster"]["sft"], params_b, "cluster/sft")
     if spec.get("gradient_checkpointing") is not None:

@@ -77,10 +77,6 @@ def _lay_bases(config: dict, files) -> config_layers.Layers | None:
     layers = config_layers.Layers((*bases, *(chain.layers[-1] for chain in chains)), tops=len(chains))
     config.pop(config_layers.EXTENDS, None)
     merged = config_layers.deep_merge(config_layers.Layers(bases, tops=0).config, config)
-    if merged.get("study") != config.get("study"):
-        # The Snakefile chooses the study's rules from `study` before validation lays the bases beneath.
-        raise ConfigError(f"{layers.given}: key 'study': give it in the file itself, not only in a base "
-                          f"({', '.join(map(str, layers.bases))})")
     config.clear()
     config.update(merged)
     return layers
@@ -176,9 +172,6 @@ def _check_study_rules(config: dict, source: str) -> None:
         override, at = spec.get("translation", {}), ("tasks", task, "translation")
         key = schema_lib.key_path(at)
         schema_lib.check_schema(override, translation_schema, source, at=at)
-        if "one_process_per" in override:
-            raise ConfigError(f"{source}: key '{key}/one_process_per': how translate jobs are cut is run-wide; "
-                              "set translation/one_process_per")
         if "tiny" in override.get("model", {}):
             raise ConfigError(f"{source}: key '{key}/model/tiny': a task's MT model takes hub_id; the tiny MT model is "
                               "built once per run from translation/model/tiny")

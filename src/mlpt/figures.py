@@ -629,7 +629,7 @@ FIGURES = {
 _VAL_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss (per token)"}
 
 
-#: line style of each model in the training curves (colour: the mixture or condition)
+#: line style of each model in the training curves (colour: the mixture)
 _MODEL_DASHES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (6, 2))]
 
 
@@ -638,15 +638,13 @@ def training_curves(logs: dict[tuple[str, str, str], dict], plotting: Mapping, p
     after each epoch (bottom; a ring marks the selected checkpoint), one line per model × mixture:
     validation accuracy averaged over the mixture's languages (``selection: val_accuracy``) or
     validation loss per response token (``val_loss``); nothing for ``last``. A line's colour is its
-    mixture (study B: its condition; ``plotting["series"]`` names which, default "mixture"), its
-    dashes its model; a legend for each, listing the runs drawn only.
+    mixture, its dashes its model; a legend for each, listing the runs drawn only.
 
     ``logs`` maps (model, task, mixture) to the sft rule's train_log.json; ``plotting`` holds
-    ``models``, ``tasks``, ``run`` and optionally ``mixtures`` (their order) and ``series``."""
+    ``models``, ``tasks``, ``run`` and optionally ``mixtures`` (their order)."""
     plt = pyplot()
     models, tasks = plotting["models"], plotting["tasks"]
-    series = plotting.get("series", "mixture")
-    title = (f"SFT: training loss and the validation criterion (one line per model × {series}; "
+    title = ("SFT: training loss and the validation criterion (one line per model × mixture; "
              "ring = selected checkpoint)")
     task_ids = _with_rows(tasks, [k[1] for k in logs])
     if not task_ids:
@@ -687,7 +685,7 @@ def training_curves(logs: dict[tuple[str, str, str], dict], plotting: Mapping, p
     text = {"frameon": False, "fontsize": 8, "title_fontsize": 8}
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.legend(handles=by_colour, title=series, loc="center left", bbox_to_anchor=(1.0, 0.5),
+    fig.legend(handles=by_colour, title="mixture", loc="center left", bbox_to_anchor=(1.0, 0.5),
                ncol=1 + (len(by_colour) - 1) // 24, **text)
     fig.legend(handles=by_dashes, title="model", loc="upper center", bbox_to_anchor=(0.5, 0.0),
                ncol=len(by_dashes), **text)

@@ -90,6 +90,48 @@ def load_causal_lm(path: str | Path, dtype=None, **kwargs):
     return model
 
 
+#: The authors' evaluation precision (study B: their eval scripts, logit lens and PCA notebook):
+#: bitsandbytes 4-bit NF4 weights, fp16 compute, no double quantization (BitsAndBytesConfig's default).
+NF4 = {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_compute_dtype": "float16"}
+
+
+def nf4_config():
+    """The ``transformers.BitsAndBytesConfig`` of :data:`NF4` (building it loads nothing and needs
+    no bitsandbytes; loading a model with it needs bitsandbytes and a CUDA GPU)."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(**{**NF4, "bnb_4bit_compute_dtype": getattr(torch, NF4["bnb_4bit_compute_dtype"])})
+
+
+def nf4_unavailable() -> str:
+    """Why a 4-bit NF4 model cannot be loaded here ("" when it can): bitsandbytes missing (the
+    optional extra ``pip install -e '.[quantization]'``, GPU machines only) or no CUDA GPU."""
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "bitsandbytes is not installed (optional extra: pip install -e '.[quantization]', CUDA machines only)"
+    if not torch.cuda.is_available():
+        return "bitsandbytes 4-bit NF4 needs a CUDA GPU and none is visible"
+    return ""
+
+
+def load_nf4_causal_lm(path: str | Path):
+    """The causal LM of ``path`` in 4-bit NF4 with fp16 compute, as the authors of study B load
+    every model they evaluate: ``BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+    bnb_4bit_compute_dtype=torch.float16)``, ``device_map="auto"``. They pass no dtype, and their
+    transformers (4.38.2) then keeps the modules it does not quantize (embeddings, norms, the LM
+    head) in fp16; fp16 is passed here, since newer transformers would read the checkpoint's dtype."""
+    import torch
+
+    why = nf4_unavailable()
+    if why:
+        raise RuntimeError(f"{path}: cannot load in 4-bit NF4: {why}")
+    return load_causal_lm(path, dtype=torch.float16, quantization_config=nf4_config(), device_map="auto")
+
+
 def _check_complete(path, model, info: dict) -> None:
     """Never train or evaluate a model whose weights were partly initialised at random: every
     parameter must come from the checkpoint (a tied output layer shares the embedding's)."""

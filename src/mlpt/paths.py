@@ -97,8 +97,8 @@ PATTERNS = {
     # paper
     "paper_pdf": "paper/main.pdf",
     # study B (config/spontaneous.yaml) also writes data, translated, translation_qc, translate_work,
-    # tokenizer, base_model, mt_model, mixture (a condition's records), mixture_manifest, sft_*, eval,
-    # eval_samples, accuracy and training_curves above; a condition fills their {mixture} slot
+    # tokenizer, base_model, mt_model, mixture (a mixture's records), mixture_manifest, sft_*, eval,
+    # eval_samples, accuracy and training_curves above; a mixture fills their {mixture} slot
     "sp_reference": "reference/{task}",  # the authors' files one task reads, checksummed (fetch_reference)
     "sp_questions": "translated/{task}/{lang}.questions.jsonl",  # training questions, machine-translated
     "sp_questions_qc": "translated/{task}/{lang}.questions.qc.json",
@@ -107,10 +107,10 @@ PATTERNS = {
     "sp_lens": "probes/lens/{model}/{task}/{mixture}.json",
     "sp_pca": "probes/pca/{model}/{task}/{mixture}.json",
     "sp_qt_validation": "tables/qt_validation.csv",  # held-out question-translation loss per checkpoint
-    "sp_conditions": "tables/accuracy_by_condition.csv",
-    "sp_conditions_tex": "tables/accuracy_by_condition.tex",  # one row per condition, for the LaTeX build
-    "sp_conditions_fig": "figures/accuracy_by_condition.pdf",
-    "sp_conditions_fig_png": "figures/accuracy_by_condition.png",
+    "sp_mixtures": "tables/accuracy_by_mixture.csv",
+    "sp_mixtures_tex": "tables/accuracy_by_mixture.tex",  # one row per mixture, for the LaTeX build
+    "sp_mixtures_fig": "figures/accuracy_by_mixture.pdf",
+    "sp_mixtures_fig_png": "figures/accuracy_by_mixture.png",
     "sp_lens_table": "tables/logit_lens.csv",
     "sp_lens_fig": "figures/logit_lens.pdf",
     "sp_lens_fig_png": "figures/logit_lens.png",
@@ -129,11 +129,6 @@ def path(name: str, run: str | None = None, **wildcards) -> str:
     pattern = f"{ROOT}/{PATTERNS[name]}"
     values = {"run": run or "{run}", **wildcards}
     return pattern.format_map(_Keep(values))
-
-
-def job_name(rule: str, wildcards) -> str:
-    """The name of a rule's job log and benchmark: ``rule/{wildcard}/...``."""
-    return "/".join([rule, *("{" + w + "}" for w in wildcards)])
 
 
 def log(name: str, run: str) -> str:

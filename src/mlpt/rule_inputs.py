@@ -7,7 +7,7 @@ and its script reads them back with :func:`by_key`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 
 def key(*values: str) -> str:
@@ -27,14 +27,3 @@ def by_key(named: Iterable[tuple[str, str]], prefix: str | None = None) -> dict[
         elif prefix is not None and values[0] == prefix and len(values) > 1:
             found[values[1:]] = path
     return found
-
-
-def check_outputs(rule: str, runs: Iterable[Mapping[str, str]], keys: Iterable[str], outputs: Iterable[str]) -> None:
-    """Each of ``runs`` (what a job does per item, from the rule's params) writes only files the
-    job declares (``outputs``, a script's ``snakemake.output``) under ``keys``; else the rule's
-    params and outputs disagree, and nothing is written."""
-    declared, keys = set(outputs), list(keys)
-    for run in runs:
-        stray = [run[k] for k in keys if run[k] not in declared]
-        if stray:
-            raise RuntimeError(f"{rule}: {stray[0]} is not an output of this job (rule and params disagree)")

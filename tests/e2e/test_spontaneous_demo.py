@@ -39,14 +39,14 @@ def demo_run(root, tmp_path_factory):
 def test_accuracy_table(demo_run):
     out, _, _ = demo_run
     acc = pd.read_csv(out / "tables/accuracy.csv")
-    assert len(acc) == 1 * 2 * 3 * 5  # model x tasks (snli, paws) x conditions (base, zh, zh-de) x languages
-    assert set(acc["condition"]) == {"base", "zh", "zh-de"}
+    assert len(acc) == 1 * 2 * 3 * 5  # model x tasks (snli, paws) x mixtures (base, zh, zh-de) x languages
+    assert set(acc["mixture"]) == {"pretrained", "zh", "zh-de"}
     assert (acc.loc[acc.task == "snli", "n"] == 30).all() and (acc.loc[acc.task == "paws", "n"] == 20).all()
     assert (acc["ci_low"] <= acc["accuracy"]).all() and (acc["accuracy"] <= acc["ci_high"]).all()
     assert set(acc.loc[acc.lang == "en", "test_set"]) == {"source"}
     assert set(acc.loc[acc.lang != "en", "test_set"]) == {"machine-translated"}
     tuned = acc[acc.tuned_on]
-    assert set(zip(tuned.condition, tuned.lang)) == {("zh", "zh"), ("zh-de", "zh"), ("zh-de", "de")}
+    assert set(zip(tuned.mixture, tuned.lang)) == {("zh", "zh"), ("zh-de", "zh"), ("zh-de", "de")}
     assert acc["irrelevant_rate"].between(0, 1).all()
 
 
@@ -55,8 +55,8 @@ def test_scores_are_the_recorded_predictions(demo_run):
     with the highest recorded score (the constrained scorer's decision)."""
     out, _, _ = demo_run
     acc = pd.read_csv(out / "tables/accuracy.csv")
-    for (model, task, condition), rows in acc.groupby(["model", "task", "condition"]):
-        samples = [json.loads(line) for line in (out / f"eval/{model}/{task}/{condition}.samples.jsonl").open()]
+    for (model, task, mixture), rows in acc.groupby(["model", "task", "mixture"]):
+        samples = [json.loads(line) for line in (out / f"eval/{model}/{task}/{mixture}.samples.jsonl").open()]
         for row in rows.itertuples():
             mine = [s for s in samples if s["lang"] == row.lang]
             assert len(mine) == row.n and sum(s["prediction"] == s["label"] for s in mine) == row.correct
@@ -64,7 +64,7 @@ def test_scores_are_the_recorded_predictions(demo_run):
             assert s["scores"][s["prediction"]] == max(s["scores"].values())
 
 
-def test_every_condition_really_trains(demo_run):
+def test_every_mixture_really_trains(demo_run):
     out, cfg, _ = demo_run
     logs = sorted(out.glob("sft/*/*/*/train_log.json"))
     assert len(logs) == 4  # 2 tasks x (zh, zh-de)
@@ -89,7 +89,7 @@ def test_positive_control_the_tuned_models_learned_their_pairs(demo_run):
     out, _, _ = demo_run
     table = _qt(out)
     assert results.qt_control_failures(table, MARGIN) == []
-    assert (table.loc[table.condition == "base", "change"] == 0).all()
+    assert (table.loc[table.mixture == "pretrained", "change"] == 0).all()
 
 
 def test_positive_control_fails_when_evaluation_reads_the_base_model(demo_run):
@@ -99,13 +99,13 @@ def test_positive_control_fails_when_evaluation_reads_the_base_model(demo_run):
     table = _qt(out)
     (name,) = cfg["models"]  # the demo's one tiny model
     model, tok = evaluation.load(str(out / f"models/base/{name}"))
-    for i, row in table[table.condition != "base"].iterrows():
+    for i, row in table[table.mixture != "pretrained"].iterrows():
         res = evaluation.qt_validation_loss(model, tok, {row["lang"]: str(out / f"qt/{row['task']}/{row['lang']}.jsonl")},
                                             max_length=512)
         table.loc[i, "loss"] = res[row["lang"]]["loss"]
-    table["change"] = table["loss"] - table["base_loss"]
+    table["change"] = table["loss"] - table["pretrained_loss"]
     assert table["change"].abs().max() < 1e-6  # faithful: the base model's own numbers
-    assert len(results.qt_control_failures(table, MARGIN)) == 6  # every tuned (condition, language)
+    assert len(results.qt_control_failures(table, MARGIN)) == 6  # every tuned (mixture, language)
 
 
 def test_irrelevant_label_control(demo_run):
@@ -115,7 +115,7 @@ def test_irrelevant_label_control(demo_run):
     out, _, _ = demo_run
     control = pd.read_csv(out / "tables/irrelevant_label_control.csv")
     acc = pd.read_csv(out / "tables/accuracy.csv")
-    key = ["model", "task", "condition", "lang"]
+    key = ["model", "task", "mixture", "lang"]
     assert len(control) == len(acc) == 1 * 2 * 3 * 5
     both = control.merge(acc, on=key, suffixes=("", "_acc"))
     assert (both["correct"] == both["correct_acc"]).all() and (both["n"] == both["n_acc"]).all()
@@ -127,8 +127,8 @@ def test_irrelevant_label_control(demo_run):
             & (control["control_accuracy"] <= control["control_ci_high"])).all()
     assert (control["change"] - (control["control_accuracy"] - control["accuracy"])).abs().max() < 1e-12
     labels = {"snli": ["entailment", "neutral", "contradiction"], "paws": ["same", "different"]}
-    for (model, task, condition), rows in control.groupby(["model", "task", "condition"]):
-        samples = [json.loads(line) for line in (out / f"eval/{model}/{task}/{condition}.samples.jsonl").open()]
+    for (model, task, mixture), rows in control.groupby(["model", "task", "mixture"]):
+        samples = [json.loads(line) for line in (out / f"eval/{model}/{task}/{mixture}.samples.jsonl").open()]
         meaning = dict(zip(rows["control_words"].iloc[0].split(), labels[task]))
         for s in samples:
             assert s["control_label"] == meaning[s["control_prediction"]]
@@ -141,16 +141,16 @@ def test_irrelevant_label_control(demo_run):
 
 def test_every_table_and_figure_exists(demo_run):
     out, _, _ = demo_run
-    for name in ("accuracy_by_condition.csv", "logit_lens.csv", "pca_language.csv", "qt_validation.csv",
-                 "irrelevant_label_control.csv", "accuracy_by_condition.tex", "irrelevant_label_control.tex"):
+    for name in ("accuracy_by_mixture.csv", "logit_lens.csv", "pca_language.csv", "qt_validation.csv",
+                 "irrelevant_label_control.csv", "accuracy_by_mixture.tex", "irrelevant_label_control.tex"):
         assert (out / "tables" / name).stat().st_size > 100, name
-    for fig in ("accuracy_by_condition", "irrelevant_label_control", "logit_lens", "pca_language", "training_curves"):
+    for fig in ("accuracy_by_mixture", "irrelevant_label_control", "logit_lens", "pca_language", "training_curves"):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
     lens = pd.read_csv(out / "tables/logit_lens.csv")
     assert set(lens["lang"]) == {"en", "zh", "sw"} and set(lens["layer"]) == {0, 1, 2}
     pca = pd.read_csv(out / "tables/pca_language.csv")
-    assert len(pca) == 3 * 3 and pca["eta"].between(0, 1).all()  # 3 conditions x (embeddings + 2 layers)
+    assert len(pca) == 3 * 3 and pca["eta"].between(0, 1).all()  # 3 mixtures x (embeddings + 2 layers)
 
 
 def test_one_figure_rebuilds_without_training(demo_run):
@@ -158,7 +158,7 @@ def test_one_figure_rebuilds_without_training(demo_run):
     target = f"results/{RUN}/figures/logit_lens.pdf"
     jobs = run_snakemake(target, "-n", "--forcerun", target, "--configfile", path).stdout
     assert "plot_logit_lens" in jobs
-    for upstream in ("rule sft", "rule evaluate", "rule translate", "rule probe_lens"):
+    for upstream in ("rule sft", "rule sp_evaluate", "rule sp_translate", "rule probe_lens"):
         assert upstream not in jobs
 
 
@@ -167,7 +167,7 @@ def test_html_report(demo_run, tmp_path):
     report = tmp_path / "report.html"
     run_snakemake("--report", str(report), "--configfile", path)
     html = report.read_text(errors="replace")
-    assert len(html) > 100_000 and "accuracy_by_condition" in html and "logit_lens" in html
+    assert len(html) > 100_000 and "accuracy_by_mixture" in html and "logit_lens" in html
     assert "irrelevant_label_control" in html and "Getting More from Less" in html  # study B's front page
     assert "English is Not All You Need" not in html
     for caption in ("irrelevant-label control. Each checkpoint", "Logit lens: at every layer", "What tuning learned"):

@@ -76,9 +76,6 @@ def cluster(root):
 def _config(root, tmp_path, run):
     cfg = yaml.safe_load((root / "config/demo.yaml").read_text())
     cfg["run"] = run
-    # jobs cut as on a cluster (per language, per mixture): the chain to one evaluation is one SFT run
-    cfg["evaluation"]["one_process_per"] = cfg["sft"]["one_process_per"] = "mixture"
-    cfg["translation"]["one_process_per"] = "language"
     path = tmp_path / f"{run}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return str(path)

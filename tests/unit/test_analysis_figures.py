@@ -433,19 +433,19 @@ def test_no_legend_entry_without_data(acc, plotting, drawn):
     assert figures.EXPOSURE_LABEL["base"] in _legend_labels(drawn["x.pdf"])
 
 
-def test_training_curves_label_each_mixture_or_condition(plotting, drawn):
-    """Study B's runs are conditions: a colour per condition with its name, a dash per model."""
+def test_training_curves_label_each_mixture(plotting, drawn):
+    """Study B's runs: a colour per mixture with its name, a dash per model."""
     models = {m: plotting["models"][m] for m in SMALL_MODELS}
     logs = _train_logs(SMALL_MODELS, ["zh", "zh-de"])
     figures.training_curves(logs, {"models": models, "tasks": {"math": {"label": "MGSM"}, "api": {"label": "API"}},
-                                   "run": "b", "series": "condition"}, "x.pdf", "x.png")
+                                   "run": "b"}, "x.pdf", "x.png")
     fig = drawn["x.pdf"]
     assert _legend_labels(fig) == ["zh", "zh-de", "Qwen3-0.6B", "Gemma3-4B"]
-    assert sorted(legend.get_title().get_text() for legend in fig.legends) == ["condition", "model"]
+    assert sorted(legend.get_title().get_text() for legend in fig.legends) == ["mixture", "model"]
     lines = [line for line in fig.axes[0].get_lines()]
     styles = {(tuple(np.round(line.get_color(), 3)) if not isinstance(line.get_color(), str) else line.get_color(),
                line.get_linestyle()) for line in lines}
-    assert len(lines) == len(styles) == 4  # model x condition: each line its own colour and dashes
+    assert len(lines) == len(styles) == 4  # model x mixture: each line its own colour and dashes
 
 
 def test_fig7_centres_a_diverging_scale_on_white_at_zero(acc, plotting, drawn):

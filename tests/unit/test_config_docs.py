@@ -211,7 +211,7 @@ def test_the_walk_and_the_rule():
     assert {"tasks.<name>.sft.min_steps", "cluster.sft[].mem_mb", "cluster.plan.mfu",
             "translation.llm.few_shot.<name>[].source", "models.<name>.tiny.like"} <= set(a)
     b = schema_keys("spontaneous.schema.yaml")
-    assert {"analysis.lens.limit", "conditions[].pairs", "sft", "tasks.<name>.sft"} <= set(b)
+    assert {"analysis.lens.limit", "mixtures[].pairs", "sft", "tasks.<name>.sft"} <= set(b)
     assert not any(path.startswith(("sft.", "cluster.")) for path in b)  # study A's, walked there
     rows = key_rows("| key | meaning |\n|---|---|\n| `sft` | `epochs`, `lr` |\n"
                     "| `sft.selection` | `last` |\n| `languages.<code>` | `name` |\n")

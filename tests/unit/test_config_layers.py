@@ -142,15 +142,6 @@ def test_validate_lays_the_bases_beneath_snakemakes_config_in_place(tmp_path, ro
     assert config == expected and "extends" not in config
 
 
-def test_study_b_is_given_in_the_file_snakemake_reads(tmp_path, root):
-    """The Snakefile picks study B's rules from `study` before validation reads the bases."""
-    write(tmp_path / "base.yaml", (root / "config/spontaneous-demo.yaml").read_text(encoding="utf-8"))
-    top = write(tmp_path / "top.yaml", "extends: base.yaml\nrun: top\n")
-    assert study_config.load(top)["study"] == "spontaneous"  # mlpt.config.load: fine
-    with pytest.raises(ConfigError, match=rf"^{top}: key 'study': give it in the file itself"):
-        study_config.validate(load_yaml(top), "snakemake", files=[top])
-
-
 @pytest.mark.workflow
 def test_snakemake_reads_the_chain_strictly_and_names_the_base(tmp_path, root):
     from conftest import run_snakemake

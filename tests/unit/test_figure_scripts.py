@@ -115,40 +115,46 @@ def ran(tmp_path_factory, paper_config_module) -> Path:
     jobs.append({"script": str(scripts / "collect_translation_qc.py"), "input": {"math/es": str(d / "es.qc.json")},
                  "output": _outputs(out, "translation_qc", table=True), "params": {"languages": ["en", "es"]},
                  "log": str(d / "qc.log"), "config": config_a})
-    # study B: accuracy by condition, the label control, the probes, the training curves
-    conditions = {c: [] if c == "base" else c.split("-") for c in ("base", "zh", "zh-de")}
+    # study B: accuracy by mixture, the label control, the probes, the training curves
+    mixtures = {c: [] if c == "pretrained" else c.split("-") for c in ("pretrained", "zh", "zh-de")}
     rng = np.random.default_rng(0)
     summaries = {}
     for model in b["models"]:
         for task in b["tasks"]:
-            for condition in conditions:
-                path = d / f"eval_{model}_{task}_{condition}.json"
+            for mixture in mixtures:
+                path = d / f"eval_{model}_{task}_{mixture}.json"
                 io.write_json(path, {"labels": ["a", "b"], "control_words": ["ox", "horse"], "languages": {
                     lang: {"n": 10, "correct": int(rng.integers(2, 9)), "ties": 0, "irrelevant_rate": None,
                            "control_correct": int(rng.integers(2, 9)), "control_ties": 0, "origin": "source"}
                     for lang in b["languages"]}})
-                summaries[f"{model}/{task}/{condition}"] = str(path)
+                summaries[f"{model}/{task}/{mixture}"] = str(path)
     from mlpt.spontaneous import results
 
     accuracy_b = results.collect({tuple(k.split("/")): v for k, v in summaries.items()}, b["models"], b["languages"],
-                                 conditions)
+                                 mixtures)
     accuracy_b.to_csv(d / "accuracy_b.csv", index=False)
-    params_b = {"models": b["models"], "languages": list(b["languages"]), "conditions": list(conditions),
-                "base": "base", "pivot": "en", "condition_languages": conditions}
-    jobs.append({"script": str(scripts / "spontaneous_plot_conditions.py"), "input": {"acc": str(d / "accuracy_b.csv")},
-                 "output": _outputs(out, "conditions", table=True, tex=True), "params": params_b,
-                 "log": str(d / "conditions.log"), "config": b})
+    params_b = {"models": b["models"], "languages": list(b["languages"]), "mixtures": list(mixtures),
+                "pretrained": "pretrained", "pivot": "en", "mixture_languages": mixtures}
+    jobs.append({"script": str(scripts / "spontaneous_plot_mixtures.py"), "input": {"acc": str(d / "accuracy_b.csv")},
+                 "output": _outputs(out, "mixtures", table=True, tex=True), "params": params_b,
+                 "log": str(d / "mixtures.log"), "config": b})
     jobs.append({"script": str(scripts / "spontaneous_label_control.py"), "input": summaries,
                  "output": _outputs(out, "label_control", table=True, tex=True), "params": params_b,
                  "log": str(d / "control.log"), "config": b})
     langs = list(b["languages"])
     model = next(iter(b["models"]))
-    io.write_json(d / "lens.json", {"order": langs, "languages": {
-        lang: {"n": 4, "english": [0.1, 0.2, 0.3], "target": [0.3, 0.2, 0.1], "entropy": [6.0, 5.0, 4.0]}
-        for lang in langs}})
-    io.write_json(d / "pca.json", {"languages": [lang for lang in langs for _ in range(3)], "eta": [0.2, 0.5, 0.9],
-                                   "explained": [[0.4, 0.2]] * 3,
-                                   "coords": rng.normal(size=(3, 3 * len(langs), 2)).round(4).tolist()})
+    per_layer = {"english": [0.1, 0.2, 0.3], "target": [0.3, 0.2, 0.1], "english_any": [0.2, 0.3, 0.4],
+                 "target_any": [0.4, 0.3, 0.2], "entropy_bits": [9.0, 7.0, 6.0], "extra_english_first": [0.1] * 3,
+                 "extra_target_first": [0.1] * 3, **{k: [0.05] * 3 for k in ("english_ci", "target_ci",
+                                                                              "entropy_bits_ci")}}
+    io.write_json(d / "lens.json", {"order": langs, "precision": "fp32", "prompts": "evaluation", "skipped": {},
+                                    "languages": {lang: {"n": 4, "n_items": 5, "dropped": {"overlap": 1},
+                                                         **per_layer} for lang in langs}})
+    io.write_json(d / "pca.json", {"order": langs, "languages": [lang for lang in langs for _ in range(3)],
+                                   "n_items": 3, "layer": 2, "precision": "fp32", "prompts": "evaluation",
+                                   "pearson": {f"{langs[0]}-{x}": [0.1, 0.5, 0.8] for x in langs[1:]},
+                                   "extra_eta": [0.2, 0.5, 0.9], "explained": [[0.4, 0.2]] * 3,
+                                   "coords": rng.normal(size=(3 * len(langs), 2)).round(4).tolist()})
     for kind in ("lens", "pca"):
         jobs.append({"script": str(scripts / "spontaneous_plot_probe.py"),
                      "input": {f"{model}/snli/zh": str(d / f"{kind}.json")},
@@ -184,19 +190,19 @@ B_LABEL = "run: spontaneous-demo; tiny random-initialised model (Qwen1.5-tiny), 
 @pytest.mark.parametrize("name, label", [
     ("fig4", A_LABEL), ("training_curves", A_LABEL),
     ("translation_qc", "run: demo; tiny random-initialised model (MT model), not the paper's numbers"),
-    ("conditions", B_LABEL), ("label_control", B_LABEL), ("lens", B_LABEL), ("pca", B_LABEL),
+    ("mixtures", B_LABEL), ("label_control", B_LABEL), ("lens", B_LABEL), ("pca", B_LABEL),
     ("training_curves_b", B_LABEL),
 ])
 def test_every_script_labels_its_figure_with_the_run(ran, name, label):
     assert label in _texts(ran, name)["figure"]
 
 
-def test_study_b_curves_are_labelled_per_condition(ran):
+def test_study_b_curves_are_labelled_per_mixture(ran):
     assert _texts(ran, "training_curves_b")["legends"] == ["zh", "zh-de", "Qwen1.5-tiny"]
     assert _texts(ran, "training_curves")["legends"] == ["en", "core", "Qwen3-0.6B", "Gemma3-4B"]
 
 
-@pytest.mark.parametrize("name", ["conditions", "label_control"])
+@pytest.mark.parametrize("name", ["mixtures", "label_control"])
 def test_study_b_latex_captions_carry_the_run(ran, name):
     caption = next(line for line in (ran / f"{name}.tex").read_text().splitlines() if line.startswith("\\caption"))
     assert B_LABEL.replace("_", "\\_") in caption, caption

@@ -97,15 +97,15 @@ def test_builds_study_b_with_tex(tmp_path, root):
     out = tmp_path / "results" / "x_b"
     (out / "tables").mkdir(parents=True)
     (out / "figures").mkdir()
-    rows = [{"model": "qwen15-1800m", "task": t, "condition": c, "languages": scope, "accuracy": 0.5,
-             "change_over_base": 0.01} for t in ("snli", "paws") for c in ("base", "zh", "zh-de")
+    rows = [{"model": "qwen15-1800m", "task": t, "mixture": c, "languages": scope, "accuracy": 0.5,
+             "change_over_pretrained": 0.01} for t in ("snli", "paws") for c in ("pretrained", "zh", "zh-de")
             for scope in ("all", "untuned")]
-    latex.write_table(sp.conditions_summary(pd.DataFrame(rows * 30)), str(out / "tables/accuracy_by_condition.tex"),
-                      "Accuracy by condition.", "tab:conditions", decimals=1)  # long: breaks across pages
-    control = pd.DataFrame([{"model": "m", "task": "snli", "condition": c, "lang": lang, "n": 10, "correct": 5,
+    latex.write_table(sp.mixtures_summary(pd.DataFrame(rows * 30)), str(out / "tables/accuracy_by_mixture.tex"),
+                      "Accuracy by mixture.", "tab:mixtures", decimals=1)  # long: breaks across pages
+    control = pd.DataFrame([{"model": "m", "task": "snli", "mixture": c, "lang": lang, "n": 10, "correct": 5,
                              "control_correct": 3, "irrelevant_rate": None if c == "zh" else 0.2, "chance": 1 / 3}
-                            for c in ("base", "zh") for lang in ("en", "zh_x")])
-    latex.write_table(sp.label_control_summary(control, ["base", "zh"]),
+                            for c in ("pretrained", "zh") for lang in ("en", "zh_x")])
+    latex.write_table(sp.label_control_summary(control, ["pretrained", "zh"]),
                       str(out / "tables/irrelevant_label_control.tex"), "Control with 100% & under_scores.",
                       "tab:label-control", decimals=1)
     tex = (root / "paper/spontaneous.tex").read_text()

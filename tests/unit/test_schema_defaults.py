@@ -10,9 +10,8 @@ from mlpt import config as study_config
 from mlpt import schema as schema_lib
 from mlpt import translation_qc as tqc
 
-#: ``sft`` keys the workflow reads (which launcher configuration a model gets, how many runs one job
-#: trains), not the training loop.
-WORKFLOW_ONLY_SFT_KEYS = {"fsdp_min_params_b", "one_process_per"}
+#: ``sft`` keys the workflow reads (which launcher configuration a model gets), not the training loop.
+WORKFLOW_ONLY_SFT_KEYS = {"fsdp_min_params_b"}
 
 
 def _field_defaults(cls) -> dict:

@@ -116,8 +116,8 @@ def test_token_bytes_byte_level(bl_tok):
     assert tb[bl_tok.pad_token_id] is None and tb[bl_tok.eos_token_id] is None
 
 
-def test_label_sets_byte_level(bl_tok):
-    sets = L.label_token_sets(bl_tok, ["positive", "negative"])
+def test_extended_label_sets_byte_level(bl_tok):
+    sets = L.label_token_sets(bl_tok, ["positive", "negative"], rule="extended")
     pos = set(bl_tok.convert_ids_to_tokens(list(sets.token_ids[0])))
     neg = set(bl_tok.convert_ids_to_tokens(list(sets.token_ids[1])))
     assert pos == {"p", "po", "pos", "posit", "Ġpos"}
@@ -125,7 +125,7 @@ def test_label_sets_byte_level(bl_tok):
     assert "post" not in pos and "Ġ" not in pos
 
 
-def test_label_sets_sentencepiece():
+def test_extended_label_sets_sentencepiece():
     vocab = {"<unk>": 0, "<pad>": 1, "▁": 2, "p": 3, "o": 4, "s": 5, "po": 6, "pos": 7, "▁pos": 8, "<0x70>": 9,
              "<0xC3>": 10, "▁post": 11, "t": 12, "▁p": 13}
     merges = [("p", "o"), ("po", "s"), ("▁", "pos"), ("▁", "p")]
@@ -136,7 +136,7 @@ def test_label_sets_sentencepiece():
     assert not L.is_byte_level(hf)
     tb = L.token_bytes(hf)
     assert tb[8] == b" pos" and tb[9] == b"p" and tb[10] == b"\xc3" and tb[0] is None
-    ids = L.label_token_sets(hf, ["pose"]).token_ids[0]
+    ids = L.label_token_sets(hf, ["pose"], rule="extended").token_ids[0]
     assert set(hf.convert_ids_to_tokens(list(ids))) == {"p", "po", "pos", "▁pos", "<0x70>", "▁p"}
 
 
@@ -152,7 +152,7 @@ def test_label_without_any_token_is_an_error(bl_tok):
 # --------------------------------------------------------------------------- #
 def test_summed_prefix_probabilities_match_hand_computation(bl_tok, fixed_lm):
     prompts = ['A long prompt that is padded least: Answer: "', 'A: "', 'A short one: "']
-    res = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], batch_size=3)
+    res = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], rule="extended", batch_size=3)
     np.testing.assert_allclose(res.scores, [[0.37, 0.35]] * 3, atol=1e-6)
     assert res.predictions == ["positive"] * 3 and not res.ties.any()
     # a scorer reading only each label's first token ("posit" .04 vs "neg" .30) would say negative
@@ -163,14 +163,14 @@ def test_summed_prefix_probabilities_match_hand_computation(bl_tok, fixed_lm):
 
 def test_batching_does_not_change_scores(bl_tok, fixed_lm):
     prompts = ['A: "', 'B and more words: "', 'A again, longer than the others: "']
-    one = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], batch_size=1)
-    three = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], batch_size=3)
+    one = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], rule="extended", batch_size=1)
+    three = L.score_labels(fixed_lm, bl_tok, prompts, ["positive", "negative"], rule="extended", batch_size=3)
     np.testing.assert_array_equal(one.scores, three.scores)
     assert one.predictions == three.predictions
 
 
 def test_ties_are_broken_by_a_seeded_draw(bl_tok, fixed_lm):
-    sets = L.label_token_sets(bl_tok, ["positive", "negative"])
+    sets = L.label_token_sets(bl_tok, ["positive", "negative"], rule="extended")
     prompts = ['B: "'] * 40
     keys = [f"item-{i}" for i in range(40)]
     a = L.score_labels(fixed_lm, bl_tok, prompts, sets, seed=1, keys=keys, batch_size=7)
@@ -193,7 +193,7 @@ def test_break_ties_only_among_the_best():
 
 
 def test_rows_are_plain(bl_tok, fixed_lm):
-    res = L.score_labels(fixed_lm, bl_tok, ['A: "'], ["positive", "negative"])
+    res = L.score_labels(fixed_lm, bl_tok, ['A: "'], ["positive", "negative"], rule="extended")
     (row,) = res.rows(["x1"])
     assert row["id"] == "x1" and row["prediction"] == "positive" and row["tie"] is False
     assert row["scores"]["negative"] == pytest.approx(0.35)
@@ -270,3 +270,82 @@ def test_package_example_on_real_items(tiny_qwen):
     accuracy = L.positional_accuracy(result.predictions, [r["label"] for r in records[:6]], sets.labels, sets.labels)
     assert result.scores.shape == (6, 3) and 0.0 <= accuracy <= 1.0
     assert all(t.endswith('答案: "') for t in texts)
+
+
+# --------------------------------------------------------------------------- #
+# The authors' rule (evaluation.label_tokens: authors)
+# --------------------------------------------------------------------------- #
+def _sentencepiece_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {"<unk>": 0, "<pad>": 1, "▁": 2, "p": 3, "o": 4, "s": 5, "po": 6, "pos": 7, "▁pos": 8, "<0x70>": 9,
+             "<0xE7>": 10, "▁post": 11, "t": 12, "▁p": 13, "<0xC3>": 14, "积": 15}
+    merges = [("p", "o"), ("po", "s"), ("▁", "pos"), ("▁", "p")]
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>")
+
+
+def test_authors_rule_byte_level_counts_no_space_or_partial_byte_tokens(bl_tok):
+    # exact vocabulary prefixes plus the first token of each prefix's encoding; never Ġ forms
+    sets = L.label_token_sets(bl_tok, ["positive", "negative"], rule="authors")
+    pos = set(bl_tok.convert_ids_to_tokens(list(sets.token_ids[0])))
+    neg = set(bl_tok.convert_ids_to_tokens(list(sets.token_ids[1])))
+    assert pos == {"p", "po", "pos", "posit"} and neg == {"n", "ne", "neg"}
+    # a non-ASCII word: the whole-character first tokens only, not the byte token of its first byte
+    ids = L.authors_token_ids(bl_tok, "né")
+    assert bl_tok.convert_ids_to_tokens(list(ids)) == ["n"]
+    assert L.label_token_sets(bl_tok, ["né"], rule="extended").token_ids[0] != ids  # extended adds "Ã"
+
+
+def test_authors_rule_sentencepiece_counts_space_marker_and_first_byte():
+    hf = _sentencepiece_tokenizer()
+    ids = L.label_token_sets(hf, ["pose", "积极"], rule="authors").token_ids
+    assert set(hf.convert_ids_to_tokens(list(ids[0]))) == {"p", "po", "pos", "▁pos", "▁p"}  # no <0x70>: ASCII
+    assert set(hf.convert_ids_to_tokens(list(ids[1]))) == {"积", "<0xE7>"}  # 积 is e7 a7 af: its first byte
+    # the Qwen branch (first token of each prefix's encoding) is off for SentencePiece unless asked for
+    assert not L.is_byte_level(hf)
+    assert set(L.authors_token_ids(hf, "ox", first_token_of_prefixes=True)) - set(L.authors_token_ids(hf, "ox"))
+
+
+def test_authors_rule_is_the_default_and_unknown_rules_are_errors(bl_tok):
+    assert L.label_token_sets(bl_tok, ["positive"]) == L.label_token_sets(bl_tok, ["positive"], rule="authors")
+    with pytest.raises(ValueError, match="unknown label token rule 'wide'"):
+        L.label_token_sets(bl_tok, ["positive"], rule="wide")
+    assert L.LABEL_TOKEN_RULES == ("authors", "extended")
+
+
+@pytest.fixture(scope="module")
+def qwen15_tok():
+    from mlpt import real_tokenizers, registry
+
+    try:
+        return real_tokenizers.qwen15_tokenizer()
+    except registry.RegistryUnavailable as err:
+        pytest.skip(f"package registry unreachable: {err}")
+
+
+# The authors' sets measured on the Qwen1.5 tokenizer (docs/fidelity.md): what their process_tokens
+# gives for the label words, and what the extended rule adds.
+QWEN15_AUTHORS = {
+    "positive": ["p", "po", "pos", "posit", "positive"],
+    "negative": ["n", "ne", "neg", "negative"],
+    "entailment": ["e", "en", "ent", "enta", "entai"],
+    "neutral": ["n", "ne", "neutral"],
+    "contradiction": ["c", "co", "con", "cont", "contr", "contra"],
+    "same": ["s", "sa", "sam", "same"],
+    "different": ["d", "di", "dif", "diff", "different"],
+    "ox": ["o", "ox"],
+    "horse": ["h", "ho", "hor", "horse"],
+}
+
+
+def test_authors_rule_on_the_qwen15_tokenizer(qwen15_tok):
+    for word, expected in QWEN15_AUTHORS.items():
+        got = sorted(qwen15_tok.convert_ids_to_tokens(list(L.authors_token_ids(qwen15_tok, word))))
+        assert got == sorted(expected), word
+        extended = set(L.label_token_sets(qwen15_tok, [word], rule="extended").token_ids[0])
+        assert set(L.authors_token_ids(qwen15_tok, word)) < extended  # a strict subset: Ġ forms dropped
+    # 积极: the whole-character token 积 and the word token, no partial-byte token
+    zh = [qwen15_tok.convert_tokens_to_string([t]) for t in
+          qwen15_tok.convert_ids_to_tokens(list(L.authors_token_ids(qwen15_tok, "积极")))]
+    assert sorted(zh) == ["积", "积极"]

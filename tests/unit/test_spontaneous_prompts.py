@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlpt.spontaneous import data, prompts
+from mlpt.spontaneous import prompts as sb
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILE = ROOT / "resources" / prompts.PROMPTS_FILE
@@ -170,3 +171,208 @@ def test_question_pairs_match_by_id(spec):
         ('文1: 甲。\n文2: 乙。\n答え: "', 'Sentence 1: A b.\nSentence 2: B a.\nAnswer: "')]
     with pytest.raises(ValueError, match="no English counterpart"):
         prompts.question_pairs(spec, "paws", [_rec("paws", "ja", 5, "same", sentence1="x", sentence2="y")], en)
+
+
+# --------------------------------------------------------------------------- #
+# The authors' prompt (evaluation.prompt_style: authors), parsed from their evaluation scripts.
+# The real scripts are fetched at run time and never shipped; these fixtures are SYNTHETIC scripts
+# with the same structure (module-level prompt_prefix and answer dictionaries, an
+# `if target_lang == ...: input = [...]` chain, the gold comparison), with made-up texts.
+# --------------------------------------------------------------------------- #
+SYNTHETIC_AMAZON = '''
+import sys
+open("/nonexistent/synthetic/model/path")  # would fail if the parser executed the script
+target_lang = 'en'
+prompt_prefix = {'en': \'\'\'Synthetic review one, liked it.
+Mood: "positive"   
+Synthetic review two, disliked it.
+Mood: "negative"\'\'\',
+                 'zz': \'\'\'Zynthetic one.
+Zood: "positive"
+Zynthetic two.
+Zood: "negative"\'\'\'}
+positive_answers = {'en': 'positive', 'zz': 'zpos'}
+negative_answers = {'en': 'negative', 'zz': 'zneg'}
+for step, inputs in enumerate(loader):
+    if target_lang == 'en':
+        input = [prompt_prefix['en'] + '\\n' + i + '\\nMood: \\"' for i in inputs['input']]
+    elif target_lang == 'zz':
+        input = [prompt_prefix['zz'] + '\\n' + i + '\\nZood: \\"' for i in inputs['input']]
+    for i in range(len(input)):
+        if pred == 'positive':
+            if (inputs['answer'][i] == positive_answers[target_lang]):
+                correct += 1
+        else:
+            if (inputs['answer'][i] == negative_answers[target_lang]):
+                correct += 1
+'''
+
+SYNTHETIC_PAWS = '''
+prompt_prefix = {'en': \'\'\'Sentence 1: a b
+Sentence 2: b a
+Answer: "same"
+Sentence 1: c d
+Sentence 2: e f
+Answer: "different"
+Sentence 1: g h
+Sentence 2: h g
+Answer: "same"
+Sentence 1: i j
+Sentence 2: k l
+Answer: "different"\'\'\'}
+positive_answers = {'en': 'same', 'zz': ''}
+negative_answers = {'en': 'different', 'zz': ''}
+if target_lang == 'en':
+    input = [prompt_prefix['en'] + '\\n' + "Sentence 1: " + s1 + "\\nSentence 2: " + s2 + '\\nAnswer: \\"' for s1, s2 in zip(inputs["sentence1"], inputs["sentence2"])]
+if (inputs['answer'][i] == positive_answers['en']):
+    pass
+if (inputs['answer'][i] == negative_answers['en']):
+    pass
+'''
+
+
+def _script(tmp_path, task: str, text: str) -> Path:
+    path = sb.authors_script_path(tmp_path, task)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def amazon_authors(tmp_path):
+    _script(tmp_path, "amazon", SYNTHETIC_AMAZON)
+    return sb.load_authors_prompts(tmp_path, "amazon")
+
+
+def test_authors_prompt_renders_their_layout_exactly(amazon_authors):
+    rec = {"id": "amazon-0001", "lang": "zz", "review": "A zynthetic test review. ", "label": "positive"}
+    # fixed exemplars in their order, one "\n" between blocks, no instruction, their localized answer
+    # field, the item's text as in the file (not stripped), ending with the open quote
+    assert sb.authors_prompt(amazon_authors, rec) == (
+        'Zynthetic one.\nZood: "positive"\nZynthetic two.\nZood: "negative"\nA zynthetic test review. \nZood: "')
+    en = dict(rec, lang="en", review="Another one")
+    assert sb.authors_prompt(amazon_authors, en).endswith('Mood: "negative"\nAnother one\nMood: "')
+    assert '"positive"   \n' in sb.authors_prompt(amazon_authors, en)  # their trailing spaces kept
+
+
+def test_authors_script_is_parsed_not_executed(tmp_path):
+    # the synthetic script opens a missing file at module level: executing it would raise
+    ap = sb.parse_authors_script(_script(tmp_path, "amazon", SYNTHETIC_AMAZON), "amazon")
+    assert sorted(ap.queries) == ["en", "zz"] and ap.queries["zz"][0] == ("prefix", "zz")
+    assert ap.answer_lines["en"] == ((1, "positive"), (3, "negative"))
+
+
+def test_authors_control_replaces_the_exemplar_answers(amazon_authors):
+    rec = {"id": "amazon-0001", "lang": "en", "review": "x", "label": "positive"}
+    text = sb.authors_prompt(amazon_authors, rec, ("ox", "horse"))
+    assert text == ('Synthetic review one, liked it.\nMood: "ox"   \nSynthetic review two, disliked it.\n'
+                    'Mood: "horse"\nx\nMood: "')
+    assert "positive" not in text and "negative" not in text
+
+
+def test_test_items_that_are_exemplars_are_flagged(amazon_authors):
+    seen = {"id": "amazon-0099", "lang": "zz", "review": "Zynthetic one.", "label": "positive"}
+    other = {"id": "amazon-0005", "lang": "zz", "review": "Zynthetic one, longer.", "label": "positive"}
+    assert sb.authors_exemplar_answer(amazon_authors, seen) == "positive"
+    assert sb.authors_exemplar_answer(amazon_authors, other) is None
+    assert sb.authors_exemplar_answer(amazon_authors, dict(seen, review="Zynthetic two.")) == "negative"
+
+
+def test_authors_gold_words_per_language_or_fixed(amazon_authors, tmp_path):
+    # the authors' scorer compares the file's answer with their dictionary word: a file word that
+    # differs (as their SNLI ja neutral 中性 vs 中立) can never be credited there
+    rec = {"lang": "zz", "label": "positive", "label_local": "zpos"}
+    assert sb.authors_gold_matches(amazon_authors, rec) is True
+    assert sb.authors_gold_matches(amazon_authors, dict(rec, label_local="zpositive")) is False
+    paws = sb.parse_authors_script(_script(tmp_path, "paws", SYNTHETIC_PAWS), "paws")
+    assert paws.gold_language == "en"  # PAWS compares with positive_answers['en']
+    assert sb.authors_gold_matches(paws, {"lang": "en", "label": "same", "label_local": "same"}) is True
+    assert sb.authors_prompt(paws, {"lang": "en", "sentence1": "u v", "sentence2": "v u"}).endswith(
+        'Answer: "different"\nSentence 1: u v\nSentence 2: v u\nAnswer: "')
+
+
+def test_project_scorer_does_not_inherit_the_gold_word_mismatch():
+    # this project reads each row's English label from the parallel English file, so a localized
+    # gold word the authors' dictionary lacks (ja 中性) still scores as neutral
+    assert data.english_labels(["中性", "含意", "矛盾"], ["neutral", "entailment", "contradiction"], "ja") == [
+        "neutral", "entailment", "contradiction"]
+
+
+def test_missing_authors_script_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="emotion_eval_2shot_enout.py"):
+        sb.load_authors_prompts(tmp_path, "amazon")
+    with pytest.raises(FileNotFoundError, match="snli_eval_6shot_enout.py"):
+        sb.load_authors_prompts(None, "snli")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.replace("positive_answers = {'en': 'positive', 'zz': 'zpos'}",
+                         "positive_answers = dict(en='positive', zz='zpos')"), "'positive_answers' is not a literal"),
+    (lambda s: s.replace("elif target_lang == 'zz':", "elif target_lang == 'yy':"),
+     r"\['yy', 'zz'\] have a prefix or a query"),
+    (lambda s: s.replace('Zood: "negative"', 'Zood: "positive"', 1), "expected 2 balanced"),
+    (lambda s: s.replace("inputs['input']]", "inputs['review']]"), "not one of"),
+    (lambda s: s.replace("negative_answers[target_lang]", "negative_answers['en']"), "one key"),
+])
+def test_malformed_authors_scripts_are_errors_naming_the_file(tmp_path, edit, message):
+    text = edit(SYNTHETIC_AMAZON)
+    assert text != SYNTHETIC_AMAZON
+    path = _script(tmp_path, "amazon", text)
+    with pytest.raises(sb.AuthorsScriptError, match=message) as err:
+        sb.parse_authors_script(path, "amazon")
+    assert str(path) in str(err.value)
+
+
+# --------------------------------------------------------------------------- #
+# LLaMA-Factory's templates (resources/models/hiyouga--LLaMA-Factory, commit 6ebde4f2)
+# --------------------------------------------------------------------------- #
+def _template_tokenizer(name: str, bos: str, eos: str):
+    from tokenizers import Tokenizer, models as tok_models
+    from transformers import PreTrainedTokenizerFast
+
+    tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(tok_models.WordLevel({"<unk>": 0, bos: 1, eos: 2},
+                                                                                  unk_token="<unk>")),
+                                  bos_token=bos, eos_token=eos, unk_token="<unk>")
+    tok.chat_template = (ROOT / "resources" / "models" / "hiyouga--LLaMA-Factory" / name).read_text(encoding="utf-8")
+    return tok
+
+
+def test_llamafactory_mistral_template():
+    from mlpt import prompts as chat
+
+    tok = _template_tokenizer("mistral.jinja", "<s>", "</s>")
+    assert chat.chat_completion(tok, "Frage?", "Question?") == ("<s>[INST] Frage? [/INST]", "Question?</s>")
+
+
+def test_llamafactory_qwen_template():
+    from mlpt import prompts as chat
+
+    tok = _template_tokenizer("qwen.jinja", "<|endoftext|>", "<|endoftext|>")
+    prompt, completion = chat.chat_completion(tok, "问题?", "Question?")
+    assert prompt == ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+                      "<|im_start|>user\n问题?<|im_end|>\n<|im_start|>assistant\n")
+    assert completion == "Question?<|im_end|>"
+    two = tok.apply_chat_template([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+                                   {"role": "user", "content": "c"}], tokenize=False)
+    assert two.endswith("b<|im_end|>\n<|im_start|>user\nc<|im_end|>\n<|im_start|>assistant\n")  # separator "\n"
+
+
+def test_authors_prompt_style_is_the_default_and_fetches_the_scripts(spontaneous_config):
+    from mlpt import config as study_config
+    from mlpt.spontaneous import study
+
+    cfg = study_config.validate(spontaneous_config, source="b.yaml")
+    assert cfg["evaluation"]["prompt_style"] == "authors" and cfg["evaluation"]["label_tokens"] == "authors"
+    sums = study.read_checksums(ROOT / "resources/spontaneous/reference.sha256")
+    for task, script in sb.EVAL_SCRIPTS.items():
+        assert script in study.reference_files(cfg, task, sums)  # fetched and checked against its sha256
+
+
+def test_authors_prompt_style_needs_the_reference_source(spontaneous_config):
+    from mlpt import config as study_config
+    from mlpt.config import ConfigError
+
+    spontaneous_config["tasks"]["snli"]["source"] = "shipped"
+    with pytest.raises(ConfigError, match="evaluation/prompt_style"):
+        study_config.validate(spontaneous_config, source="b.yaml")
+    spontaneous_config["evaluation"]["prompt_style"] = "instruction"
+    study_config.validate(spontaneous_config, source="b.yaml")

@@ -1,6 +1,6 @@
 """Study B's data stages, offline: the authors' files fetched through a fake download and checked
 against the shipped checksums, the Amazon Hub adapter on a fake Hub, MT through a fake translator,
-the contamination guard, and a condition's records."""
+the contamination guard, and a mixture's records."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_the_authors_files_fetch_and_read(tmp_path):
     """Every SNLI file of the paper config, fetched (fake download) and verified, then read: 600
     English test items, training questions none of which is a test item, and the authors' pairs."""
     cfg = {"languages": dict.fromkeys(data.LANGUAGES), "source_language": "en", "tasks": {"snli": {}},
-           "conditions": [{"family": "single", "languages": ["zh", "hi"]}]}
+           "mixtures": [{"family": "single", "languages": ["zh", "hi"]}]}
     sums = study.read_checksums(ROOT / "resources/spontaneous/reference.sha256")
     files = study.reference_files(cfg, "snli", sums)
     assert "data/snli/snli_zh10k_train_question.json" in files and not [f for f in files if "hi10k" in f]
@@ -197,13 +197,13 @@ def test_the_authors_pairs_are_guarded_against_their_test_items(tmp_path):
     assert report["left_out_equal_to_a_test_item"] == 2 and [r["response"] for r in records] == [pairs[2][1]]
 
 
-def test_a_condition_joins_its_languages(tmp_path):
+def test_a_mixture_joins_its_languages(tmp_path):
     files = {}
     for lang in ("zh", "de"):
         recs = data.build_qt_records([(f"q{i} {lang}", f"e{i}") for i in range(20)], lang, lang, id_prefix=f"x-{lang}")
         files[lang] = str(tmp_path / f"{lang}.jsonl")
         io.write_jsonl(files[lang], recs, schema="train_record")
-    records, manifest = sources.condition_records(files)
+    records, manifest = sources.mixture_records(files)
     assert len(records) == 40 and manifest["counts"] == {"zh": {"train": 19, "val": 1}, "de": {"train": 19, "val": 1}}
     with pytest.raises(ValueError, match="another language"):
-        sources.condition_records({"zh": files["de"]})
+        sources.mixture_records({"zh": files["de"]})

@@ -49,13 +49,6 @@ def test_a_task_model_takes_hub_id_only(paper_config):
         study_config.validate(paper_config)
 
 
-def test_how_translate_jobs_are_cut_is_run_wide(paper_config):
-    """One rule cuts every task's translate jobs the same way: a task cannot override it."""
-    paper_config["tasks"]["math"]["translation"] = {"one_process_per": "task"}
-    with pytest.raises(ConfigError, match=r"key 'tasks/math/translation/one_process_per': .* run-wide"):
-        study_config.validate(paper_config)
-
-
 def test_an_llm_task_needs_a_hub_model(demo_config):
     """The demo's MT model is tiny (seq2seq): a task switching to llm must name its own hub model."""
     demo_config["tasks"]["api"]["translation"] = {"backend": "llm"}

@@ -19,9 +19,9 @@ CLAIMS = [
     ("README.md", r"(\d+) supervised\s+fine-tuning runs", "config/paper.yaml", "sft"),
     ("docs/study-b.md", r"make demo-spontaneous .*?(\d+) jobs\)", "config/spontaneous-demo.yaml", "total"),
     ("docs/study-b.md", r"`snakemake -n`: (\d+) jobs", "config/spontaneous.yaml", "total"),
-    ("docs/study-b.md", r"(\d+) evaluations, \d+ LoRA runs", "config/spontaneous.yaml", "evaluate"),
+    ("docs/study-b.md", r"(\d+) evaluations, \d+ LoRA runs", "config/spontaneous.yaml", "sp_evaluate"),
     ("docs/study-b.md", r"\d+ evaluations, (\d+) LoRA runs", "config/spontaneous.yaml", "sft"),
-    ("docs/status.md", r"planned \((\d+) evaluations,\s+\d+ LoRA", "config/spontaneous.yaml", "evaluate"),
+    ("docs/status.md", r"planned \((\d+) evaluations,\s+\d+ LoRA", "config/spontaneous.yaml", "sp_evaluate"),
     ("docs/status.md", r"planned \(\d+ evaluations,\s+(\d+) LoRA", "config/spontaneous.yaml", "sft"),
     ("docs/fidelity.md", r"(\d+) evaluations", "config/paper.yaml", "evaluate"),
 ]

@@ -37,7 +37,6 @@ def workdir(root, tmp_path_factory):
     cfg = yaml.safe_load((root / "config/demo.yaml").read_text())
     cfg.update(run=RUN, resources_dir="resources")
     cfg["languages"]["ko"] = KO
-    cfg["translation"]["one_process_per"] = "language"  # Korean gets a translate job of its own
     (work / "with-control.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
     del cfg["tasks"]["control"]  # the control task needs Korean templates (resources/control/templates.yaml)
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))

@@ -1,4 +1,4 @@
-"""Study B's plans: every condition x model x task of config/spontaneous.yaml, what each job needs
+"""Study B's plans: every mixture x model x task of config/spontaneous.yaml, what each job needs
 downloaded, the demo's plan, lint, and a bad config stopping before any job."""
 
 import re
@@ -12,22 +12,22 @@ pytestmark = pytest.mark.workflow
 CONFIG = "config/spontaneous.yaml"
 
 
-def test_study_b_plans_every_condition_model_and_task():
+def test_study_b_plans_every_mixture_model_and_task():
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    # 11 conditions (base, 7 single languages, 3 pairs) x 5 models x 3 tasks
-    assert counts["evaluate"] == 165
-    assert counts["sft"] == 150 and counts["build_condition"] == 30  # every condition but base
+    # 11 mixtures (pretrained, 7 single languages, 3 pairs) x 5 models x 3 tasks
+    assert counts["sp_evaluate"] == 165
+    assert counts["sft"] == 150 and counts["sp_build_mixture"] == 30  # every mixture but pretrained
     assert counts["build_qt_pairs"] == 21  # 7 question-translation languages x 3 tasks
-    assert counts["translate"] == 57  # the test items of 19 languages besides English x 3 tasks
+    assert counts["sp_translate"] == 57  # the test items of 19 languages besides English x 3 tasks
     assert counts["translate_questions"] == 16  # MT pairs: 7 languages for Amazon and PAWS, SNLI's hi and bn
-    assert counts["fetch_reference"] == 3 and counts["prepare_data"] == 3
+    assert counts["fetch_reference"] == 3 and counts["sp_prepare_data"] == 3
     assert counts["download_model"] == 6  # 5 base models + NLLB
-    assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, base and zh
-    for rule in ("collect_results", "irrelevant_label_control", "plot_accuracy_by_condition", "plot_logit_lens",
+    assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, pretrained and tuned
+    for rule in ("sp_collect_results", "irrelevant_label_control", "plot_accuracy_by_mixture", "plot_logit_lens",
                  "plot_pca_language", "plot_loss_curves", "all"):
         assert counts[rule] == 1, rule
     assert counts["total"] == 462
-    assert "build_base_model" not in counts and "build_mt_model" not in counts  # hub models only
+    assert "build_base_model" not in counts and "sp_build_mt_model" not in counts  # hub models only
 
 
 def test_the_authors_pairs_need_no_mt_and_the_others_do():
@@ -38,14 +38,14 @@ def test_the_authors_pairs_need_no_mt_and_the_others_do():
     assert "output: hub-models/facebook--nllb-200-distilled-600M" in hi  # hi has no authors' file
     amazon = job_counts(run_snakemake("results/spontaneous/data/amazon/source.jsonl", "-n", "--quiet", "rules",
                                       "--configfile", CONFIG).stdout)
-    assert amazon == {"fetch_reference": 1, "prepare_data": 1, "total": 2}
+    assert amazon == {"fetch_reference": 1, "sp_prepare_data": 1, "total": 2}
 
 
 def test_each_figure_is_its_own_target():
     counts = job_counts(run_snakemake("results/spontaneous/figures/logit_lens.pdf", "-n", "--quiet", "rules",
                                       "--configfile", CONFIG).stdout)
-    assert counts["plot_logit_lens"] == 1 and counts["probe_lens"] == 2 and "evaluate" not in counts
-    assert "probe_pca" not in counts and "plot_accuracy_by_condition" not in counts
+    assert counts["plot_logit_lens"] == 1 and counts["probe_lens"] == 2 and "sp_evaluate" not in counts
+    assert "probe_pca" not in counts and "plot_accuracy_by_mixture" not in counts
 
 
 def test_the_irrelevant_label_control_is_its_own_target():
@@ -53,8 +53,8 @@ def test_the_irrelevant_label_control_is_its_own_target():
     own: asking for its table plans every evaluation and no other table."""
     table = "results/spontaneous/tables/irrelevant_label_control.csv"
     counts = job_counts(run_snakemake(table, "-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    assert counts["irrelevant_label_control"] == 1 and counts["evaluate"] == 165
-    assert "collect_results" not in counts and "plot_accuracy_by_condition" not in counts
+    assert counts["irrelevant_label_control"] == 1 and counts["sp_evaluate"] == 165
+    assert "sp_collect_results" not in counts and "plot_accuracy_by_mixture" not in counts
     figure = run_snakemake("results/spontaneous/figures/irrelevant_label_control.png", "-n", "--configfile",
                            CONFIG).stdout
     assert "rule irrelevant_label_control:" in figure and "results/spontaneous/tables/irrelevant_label_control.tex" in figure
@@ -66,20 +66,20 @@ def test_the_latex_build_of_study_b():
     plan = run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--configfile", CONFIG).stdout
     build = plan[plan.index("rule build_paper:"):].split("\n\n")[0]
     assert "paper/spontaneous.tex" in build and "paper/preamble.tex" in build and "paper/main.tex" not in build
-    for name in ("tables/accuracy_by_condition.tex", "tables/irrelevant_label_control.tex",
-                 "figures/accuracy_by_condition.pdf", "figures/irrelevant_label_control.pdf", "figures/logit_lens.pdf",
+    for name in ("tables/accuracy_by_mixture.tex", "tables/irrelevant_label_control.tex",
+                 "figures/accuracy_by_mixture.pdf", "figures/irrelevant_label_control.pdf", "figures/logit_lens.pdf",
                  "figures/pca_language.pdf", "figures/training_curves.pdf"):
         assert f"results/spontaneous/{name}" in build, name
     assert job_counts(run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--quiet", "rules", "--configfile",
-                                    CONFIG).stdout)["evaluate"] == 165
+                                    CONFIG).stdout)["sp_evaluate"] == 165
 
 
 def test_every_report_item_has_a_caption(root):
     """The HTML report of a study B run: its own front page, and a caption file for every output."""
     rules = "".join((root / "workflow/rules" / f).read_text() for f in (
-        "spontaneous.smk", "spontaneous_data.smk", "spontaneous_train.smk", "spontaneous_analysis.smk"))
+        "spontaneous.smk", "spontaneous_data.smk", "spontaneous_evaluate.smk", "spontaneous_analysis.smk"))
     items = rules.split("report(")[1:]
-    assert len(items) >= 11
+    assert len(items) >= 10  # and the training curves' (sft.smk, caption in common.smk), below
     for item in items:
         depth = 1  # the arguments of report(...): up to its closing parenthesis
         for end, char in enumerate(item):
@@ -90,7 +90,10 @@ def test_every_report_item_has_a_caption(root):
         caption = re.search(r'caption="\.\./report/([^"]+)"', body)
         assert caption and (root / "workflow/report" / caption.group(1)).is_file(), body
         assert "category=" in body, body
-    assert 'report: "../report/spontaneous.rst"' in rules and (root / "workflow/report/spontaneous.rst").is_file()
+    common = (root / "workflow/rules/common.smk").read_text()
+    assert '"workflow/report/spontaneous.rst"' in common and (root / "workflow/report/spontaneous.rst").is_file()
+    assert '"../report/spontaneous_training_curves.rst"' in common  # plot_loss_curves, shared with study A
+    assert (root / "workflow/report/spontaneous_training_curves.rst").is_file()
 
 
 @pytest.fixture
@@ -101,10 +104,10 @@ def fresh_demo(tmp_path):
 
 def test_demo_plan(fresh_demo):
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", fresh_demo).stdout)
-    # 3 conditions (base, zh, zh-de) x 1 tiny model x 2 tasks (SNLI, PAWS); 4 languages besides English
-    assert counts["evaluate"] == 6 and counts["sft"] == 4 and counts["build_condition"] == 4
-    assert counts["translate"] == 8 and counts["translate_questions"] == 4 and counts["build_qt_pairs"] == 4
-    assert counts["build_tokenizer"] == counts["build_mt_model"] == counts["build_base_model"] == 1
+    # 3 mixtures (pretrained, zh, zh-de) x 1 tiny model x 2 tasks (SNLI, PAWS); 4 languages besides English
+    assert counts["sp_evaluate"] == 6 and counts["sft"] == 4 and counts["sp_build_mixture"] == 4
+    assert counts["sp_translate"] == 8 and counts["translate_questions"] == 4 and counts["build_qt_pairs"] == 4
+    assert counts["sp_build_tokenizer"] == counts["sp_build_mt_model"] == counts["build_base_model"] == 1
     assert "fetch_reference" not in counts and "download_model" not in counts
 
 
@@ -115,10 +118,10 @@ def test_lint_is_clean():
 
 def test_bad_config_stops_before_any_job(tmp_path, root):
     cfg = yaml.safe_load((root / CONFIG).read_text())
-    cfg["conditions"].append({"family": "single", "languages": ["en"]})
+    cfg["mixtures"].append({"family": "single", "languages": ["en"]})
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     proc = run_snakemake("-n", "--configfile", str(bad), check=False)
     assert proc.returncode != 0
     message = proc.stdout + proc.stderr
-    assert "Invalid configuration" in message and "conditions/3/languages/0" in message
+    assert "Invalid configuration" in message and "mixtures/3/languages/0" in message

@@ -45,9 +45,9 @@ def fresh_demo_config(tmp_path):
 
 def test_demo_plan_exercises_every_rule(fresh_demo_config):
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", fresh_demo_config).stdout)
-    # one process per model and task (2 models x 3 tasks: math, api, control): it trains the 4
-    # mixtures, and evaluates the base model and the 4 checkpoints; one translate job per task
-    assert counts["sft"] == 6 and counts["evaluate"] == 6 and counts["translate"] == 3
+    # one job per item: 2 models x 3 tasks x 4 mixtures trained, x 5 checkpoints (the base model
+    # included) evaluated, 3 tasks x 11 languages translated
+    assert counts["sft"] == 24 and counts["evaluate"] == 30 and counts["translate"] == 33
     for rule in ("prepare_data", "build_tokenizer", "build_base_model", "build_mt_model", "translate", "build_mixture",
                  "build_eval_tasks", "collect_results", "make_table1_languages", "plot_fig2_accuracy_vs_languages"):
         assert counts.get(rule), rule
@@ -57,29 +57,21 @@ def _planned_job(stdout: str, rule: str) -> str:
     return stdout[stdout.index(f"rule {rule}:"):].split("\n\n")[0]
 
 
-def test_jobs_cover_a_mixture_or_a_model_and_task(fresh_demo_config, tmp_path):
-    """one_process_per: the demo's model_task sft job trains every mixture, its evaluate job writes
-    the base model's and every mixture's results; mixture (the paper's) is one job per mixture."""
-    proc = run_snakemake("results/test-dryrun/eval/qwen3-tiny/control/en.json", "-n", "--configfile", fresh_demo_config)
+def test_one_job_per_item(fresh_demo_config):
+    """An sft job trains one mixture, an evaluate job scores one checkpoint, a translate job
+    translates one language."""
+    proc = run_snakemake("results/test-dryrun/eval/qwen3-tiny/control/en-es.json", "-n", "--configfile", fresh_demo_config)
     sft, evaluate = _planned_job(proc.stdout, "sft"), _planned_job(proc.stdout, "evaluate")
-    for mixture in ("pretrained", "en", "en-es", "core-minus-ja", "core"):
-        assert f"results/test-dryrun/eval/qwen3-tiny/control/{mixture}.json" in evaluate, mixture
-        assert f"results/test-dryrun/eval/qwen3-tiny/control/{mixture}.samples.jsonl" in evaluate, mixture
-        if mixture != "pretrained":
-            assert f"results/test-dryrun/sft/qwen3-tiny/control/{mixture}/model" in sft, mixture
-            assert f"results/test-dryrun/mixtures/control/{mixture}.jsonl" in sft, mixture
-    assert "benchmarks/evaluate/qwen3-tiny/control.tsv" in evaluate and "benchmarks/sft/qwen3-tiny/control.tsv" in sft
+    assert "output: results/test-dryrun/eval/qwen3-tiny/control/en-es.json, " in evaluate
+    assert "results/test-dryrun/eval/qwen3-tiny/control/en.json" not in evaluate
+    assert "output: results/test-dryrun/sft/qwen3-tiny/control/en-es/model, " in sft
+    assert "results/test-dryrun/mixtures/control/en-es.jsonl" in sft and "control/core.jsonl" not in sft
+    assert "benchmarks/evaluate/qwen3-tiny/control/en-es.tsv" in evaluate
+    assert "benchmarks/sft/qwen3-tiny/control/en-es.tsv" in sft
     translate = _planned_job(run_snakemake("results/test-dryrun/translated/math/bn.jsonl", "-n", "--configfile",
                                            fresh_demo_config).stdout, "translate")
-    for lang in ("en", "es", "ja", "bn", "sw", "te", "fr", "de", "ru", "zh", "th"):
-        assert f"results/test-dryrun/translated/math/{lang}.jsonl" in translate, lang
-    cfg = yaml.safe_load(Path(fresh_demo_config).read_text())
-    cfg["evaluation"]["one_process_per"] = cfg["sft"]["one_process_per"] = "mixture"
-    cfg["translation"]["one_process_per"] = "language"
-    per_mixture = tmp_path / "per-mixture.yaml"
-    per_mixture.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", str(per_mixture)).stdout)
-    assert counts["sft"] == 24 and counts["evaluate"] == 30 and counts["translate"] == 33
+    assert "output: results/test-dryrun/translated/math/bn.jsonl, results/test-dryrun/translated/math/bn.qc.json" in translate
+    assert "translated/math/es.jsonl" not in translate
 
 
 def test_single_figure_is_its_own_target(fresh_demo_config):
@@ -115,4 +107,4 @@ def test_snakefmt_check(root):
 def test_slurm_profile_plans_from_the_repo_root(fresh_demo_config):
     """`snakemake --profile slurm` selects the slurm executor and plans without a cluster."""
     proc = run_snakemake("-n", "--profile", "slurm", "--configfile", fresh_demo_config, "--quiet", "rules")
-    assert job_counts(proc.stdout)["sft"] == 6  # one job per model and task (sft.one_process_per in demo.yaml)
+    assert job_counts(proc.stdout)["sft"] == 24  # one job per model, task and mixture

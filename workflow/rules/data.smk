@@ -5,104 +5,75 @@
 # have no internet; the shipped sources take seconds.
 
 
-localrules:
-    prepare_data,
+if is_activated(MULTILINGUAL):
 
+    localrules:
+        prepare_data,
 
-rule prepare_data:
-    input:
-        sources=get_source_files,
-        # the list the shipped files are verified against (data.verify_checksums)
-        checksums=lambda wc: (
-            [f"{RESOURCES}/{study_data.CHECKSUMS_FILE}"]
-            if config["data"]["verify_checksums"]
-            else []
-        ),
-    output:
-        data=out("data"),
-        references=out("references"),
-        report=out("data_report"),
-        guard=out("test_guard"),
-    log:
-        log_path("prepare_data/{task}"),
-    benchmark:
-        bench_path("prepare_data/{task}")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("prepare_data.py"),
-        spec=prepare_data_spec,
-        languages=LANGS,
-        source_lang=SRC,
-        resources=RESOURCES,
-        verify_checksums=config["data"]["verify_checksums"],
-        seed=config["seed"],
-    script:
-        "../scripts/prepare_data.py"
+    rule prepare_data:
+        input:
+            sources=get_source_files,
+            # the list the shipped files are verified against (data.verify_checksums)
+            checksums=lambda wc: (
+                [f"{RESOURCES}/{study_data.CHECKSUMS_FILE}"]
+                if config["data"]["verify_checksums"]
+                else []
+            ),
+        output:
+            data=out("data"),
+            references=out("references"),
+            report=out("data_report"),
+            guard=out("test_guard"),
+        log:
+            log_path("prepare_data/{task}"),
+        benchmark:
+            bench_path("prepare_data/{task}")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("prepare_data.py"),
+            spec=prepare_data_spec,
+            languages=LANGS,
+            source_lang=SRC,
+            resources=RESOURCES,
+            verify_checksums=config["data"]["verify_checksums"],
+            seed=config["seed"],
+        script:
+            "../scripts/prepare_data.py"
 
+    rule build_tokenizer:
+        input:
+            data=expand(out("data"), task=TASKS),
+            references=expand(out("references"), task=TASKS),
+        output:
+            directory(out("tokenizer")),
+        log:
+            log_path("build_tokenizer"),
+        benchmark:
+            bench_path("build_tokenizer")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("build_tokenizer.py"),
+            vocab_size=config["tiny_tokenizer"]["vocab_size"],
+        script:
+            "../scripts/build_tokenizer.py"
 
-rule build_tokenizer:
-    input:
-        data=expand(out("data"), task=TASKS),
-        references=expand(out("references"), task=TASKS),
-    output:
-        directory(out("tokenizer")),
-    log:
-        log_path("build_tokenizer"),
-    benchmark:
-        bench_path("build_tokenizer")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("build_tokenizer.py"),
-        vocab_size=config["tiny_tokenizer"]["vocab_size"],
-    script:
-        "../scripts/build_tokenizer.py"
-
-
-rule build_base_model:
-    input:
-        unpack(get_tiny_reference_files),
-        tokenizer=out("tokenizer"),
-    output:
-        directory(out("base_model")),
-    log:
-        log_path("build_base_model/{model}"),
-    benchmark:
-        bench_path("build_base_model/{model}")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("build_base_model.py"),
-        like=lambda wc: config["models"][wc.model]["tiny"]["like"],
-        sizes=lambda wc: {
-            k: v for k, v in config["models"][wc.model]["tiny"].items() if k != "like"
-        },
-        chat_template=lambda wc, input: (
-            input.chat_template if "chat_template" in input.keys() else None
-        ),
-        resources=RESOURCES,
-        seed=config["seed"],
-        verify_checksums=config.get("data", {}).get("verify_checksums", True),
-    script:
-        "../scripts/build_base_model.py"
-
-
-rule build_mt_model:
-    input:
-        data=expand(out("data"), task=TASKS),
-        references=expand(out("references"), task=TASKS),
-    output:
-        directory(out("mt_model")),
-    log:
-        log_path("build_mt_model"),
-    benchmark:
-        bench_path("build_mt_model")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("build_mt_model.py"),
-        spec=config["translation"]["model"].get("tiny", {}),
-        seed=config["seed"],
-    script:
-        "../scripts/build_mt_model.py"
+    rule build_mt_model:
+        input:
+            data=expand(out("data"), task=TASKS),
+            references=expand(out("references"), task=TASKS),
+        output:
+            directory(out("mt_model")),
+        log:
+            log_path("build_mt_model"),
+        benchmark:
+            bench_path("build_mt_model")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("build_mt_model.py"),
+            spec=config["translation"]["model"].get("tiny", {}),
+            seed=config["seed"],
+        script:
+            "../scripts/build_mt_model.py"

@@ -76,3 +76,32 @@ rule convert_registry_model:
         checksums=TEMPLATE_CHECKSUMS,
     script:
         "../scripts/convert_registry_model.py"
+
+
+# A tiny copy of a real checkpoint (models.<name>.tiny), shrunk in size only, on the run's tokenizer.
+rule build_base_model:
+    input:
+        unpack(get_tiny_reference_files),
+        tokenizer=out("tokenizer"),
+    output:
+        directory(out("base_model")),
+    log:
+        log_path("build_base_model/{model}"),
+    benchmark:
+        bench_path("build_base_model/{model}")
+    conda:
+        "../../envs/pipeline.yaml"
+    params:
+        code=code("build_base_model.py"),
+        like=lambda wc: config["models"][wc.model]["tiny"]["like"],
+        sizes=lambda wc: {
+            k: v for k, v in config["models"][wc.model]["tiny"].items() if k != "like"
+        },
+        chat_template=lambda wc, input: (
+            input.chat_template if "chat_template" in input.keys() else None
+        ),
+        resources=RESOURCES,
+        seed=config["seed"],
+        verify_checksums=config.get("data", {}).get("verify_checksums", True),
+    script:
+        "../scripts/build_base_model.py"

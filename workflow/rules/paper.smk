@@ -1,14 +1,11 @@
-# The LaTeX build of the selected study (`make paper`): its document inputs this run's generated
-# tables and figures (FINAL_TABLES' LaTeX versions and FINAL_FIGURES, of common.smk for study A or
-# spontaneous.smk for study B) and the shared preamble.
-PAPER_TEX = {"spontaneous": "paper/spontaneous.tex"}.get(
-    config.get("study"), "paper/main.tex"
-)
+# Both studies: the LaTeX build (`make paper`) of the study's document (mlpt.study.Study.paper_tex),
+# which inputs this run's generated tables and figures (FINAL_TABLES' LaTeX versions and
+# FINAL_FIGURES, common.smk) and the shared preamble.
 
 
 rule build_paper:
     input:
-        tex=PAPER_TEX,
+        tex=STUDY.paper_tex(),
         preamble="paper/preamble.tex",
         tables=[out(name) for name in FINAL_TABLES if name.endswith("_tex")],
         figures=[out(name) for name in FINAL_FIGURES],

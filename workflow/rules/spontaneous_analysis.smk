@@ -1,252 +1,221 @@
-# Study B's results: the accuracy table (Wilson intervals), accuracy per condition as a table and
+# Study B's results: the accuracy table (Wilson intervals), accuracy per mixture as a table and
 # a bar chart, the irrelevant-label control as a table and a bar chart, the logit lens and the PCA
 # of parallel prompts (each a probe job per checkpoint, then a table and a figure), and the
 # training curves. Each output is its own target, and in the HTML report with its caption
 # (workflow/report/spontaneous_*.rst).
 
 
-rule collect_results:
-    input:
-        **run_inputs("eval", eval_runs()),
-    output:
-        accuracy=report(
+if is_activated(SPONTANEOUS):
+
+    rule sp_collect_results:
+        input:
+            **keyed(out("eval"), EVALUATIONS, RUN_WILDCARDS),
+        output:
+            accuracy=report(
+                out("accuracy"),
+                caption="../report/spontaneous_accuracy.rst",
+                category="Accuracy",
+                subcategory="per language",
+                labels={"table": "accuracy"},
+            ),
+            qt=report(
+                out("sp_qt_validation"),
+                caption="../report/spontaneous_qt_validation.rst",
+                category="Controls",
+                subcategory="held-out question-translation loss",
+                labels={"table": "question-translation validation loss"},
+            ),
+        log:
+            log_path("collect_results"),
+        benchmark:
+            bench_path("collect_results")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("spontaneous_collect.py"),
+            models=plot_models(),
+            languages=config["languages"],
+            mixture_languages=evaluated_languages(),
+            pretrained=PRETRAINED,
+        script:
+            "../scripts/spontaneous_collect.py"
+
+    rule irrelevant_label_control:
+        input:
+            **keyed(out("eval"), EVALUATIONS, RUN_WILDCARDS),
+        output:
+            table=report(
+                out("sp_label_control"),
+                caption="../report/spontaneous_label_control.rst",
+                category="Controls",
+                subcategory="irrelevant labels",
+                labels={"table": "irrelevant-label control"},
+            ),
+            pdf=report(
+                out("sp_label_control_fig"),
+                caption="../report/spontaneous_label_control.rst",
+                category="Controls",
+                subcategory="irrelevant labels",
+                labels={"figure": "irrelevant-label control"},
+            ),
+            png=out("sp_label_control_fig_png"),
+            tex=out("sp_label_control_tex"),
+        log:
+            log_path("irrelevant_label_control"),
+        benchmark:
+            bench_path("irrelevant_label_control")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("spontaneous_label_control.py"),
+            models=plot_models(),
+            mixtures=EVALUATED,
+            mixture_languages=evaluated_languages(),
+        script:
+            "../scripts/spontaneous_label_control.py"
+
+    rule plot_accuracy_by_mixture:
+        input:
             out("accuracy"),
-            caption="../report/spontaneous_accuracy.rst",
-            category="Accuracy",
-            subcategory="per language",
-            labels={"table": "accuracy"},
-        ),
-        qt=report(
-            out("sp_qt_validation"),
-            caption="../report/spontaneous_qt_validation.rst",
-            category="Controls",
-            subcategory="held-out question-translation loss",
-            labels={"table": "question-translation validation loss"},
-        ),
-    log:
-        log_path("collect_results"),
-    benchmark:
-        bench_path("collect_results")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("spontaneous_collect.py"),
-        models=plot_models(),
-        languages=config["languages"],
-        condition_languages=condition_languages(),
-        base=BASE,
-    script:
-        "../scripts/spontaneous_collect.py"
+        output:
+            table=report(
+                out("sp_mixtures"),
+                caption="../report/spontaneous_mixtures.rst",
+                category="Accuracy",
+                subcategory="by mixture",
+                labels={"table": "accuracy by mixture"},
+            ),
+            pdf=report(
+                out("sp_mixtures_fig"),
+                caption="../report/spontaneous_mixtures.rst",
+                category="Accuracy",
+                subcategory="by mixture",
+                labels={"figure": "accuracy by mixture"},
+            ),
+            png=out("sp_mixtures_fig_png"),
+            tex=out("sp_mixtures_tex"),
+        log:
+            log_path("plot_accuracy_by_mixture"),
+        benchmark:
+            bench_path("plot_accuracy_by_mixture")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("spontaneous_plot_mixtures.py"),
+            models=plot_models(),
+            languages=LANGS,
+            mixtures=EVALUATED,
+            pretrained=PRETRAINED,
+            pivot=SRC,
+        script:
+            "../scripts/spontaneous_plot_mixtures.py"
 
+    rule probe_lens:
+        input:
+            unpack(probe_inputs("lens")),
+        output:
+            out("sp_lens"),
+        log:
+            log_path("probe_lens/{model}/{task}/{mixture}"),
+        benchmark:
+            bench_path("probe_lens/{model}/{task}/{mixture}")
+        conda:
+            "../../envs/pipeline.yaml"
+        threads: 1
+        resources:
+            **EVALUATE_RESOURCES,
+        params:
+            code=code("spontaneous_probe.py"),
+            kind="lens",
+            limit=config["analysis"]["lens"]["limit"],
+            batch_size=config["evaluation"]["batch_size"],
+            seed=config["seed"],
+        script:
+            "../scripts/spontaneous_probe.py"
 
-rule irrelevant_label_control:
-    input:
-        **run_inputs("eval", eval_runs()),
-    output:
-        table=report(
-            out("sp_label_control"),
-            caption="../report/spontaneous_label_control.rst",
-            category="Controls",
-            subcategory="irrelevant labels",
-            labels={"table": "irrelevant-label control"},
-        ),
-        pdf=report(
-            out("sp_label_control_fig"),
-            caption="../report/spontaneous_label_control.rst",
-            category="Controls",
-            subcategory="irrelevant labels",
-            labels={"figure": "irrelevant-label control"},
-        ),
-        png=out("sp_label_control_fig_png"),
-        tex=out("sp_label_control_tex"),
-    log:
-        log_path("irrelevant_label_control"),
-    benchmark:
-        bench_path("irrelevant_label_control")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("spontaneous_label_control.py"),
-        models=plot_models(),
-        conditions=list(CONDITIONS),
-        condition_languages=condition_languages(),
-    script:
-        "../scripts/spontaneous_label_control.py"
+    rule probe_pca:
+        input:
+            unpack(probe_inputs("pca")),
+        output:
+            out("sp_pca"),
+        log:
+            log_path("probe_pca/{model}/{task}/{mixture}"),
+        benchmark:
+            bench_path("probe_pca/{model}/{task}/{mixture}")
+        conda:
+            "../../envs/pipeline.yaml"
+        threads: 1
+        resources:
+            **EVALUATE_RESOURCES,
+        params:
+            code=code("spontaneous_probe.py"),
+            kind="pca",
+            limit=config["analysis"]["pca"]["limit"],
+            batch_size=config["evaluation"]["batch_size"],
+            seed=config["seed"],
+        script:
+            "../scripts/spontaneous_probe.py"
 
+    rule plot_logit_lens:
+        input:
+            **keyed(out("sp_lens"), probe_runs("lens"), RUN_WILDCARDS),
+        output:
+            table=report(
+                out("sp_lens_table"),
+                caption="../report/spontaneous_lens.rst",
+                category="Probes",
+                subcategory="logit lens",
+                labels={"table": "logit lens"},
+            ),
+            pdf=report(
+                out("sp_lens_fig"),
+                caption="../report/spontaneous_lens.rst",
+                category="Probes",
+                subcategory="logit lens",
+                labels={"figure": "logit lens"},
+            ),
+            png=out("sp_lens_fig_png"),
+        log:
+            log_path("plot_logit_lens"),
+        benchmark:
+            bench_path("plot_logit_lens")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("spontaneous_plot_probe.py"),
+            kind="lens",
+            models=plot_models(),
+        script:
+            "../scripts/spontaneous_plot_probe.py"
 
-rule plot_accuracy_by_condition:
-    input:
-        out("accuracy"),
-    output:
-        table=report(
-            out("sp_conditions"),
-            caption="../report/spontaneous_conditions.rst",
-            category="Accuracy",
-            subcategory="by condition",
-            labels={"table": "accuracy by condition"},
-        ),
-        pdf=report(
-            out("sp_conditions_fig"),
-            caption="../report/spontaneous_conditions.rst",
-            category="Accuracy",
-            subcategory="by condition",
-            labels={"figure": "accuracy by condition"},
-        ),
-        png=out("sp_conditions_fig_png"),
-        tex=out("sp_conditions_tex"),
-    log:
-        log_path("plot_accuracy_by_condition"),
-    benchmark:
-        bench_path("plot_accuracy_by_condition")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("spontaneous_plot_conditions.py"),
-        models=plot_models(),
-        languages=LANGS,
-        conditions=list(CONDITIONS),
-        base=BASE,
-        pivot=SRC,
-    script:
-        "../scripts/spontaneous_plot_conditions.py"
-
-
-rule probe_lens:
-    input:
-        unpack(probe_inputs("lens")),
-    output:
-        out("sp_lens"),
-    log:
-        log_path("probe_lens/{model}/{task}/{mixture}"),
-    benchmark:
-        bench_path("probe_lens/{model}/{task}/{mixture}")
-    conda:
-        "../../envs/pipeline.yaml"
-    threads: 1
-    resources:
-        **EVALUATE_RESOURCES,
-    params:
-        code=code("spontaneous_probe.py"),
-        kind="lens",
-        limit=config["analysis"]["lens"]["limit"],
-        batch_size=config["evaluation"]["batch_size"],
-        seed=config["seed"],
-    script:
-        "../scripts/spontaneous_probe.py"
-
-
-rule probe_pca:
-    input:
-        unpack(probe_inputs("pca")),
-    output:
-        out("sp_pca"),
-    log:
-        log_path("probe_pca/{model}/{task}/{mixture}"),
-    benchmark:
-        bench_path("probe_pca/{model}/{task}/{mixture}")
-    conda:
-        "../../envs/pipeline.yaml"
-    threads: 1
-    resources:
-        **EVALUATE_RESOURCES,
-    params:
-        code=code("spontaneous_probe.py"),
-        kind="pca",
-        limit=config["analysis"]["pca"]["limit"],
-        batch_size=config["evaluation"]["batch_size"],
-        seed=config["seed"],
-    script:
-        "../scripts/spontaneous_probe.py"
-
-
-rule plot_logit_lens:
-    input:
-        **run_inputs("sp_lens", probe_runs("lens")),
-    output:
-        table=report(
-            out("sp_lens_table"),
-            caption="../report/spontaneous_lens.rst",
-            category="Probes",
-            subcategory="logit lens",
-            labels={"table": "logit lens"},
-        ),
-        pdf=report(
-            out("sp_lens_fig"),
-            caption="../report/spontaneous_lens.rst",
-            category="Probes",
-            subcategory="logit lens",
-            labels={"figure": "logit lens"},
-        ),
-        png=out("sp_lens_fig_png"),
-    log:
-        log_path("plot_logit_lens"),
-    benchmark:
-        bench_path("plot_logit_lens")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("spontaneous_plot_probe.py"),
-        kind="lens",
-        models=plot_models(),
-    script:
-        "../scripts/spontaneous_plot_probe.py"
-
-
-rule plot_pca_language:
-    input:
-        **run_inputs("sp_pca", probe_runs("pca")),
-    output:
-        table=report(
-            out("sp_pca_table"),
-            caption="../report/spontaneous_pca.rst",
-            category="Probes",
-            subcategory="PCA by language",
-            labels={"table": "PCA by language"},
-        ),
-        pdf=report(
-            out("sp_pca_fig"),
-            caption="../report/spontaneous_pca.rst",
-            category="Probes",
-            subcategory="PCA by language",
-            labels={"figure": "PCA by language"},
-        ),
-        png=out("sp_pca_fig_png"),
-    log:
-        log_path("plot_pca_language"),
-    benchmark:
-        bench_path("plot_pca_language")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("spontaneous_plot_probe.py"),
-        kind="pca",
-        models=plot_models(),
-    script:
-        "../scripts/spontaneous_plot_probe.py"
-
-
-rule plot_loss_curves:
-    input:
-        **run_inputs("sft_log", trained_runs()),
-    output:
-        pdf=report(
-            out("training_curves"),
-            caption="../report/spontaneous_training_curves.rst",
-            category="Training",
-            labels={"figure": "training curves"},
-        ),
-        png=out("training_curves_png"),
-    log:
-        log_path("plot_loss_curves"),
-    benchmark:
-        bench_path("plot_loss_curves")
-    conda:
-        "../../envs/pipeline.yaml"
-    params:
-        code=code("plot_loss_curves.py"),
-        plotting={
-            "models": plot_models(),
-            "tasks": {t: {"label": t} for t in TASKS},
-        },
-    script:
-        "../scripts/plot_loss_curves.py"
+    rule plot_pca_language:
+        input:
+            **keyed(out("sp_pca"), probe_runs("pca"), RUN_WILDCARDS),
+        output:
+            table=report(
+                out("sp_pca_table"),
+                caption="../report/spontaneous_pca.rst",
+                category="Probes",
+                subcategory="PCA by language",
+                labels={"table": "PCA by language"},
+            ),
+            pdf=report(
+                out("sp_pca_fig"),
+                caption="../report/spontaneous_pca.rst",
+                category="Probes",
+                subcategory="PCA by language",
+                labels={"figure": "PCA by language"},
+            ),
+            png=out("sp_pca_fig_png"),
+        log:
+            log_path("plot_pca_language"),
+        benchmark:
+            bench_path("plot_pca_language")
+        conda:
+            "../../envs/pipeline.yaml"
+        params:
+            code=code("spontaneous_plot_probe.py"),
+            kind="pca",
+            models=plot_models(),
+        script:
+            "../scripts/spontaneous_plot_probe.py"

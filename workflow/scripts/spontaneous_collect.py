@@ -1,4 +1,4 @@
-"""collect_results (study B): one row per model x task x condition x language, with Wilson
+"""collect_results (study B): one row per model x task x mixture x language, with Wilson
 intervals, and the held-out question-translation loss of every checkpoint (see
 mlpt.spontaneous.results.collect and qt_validation)."""
 
@@ -9,8 +9,8 @@ from mlpt.spontaneous import results
 
 logs.setup(snakemake)
 p = snakemake.params
-runs = rule_inputs.by_key(snakemake.input.items())  # {(model, task, condition): eval summary}
-for path, table in ((snakemake.output.accuracy, results.collect(runs, p.models, p.languages, p.condition_languages)),
-                    (snakemake.output.qt, results.qt_validation(runs, p.condition_languages, p.base))):
+runs = rule_inputs.by_key(snakemake.input.items())  # {(model, task, mixture): eval summary}
+for path, table in ((snakemake.output.accuracy, results.collect(runs, p.models, p.languages, p.mixture_languages)),
+                    (snakemake.output.qt, results.qt_validation(runs, p.mixture_languages, p.pretrained))):
     with io.atomic_path(path) as fh:
         table.to_csv(fh, index=False)

@@ -14,6 +14,6 @@ evaluation.evaluate_checkpoint(
     inputs.model, {lang: path for (lang,), path in rule_inputs.by_key(named, prefix="tests").items()}, task=wc.task,
     prompt_file=inputs.prompts, summary_file=snakemake.output.summary, samples_file=snakemake.output.samples,
     batch_size=p.evaluation["batch_size"], limit=p.evaluation["limit_per_language"],
-    free_generation=p.evaluation["free_generation"], seed=p.seed, meta={"model": wc.model, "condition": wc.mixture},
+    free_generation=p.evaluation["free_generation"], seed=p.seed, meta={"model": wc.model, "mixture": wc.mixture},
     qt_files={lang: path for (lang,), path in rule_inputs.by_key(named, prefix="qt").items()}, max_length=p.max_length,
 )

@@ -1,5 +1,5 @@
 """irrelevant_label_control (study B): accuracy with the real label words vs irrelevant ones, and
-the irrelevant-output rate, per model x task x condition x language, as a table, a figure and a
+the irrelevant-output rate, per model x task x mixture x language, as a table, a figure and a
 LaTeX table pooled over languages (see mlpt.spontaneous.results.label_control); the figure and the
 LaTeX caption name the run."""
 
@@ -10,12 +10,12 @@ from mlpt.spontaneous import results
 
 logs.setup(snakemake)
 p, out, run = snakemake.params, snakemake.output, snakemake.config["run"]
-table = results.label_control(rule_inputs.by_key(snakemake.input.items()), p.models, p.condition_languages)
+table = results.label_control(rule_inputs.by_key(snakemake.input.items()), p.models, p.mixture_languages)
 with io.atomic_path(out.table) as fh:
     table.to_csv(fh, index=False)
 label = figures.run_label({"run": run, "models": p.models})
-latex.write_table(results.label_control_summary(table, p.conditions), out.tex,
+latex.write_table(results.label_control_summary(table, p.mixtures), out.tex,
                   "The irrelevant-label control, pooled over languages: accuracy with the task's label words and "
                   "with irrelevant words in their place, and the share of free generations that begin with no "
                   f"label word ({label}).", "tab:label-control", decimals=1)
-results.plot_label_control(table, p.models, p.conditions, out.pdf, out.png, run=run)
+results.plot_label_control(table, p.models, p.mixtures, out.pdf, out.png, run=run)

@@ -12,5 +12,5 @@ tests = {lang: path for (lang,), path in rule_inputs.by_key(inputs.items(), pref
 evaluation.probe(
     p.kind, inputs.model, tests, snakemake.output[0], task=wc.task, prompt_file=inputs.prompts,
     languages=list(tests), limit=p.limit, seed=p.seed, batch_size=p.batch_size,
-    meta={"model": wc.model, "condition": wc.mixture},
+    meta={"model": wc.model, "mixture": wc.mixture},
 )

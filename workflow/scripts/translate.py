@@ -1,16 +1,13 @@
-"""translate: every needed split of one task in one language, or in every language of the task in
-turn (translation.one_process_per; see mlpt.translate)."""
+"""translate: every needed split of one task in one language (see mlpt.translate)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, rule_inputs, translate
+from mlpt import logs, translate
 
 logs.setup(snakemake)
 p = snakemake.params
-rule_inputs.check_outputs("translate", p.runs, ("records", "qc"), snakemake.output)
-for run in p.runs:
-    translate.run(
-        snakemake.input.data, snakemake.input.references, run["records"], run["qc"],
-        task_kind=p.kind, src=p.src, tgt=run["lang"], splits=run["splits"], backend=p.backend,
-        codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=run["work_dir"], seed=p.seed,
-    )
+translate.run(
+    snakemake.input.data, snakemake.input.references, snakemake.output.records, snakemake.output.qc,
+    task_kind=p.kind, src=p.src, tgt=snakemake.wildcards.lang, splits=p.splits, backend=p.backend,
+    codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=p.work_dir, seed=p.seed,
+)

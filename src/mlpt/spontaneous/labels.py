@@ -3,8 +3,8 @@
 A few-shot prompt ends with the answer field and an opening quote (``Answer: "``); the model's
 next token starts its answer. The paper constrains the answer to the task's English label words
 and scores each label by the *summed* next-token probability of every token that could begin the
-label word. Concretely, for a label word ``w`` the prefix-token set holds every vocabulary token
-whose decoded bytes, with at most one leading space removed, form a non-empty prefix of the UTF-8
+label word. With the ``extended`` rule (the authors' rule is below), for a label word ``w`` the
+prefix-token set holds every vocabulary token whose decoded bytes, with at most one leading space removed, form a non-empty prefix of the UTF-8
 bytes of ``w``:
 
 * plain prefixes (``p``, ``pos``, ``posit`` for "positive") and the same with the tokenizer's
@@ -20,6 +20,22 @@ forward pass over the prompt; the prediction is the label with the highest score
 a seeded random choice that depends only on the seed and the example's key (so a prediction does
 not change with batch size or order). Prompts are plain text (base models, no chat template),
 batched with left padding.
+
+Two rules build the sets (``evaluation.label_tokens``; :data:`LABEL_TOKEN_RULES`):
+
+* ``authors`` (the default): the set the authors' evaluation scripts build (their
+  ``process_tokens``, the same in every ``*_eval_*shot*_enout.py`` and the logit-lens script),
+  re-implemented here from its behaviour: every character prefix ``p`` of the word that is a
+  vocabulary entry, as ``p`` or as ``▁p`` (SentencePiece's space marker; a byte-level vocabulary
+  has no such entries), exact string lookups; the byte-fallback token ``<0xNN>`` of the first UTF-8
+  byte of a word whose first character is not ASCII, where the vocabulary has it (SentencePiece);
+  and, for Qwen (their test is ``"Qwen" in model_size``; here: a byte-level BPE, which in study B
+  is exactly the Qwen1.5 family), the first token id of the tokenizer's encoding of each prefix.
+  So for Qwen1.5 no ``Ġ``-prefixed token and no token holding part of a character counts
+  (positive: ``p po pos posit positive``; 积极: ``积`` and ``积极``), and for Mistral the ``▁``
+  forms and one ``<0xNN>`` do. :func:`authors_token_ids`.
+* ``extended``: this project's byte rule below, a strict superset of ``authors`` on Qwen1.5
+  (it adds ``Ġ``-prefixed and partial-character tokens). :func:`prefix_token_ids`.
 
 Two controls:
 
@@ -50,6 +66,8 @@ from .batches import encode_left_padded, length_batches, model_device
 
 __all__ = [
     "IRRELEVANT_WORDS",
+    "LABEL_TOKEN_RULES",
+    "authors_token_ids",
     "LabelScores",
     "LabelTokenSets",
     "FreeGeneration",
@@ -68,6 +86,9 @@ __all__ = [
 IRRELEVANT_WORDS: tuple[str, ...] = ("ox", "horse", "goat", "sheep")
 
 _SENTENCEPIECE_SPACE = "▁"
+
+#: How label token sets are built (see the module docstring): the authors' rule, or the extended one.
+LABEL_TOKEN_RULES: tuple[str, ...] = ("authors", "extended")
 
 
 # --------------------------------------------------------------------------- #
@@ -192,11 +213,38 @@ class LabelTokenSets:
         return m
 
 
-def label_token_sets(tokenizer, labels: Sequence[str]) -> LabelTokenSets:
-    """The prefix-token sets of ``labels`` under ``tokenizer``; ValueError for a label that no
-    token can begin (it could never be scored)."""
-    tokens = token_bytes(tokenizer)
-    sets = tuple(prefix_token_ids(tokens, w) for w in labels)
+def authors_token_ids(tokenizer, word: str, first_token_of_prefixes: bool | None = None) -> tuple[int, ...]:
+    """The authors' label token set of ``word`` (the ``authors`` rule of the module docstring),
+    sorted. ``first_token_of_prefixes`` switches on their Qwen branch (the first token of the
+    tokenizer's encoding of every prefix, special tokens as the tokenizer adds them); None: on for
+    a byte-level BPE."""
+    vocab = tokenizer.get_vocab()
+    prefixes = [word[:i] for i in range(1, len(word) + 1)]
+    ids = {vocab[t] for p in prefixes for t in (p, _SENTENCEPIECE_SPACE + p) if t in vocab}
+    first = word[:1].encode("utf-8")
+    if first and first[0] >= 0x80 and f"<0x{first[0]:02X}>" in vocab:
+        ids.add(vocab[f"<0x{first[0]:02X}>"])
+    if first_token_of_prefixes is None:
+        first_token_of_prefixes = is_byte_level(tokenizer)
+    if first_token_of_prefixes:
+        for p in prefixes:
+            encoded = tokenizer(p)["input_ids"]
+            if encoded:
+                ids.add(int(encoded[0]))
+    return tuple(sorted(ids))
+
+
+def label_token_sets(tokenizer, labels: Sequence[str], rule: str = "authors") -> LabelTokenSets:
+    """The token sets of ``labels`` under ``tokenizer`` by ``rule`` (``authors`` or ``extended``, see
+    the module docstring); ValueError for a label that no token can begin (it could never be
+    scored)."""
+    if rule == "authors":
+        sets = tuple(authors_token_ids(tokenizer, w) for w in labels)
+    elif rule == "extended":
+        tokens = token_bytes(tokenizer)
+        sets = tuple(prefix_token_ids(tokens, w) for w in labels)
+    else:
+        raise ValueError(f"unknown label token rule '{rule}' (known: {', '.join(LABEL_TOKEN_RULES)})")
     empty = [w for w, ids in zip(labels, sets) if not ids]
     if empty:
         raise ValueError(f"no token of the vocabulary begins the label word(s) {empty}")
@@ -279,6 +327,7 @@ def score_labels(
     seed: int = 0,
     keys: Sequence[str] | None = None,
     batch_size: int = 8,
+    rule: str = "authors",
 ) -> LabelScores:
     """Score ``labels`` after every prompt and pick one label per prompt.
 
@@ -290,8 +339,9 @@ def score_labels(
         seed: seed of the tie-break.
         keys: one stable key per prompt for the tie-break (e.g. the item id); default the index.
         batch_size: prompts per forward pass.
+        rule: how the token sets of label words are built (ignored for ready sets).
     """
-    sets = labels if isinstance(labels, LabelTokenSets) else label_token_sets(tokenizer, labels)
+    sets = labels if isinstance(labels, LabelTokenSets) else label_token_sets(tokenizer, labels, rule)
     keys = [str(i) for i in range(len(prompts))] if keys is None else list(keys)
     scores = np.zeros((len(prompts), len(sets.labels)), dtype=np.float64)
     indicator = None

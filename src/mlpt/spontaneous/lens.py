@@ -17,20 +17,44 @@ whose final norm is a child named ``norm``, ``final_layernorm``, ``final_layer_n
 or else its last child whose class name contains "Norm" (Qwen: ``model.model.norm``; Gemma: the
 same, with its ``1 + weight`` RMSNorm and scaled embeddings handled by the modules themselves). A
 final logit soft-cap in the config is applied as the model applies it.
+
+The authors' lens (study B's default, :func:`authors_lens`; their ``zsm_emotion_2shot.py`` with
+``llamawrapper.py`` at the pinned commit, read for this project, none of their code or text shipped):
+
+* prompts: their Amazon 2-shot exemplars with *localized* label words (``情感: "积极"``), the
+  review, and the localized answer field with its opening quote. Those strings are read at run time
+  from their fetched script (:func:`read_authors_script`, parsed with :mod:`ast`, never executed):
+  the ``prompt_prefix`` dictionary, each language's query suffix and their gold-to-English label
+  mapping. The script has prompts for 16 languages (en zh ja hi sw bn it no es is bg sv sl ms th
+  ru; not de fr nl pl), and its mapping lacks the Bulgarian labels (their script stops with an
+  UnboundLocalError at the first bg item): such a language is skipped with the reason recorded
+  (:func:`authors_languages`).
+* per item, two token sets: the prefix tokens of the gold English label and of the gold localized
+  label, built as their ``process_tokens`` builds them (:func:`authors_token_ids`); an item whose
+  two sets share a token (any language but English) or either set is empty is dropped, counted.
+* per decoder layer (rows 1..L: the output of each block through the final norm and the head; no
+  embedding row), at the last position: the probability summed over each set, the same over both
+  labels' sets ("any": their ``all_possible_*``), and the entropy in **bits**; the mean over items
+  with their Gaussian 95% interval (mean +- 1.96 sd / sqrt(n)).
+* labelled extras (``extra_*``): the first-token probabilities this project measured before.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from .batches import encode_left_padded, length_batches, model_device
-from .labels import first_token_id
+from .labels import authors_token_ids, first_token_id
 
-__all__ = ["LensResult", "decoder_layers", "final_norm", "layer_distributions", "layer_states", "logit_lens"]
+__all__ = ["AUTHORS_SCRIPT", "AuthorsLens", "AuthorsScript", "LensResult", "authors_languages", "authors_lens",
+           "authors_prompts", "decoder_layers", "final_norm", "layer_distributions",
+           "layer_states", "logit_lens", "read_authors_script"]
 
 _NORM_NAMES = ("norm", "final_layernorm", "final_layer_norm", "ln_f")
 _LAYER_NAMES = ("layers", "h", "layer")
@@ -160,3 +184,183 @@ def logit_lens(
         target[:, idx] = probs[:, cols, [tg_ids[i] for i in idx]].cpu().numpy()
         entropy[:, idx] = (-(probs * torch.log(probs.clamp_min(1e-45))).sum(-1)).clamp_min(0).cpu().numpy()
     return LensResult(english, target, entropy, en_ids, tg_ids)
+
+
+# --------------------------------------------------------------------------- #
+# The authors' lens
+# --------------------------------------------------------------------------- #
+#: The authors' logit-lens script, by path in their repository (fetched at the pinned commit,
+#: checked against resources/spontaneous/reference.sha256).
+AUTHORS_SCRIPT = "zsm_emotion_2shot.py"
+#: Their SentencePiece word-boundary marker (``add_spaces``).
+
+
+@dataclass(frozen=True)
+class AuthorsScript:
+    """What the authors' lens script defines (:func:`read_authors_script`)."""
+
+    prefixes: dict[str, str]  # language -> the 2-shot exemplar block, localized labels
+    suffixes: dict[str, str]  # language -> what follows the review: "\n<localized field>: \""
+    to_english: dict[str, str]  # gold label word (any language) -> English label
+
+
+def _str_constants(node: ast.AST) -> list[str]:
+    """The string constants under ``node``, in source order."""
+    found = [n for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [n.value for n in sorted(found, key=lambda n: (n.lineno, n.col_offset))]
+
+
+def _compared(test: ast.AST, name: str) -> list[str]:
+    """The string constants ``name`` is compared with (``==``) in an ``if`` test, or []."""
+    out = []
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == name \
+                and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) \
+                and isinstance(node.comparators[0], ast.Constant) and isinstance(node.comparators[0].value, str):
+            out.append(node.comparators[0].value)
+    return out
+
+
+def _assigned(body: Sequence[ast.stmt], name: str) -> ast.AST | None:
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            return stmt.value
+    return None
+
+
+def read_authors_script(path: str | Path) -> AuthorsScript:
+    """Parse the authors' lens script (never executed): the ``prompt_prefix`` dictionary, each
+    ``if target_lang == '<lang>': prompt = [prompt_prefix[...] + '\\n' + i + '<suffix>' ...]``
+    branch's suffix, and the ``if out_token_str == ... : latent_token_str = '<English>'``
+    mapping. ValueError naming the file where one of them is missing."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    prefixes: dict[str, str] | None = None
+    suffixes: dict[str, str] = {}
+    to_english: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "prompt_prefix"
+                                                for t in node.targets) and isinstance(node.value, ast.Dict):
+            prefixes = ast.literal_eval(node.value)
+        if not isinstance(node, ast.If):
+            continue
+        query = _assigned(node.body, "prompt")
+        langs = _compared(node.test, "target_lang")
+        if len(langs) == 1 and isinstance(query, ast.ListComp):
+            constants = _str_constants(query.elt)
+            if constants and constants[-1].startswith("\n"):
+                suffixes[langs[0]] = constants[-1]
+        english = _assigned(node.body, "latent_token_str")
+        if isinstance(english, ast.Constant) and isinstance(english.value, str):
+            for word in _compared(node.test, "out_token_str"):
+                to_english.setdefault(word, english.value)
+    missing = [what for what, got in (("prompt_prefix", prefixes), ("query suffixes", suffixes),
+                                      ("gold-to-English mapping", to_english)) if not got]
+    if missing:
+        raise ValueError(f"{path}: no {', '.join(missing)} found (not the authors' lens script?)")
+    return AuthorsScript(dict(prefixes), suffixes, to_english)
+
+
+def authors_languages(script: AuthorsScript, languages: Sequence[str],
+                      gold: dict[str, Sequence[str]]) -> tuple[list[str], dict[str, str]]:
+    """(the languages of ``languages`` the authors' lens runs in, {skipped language: reason}).
+    ``gold`` gives each language's gold label words (its test file's answers)."""
+    kept, skipped = [], {}
+    for lang in languages:
+        if lang not in script.prefixes or lang not in script.suffixes:
+            have = [x for x in script.prefixes if x in script.suffixes]
+            skipped[lang] = (f"the authors' lens script ({AUTHORS_SCRIPT}) has no prompt for '{lang}' "
+                             f"(it has {len(have)} languages: {' '.join(have)})")
+            continue
+        unmapped = sorted({w for w in gold.get(lang, ()) if w not in script.to_english})
+        if unmapped:
+            skipped[lang] = (f"the authors' gold-to-English label mapping ({AUTHORS_SCRIPT}) lacks {unmapped}: "
+                             "their script fails on the first such item (latent_token_str unbound)")
+            continue
+        kept.append(lang)
+    return kept, skipped
+
+
+def authors_prompts(script: AuthorsScript, lang: str, texts: Sequence[str]) -> list[str]:
+    """The lens prompts of ``texts`` (reviews) in ``lang``: exemplars, ``\\n``, review, suffix."""
+    return [script.prefixes[lang] + "\n" + text + script.suffixes[lang] for text in texts]
+
+
+@dataclass
+class AuthorsLens:
+    """The authors' lens over one language's prompts: rows are decoder layers 1..L, columns the
+    kept items (``kept``: their indices among the prompts)."""
+
+    english: np.ndarray  # probability summed over the gold English label's token set
+    target: np.ndarray  # probability summed over the gold localized label's token set
+    english_any: np.ndarray  # summed over the union of every English label's set
+    target_any: np.ndarray  # summed over the union of every localized label's set
+    entropy_bits: np.ndarray  # entropy of the layer's distribution, in bits
+    extra_english_first: np.ndarray  # extra: the first token of the English label only
+    extra_target_first: np.ndarray  # extra: the first token of the localized label only
+    kept: list[int]
+    dropped: dict[str, list[int]] = field(default_factory=dict)  # reason -> prompt indices
+
+    def summary(self) -> dict:
+        """Per layer: the mean over kept items and the half-width of their Gaussian 95% interval
+        (the authors' ``plot_ci``: 1.96 x the sample standard deviation / sqrt(n))."""
+        n = len(self.kept)
+        out: dict = {"n": n, "dropped": {k: len(v) for k, v in self.dropped.items()}}
+        for key in ("english", "target", "english_any", "target_any", "entropy_bits", "extra_english_first",
+                    "extra_target_first"):
+            arr = getattr(self, key)
+            out[key] = arr.mean(axis=1).tolist() if n else [None] * arr.shape[0]
+            if key in ("english", "target", "entropy_bits"):
+                sd = arr.std(axis=1, ddof=1) if n > 1 else np.full(arr.shape[0], np.nan)
+                out[f"{key}_ci"] = (1.96 * sd / np.sqrt(max(n, 1))).tolist()
+        return out
+
+
+def authors_lens(model, tokenizer, prompts: Sequence[str], english_words: Sequence[str], target_words: Sequence[str],
+                 *, drop_overlap: bool = True, first_token_of_prefixes: bool | None = None,
+                 batch_size: int = 8) -> AuthorsLens:
+    """The authors' lens (see the module docstring) over ``prompts``, given each item's gold
+    English label and gold localized label; ``drop_overlap`` is false for English (the authors'
+    ``target_lang != 'en'``)."""
+    n = len(prompts)
+    if len(english_words) != n or len(target_words) != n:
+        raise ValueError(f"{len(english_words)} English and {len(target_words)} target words for {n} prompts")
+    sets: dict[str, tuple[int, ...]] = {}
+
+    def ids(word: str) -> tuple[int, ...]:
+        if word not in sets:
+            sets[word] = authors_token_ids(tokenizer, word, first_token_of_prefixes)
+        return sets[word]
+
+    kept, dropped = [], {"empty_token_set": [], "overlap": []}
+    for i, (en, tg) in enumerate(zip(english_words, target_words)):
+        if not ids(en) or not ids(tg):
+            dropped["empty_token_set"].append(i)
+        elif drop_overlap and set(ids(en)) & set(ids(tg)):
+            dropped["overlap"].append(i)
+        else:
+            kept.append(i)
+    any_en = sorted({t for w in set(english_words) for t in ids(w)})
+    any_tg = sorted({t for w in set(target_words) for t in ids(w)})
+    layers = len(decoder_layers(model))
+    arrays = {k: np.zeros((layers, len(kept))) for k in ("english", "target", "english_any", "target_any",
+                                                         "entropy_bits", "extra_english_first", "extra_target_first")}
+    first_en = {w: first_token_id(tokenizer, w) for w in set(english_words)}
+    first_tg = {w: first_token_id(tokenizer, w) for w in set(target_words)}
+    device = model_device(model)
+    column = {item: c for c, item in enumerate(kept)}
+    for idx in length_batches(tokenizer, [prompts[i] for i in kept], batch_size):
+        items = [kept[j] for j in idx]
+        probs = layer_distributions(model, encode_left_padded(tokenizer, [prompts[i] for i in items], device))[1:]
+        probs = probs.double()
+        cols = [column[i] for i in items]
+        for b, i in enumerate(items):
+            p = probs[:, b, :]
+            arrays["english"][:, cols[b]] = p[:, list(ids(english_words[i]))].sum(-1).cpu().numpy()
+            arrays["target"][:, cols[b]] = p[:, list(ids(target_words[i]))].sum(-1).cpu().numpy()
+            arrays["english_any"][:, cols[b]] = p[:, any_en].sum(-1).cpu().numpy()
+            arrays["target_any"][:, cols[b]] = p[:, any_tg].sum(-1).cpu().numpy()
+            arrays["extra_english_first"][:, cols[b]] = p[:, first_en[english_words[i]]].cpu().numpy()
+            arrays["extra_target_first"][:, cols[b]] = p[:, first_tg[target_words[i]]].cpu().numpy()
+            plogp = torch.where(p > 0, p * torch.log2(p.clamp_min(1e-300)), torch.zeros_like(p))
+            arrays["entropy_bits"][:, cols[b]] = (-plogp.sum(-1)).clamp_min(0).cpu().numpy()
+    return AuthorsLens(**arrays, kept=kept, dropped=dropped)

@@ -1,5 +1,5 @@
 """Study B's data stages: the authors' files, the English sources, every language's test set and
-question-translation pairs, and the records of each condition.
+question-translation pairs, and the records of each mixture.
 
 1. :func:`fetch_reference` downloads the authors' files a task reads (test sets, English training
    questions, question-translation files) from their repository at a pinned commit and checks each
@@ -11,7 +11,7 @@ question-translation pairs, and the records of each condition.
    the shipped English files (``source: shipped``, ``<resources_dir>/spontaneous/<task>/``).
    Training questions whose texts equal an English test item's are left out, counted.
 3. :func:`translate_language` writes one language's test items (the authors' file, or the English
-   items machine-translated, label words included) or, where a condition needs them and no
+   items machine-translated, label words included) or, where a mixture needs them and no
    authors' pairs exist, its training questions machine-translated, through the project's MT
    stage (:func:`mlpt.translate.translate_records`: segmentation, shards, QC and its policy).
 4. :func:`qt_records` builds one language's question-translation SFT records
@@ -19,7 +19,7 @@ question-translation pairs, and the records of each condition.
    translated questions. The contamination guard (:class:`Guard`): a pair whose English question
    has the texts of an English test item, or whose question in X has those of a test item in X,
    is left out (counted), and the records are checked again before they are written.
-5. :func:`condition_records` joins the records of a condition's languages into its SFT file.
+5. :func:`mixture_records` joins the records of a mixture's languages into its SFT file.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from . import data, prompts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AMAZON", "condition_records", "english_records", "fetch_reference", "qt_records", "tokenizer_texts",
+__all__ = ["AMAZON", "mixture_records", "english_records", "fetch_reference", "qt_records", "tokenizer_texts",
            "translate_language"]
 
 #: Where a file of the authors' repository is downloaded from.
@@ -352,10 +352,10 @@ class Guard:
 
 
 # --------------------------------------------------------------------------- #
-# 5. A condition's SFT file
+# 5. A mixture's SFT file
 # --------------------------------------------------------------------------- #
-def condition_records(files: dict[str, str]) -> tuple[list[dict], dict]:
-    """The records of every language of a condition (``{lang: qt file}``) and a manifest of counts."""
+def mixture_records(files: dict[str, str]) -> tuple[list[dict], dict]:
+    """The records of every language of a mixture (``{lang: qt file}``) and a manifest of counts."""
     records, counts = [], {}
     for lang, path in files.items():
         part = list(io.read_jsonl(path, schema="train_record"))

@@ -1,28 +1,28 @@
-"""Study B as an experiment of the workflow: its config check, the conditions grammar, run lists.
+"""Study B as an experiment of the workflow: its config check, the mixtures grammar, run lists.
 
 A study B config (``study: spontaneous``; ``config/spontaneous.yaml``) names the evaluation
-languages, the tasks, the base models, the LoRA recipe and the *conditions*: which languages' question-translation
+languages, the tasks, the base models, the LoRA recipe and the *mixtures*: which languages' question-translation
 pairs a model is tuned on. :func:`validate` checks it against ``schemas/spontaneous.schema.yaml``
 (the sections shared with study A are study A's schema) and against the rules below;
-:func:`conditions` expands the grammar:
+:func:`mixtures` expands the grammar:
 
 =========  ========================================================  ==========================
 family     tuned on question translation from                         names
 =========  ========================================================  ==========================
-base       nothing: the untuned base model, evaluated as it is        ``base``
+pretrained nothing: the untuned base model, evaluated as it is        ``pretrained``
 single     one language, for each of ``languages``                   ``zh``, ``sw``, ...
 pair       two languages together, for each of ``pairs``              ``zh-de``, ``sw-hi``, ...
 set        every language of ``languages`` together                   ``zh-de-it``
 =========  ========================================================  ==========================
 
-A condition is study B's mixture: it fills the ``{mixture}`` slot of the shared path scheme
-(``results/<run>/sft/<model>/<task>/<condition>/model``), each of its languages contributes
-``tasks.<task>.qt_pairs_per_language`` pairs, and every condition is trained on every model and
+A study B mixture, like study A's, fills the ``{mixture}`` slot of the shared path scheme
+(``results/<run>/sft/<model>/<task>/<mixture>/model``), each of its languages contributes
+``tasks.<task>.qt_pairs_per_language`` pairs, and every mixture is trained on every model and
 task (the workflow plans the full product).
 
 Study rules beyond the schema: every language has prompt wording
-(``<resources_dir>/spontaneous/prompts.yaml``) and is one of the paper's 20; a condition never
-names English (the pivot) or an unconfigured language, and no two conditions share a name; each
+(``<resources_dir>/spontaneous/prompts.yaml``) and is one of the paper's 20; a mixture never
+names English (the pivot) or an unconfigured language, and no two mixtures share a name; each
 task's ``shots`` is the paper's, which the prompt builder uses; the recipe is LoRA (``sft.method:
 lora``) and keeps the epoch with the lowest loss on the held-out question-translation pairs
 (``sft.selection: val_loss``, the paper's) or the last one (``last``), never by validation
@@ -36,15 +36,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config_rules
+from .. import config_rules, mixture_grammar
 from .. import schema as schema_lib
 from ..errors import ConfigError
 from . import data, prompts
 
-__all__ = ["BASE", "Condition", "conditions", "qt_languages", "reference_files", "validate"]
+__all__ = ["PRETRAINED", "Mixture", "mixtures", "qt_languages", "reference_files", "validate"]
 
-#: The untuned base model's condition.
-BASE = "base"
+#: The untuned base model's mixture (study A's name: mlpt.mixture_grammar).
+PRETRAINED = mixture_grammar.PRETRAINED
 
 #: The authors' English training questions of each task (the source of every question-translation
 #: pair; rows in file order), by path in their repository; Amazon's come from the Hub instead.
@@ -54,7 +54,7 @@ QT_FILES = {"snli": "data/snli/snli_{lang}10k_train_question.json"}
 
 
 @dataclass(frozen=True)
-class Condition:
+class Mixture:
     name: str
     family: str
     languages: tuple[str, ...]  # question-translation languages, config order; () for the base model
@@ -66,33 +66,33 @@ def _check_languages(config: dict, langs, key: str, source: str) -> None:
             raise ConfigError(f"{source}: key '{key}': language '{code}' is not in 'languages' "
                               f"({', '.join(config['languages'])})")
         if code == config["source_language"]:
-            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a condition names the "
+            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a mixture names the "
                               "languages translated into it")
 
 
-def conditions(config: dict, source: str = "config") -> dict[str, Condition]:
-    """The conditions of ``config`` by name, in config order (see the module docstring)."""
+def mixtures(config: dict, source: str = "config") -> dict[str, Mixture]:
+    """The mixtures of ``config`` by name, in config order (see the module docstring)."""
     order = list(config["languages"])
-    out: dict[str, Condition] = {}
+    out: dict[str, Mixture] = {}
 
     def add(family: str, langs, key: str) -> None:
         _check_languages(config, langs, key, source)
         ordered = tuple(sorted(set(langs), key=order.index))
         if len(ordered) != len(langs):
             raise ConfigError(f"{source}: key '{key}': a language is named twice in {list(langs)}")
-        name = "-".join(ordered) if ordered else BASE
+        name = "-".join(ordered) if ordered else PRETRAINED
         if name in out:
-            raise ConfigError(f"{source}: key '{key}': condition '{name}' is defined twice")
-        out[name] = Condition(name, family, ordered)
+            raise ConfigError(f"{source}: key '{key}': mixture '{name}' is defined twice")
+        out[name] = Mixture(name, family, ordered)
 
-    for i, entry in enumerate(config["conditions"]):
-        key, family = f"conditions/{i}", entry["family"]
+    for i, entry in enumerate(config["mixtures"]):
+        key, family = f"mixtures/{i}", entry["family"]
         given = {k for k in ("languages", "pairs") if k in entry}
-        wanted = {"base": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}[family]
+        wanted = {"pretrained": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}[family]
         if given != wanted:
             raise ConfigError(f"{source}: key '{key}': family '{family}' takes "
                               f"{' and '.join(sorted(wanted)) or 'no languages'}, got {sorted(given) or 'none'}")
-        if family == "base":
+        if family == "pretrained":
             add(family, (), key)
         elif family == "single":
             for j, lang in enumerate(entry["languages"]):
@@ -106,13 +106,13 @@ def conditions(config: dict, source: str = "config") -> dict[str, Condition]:
 
 
 def trained(config: dict) -> list[str]:
-    """The conditions that are tuned (all but the base model), in config order."""
-    return [name for name, cond in conditions(config).items() if cond.languages]
+    """The mixtures that are tuned (all but the base model), in config order."""
+    return [name for name, cond in mixtures(config).items() if cond.languages]
 
 
 def qt_languages(config: dict) -> list[str]:
-    """Every language some condition tunes on, in config order."""
-    used = {lang for cond in conditions(config).values() for lang in cond.languages}
+    """Every language some mixture tunes on, in config order."""
+    used = {lang for cond in mixtures(config).values() for lang in cond.languages}
     return [lang for lang in config["languages"] if lang in used]
 
 
@@ -147,14 +147,29 @@ def qt_file(task: str, lang: str, checksums: dict[str, str]) -> str | None:
     return path if path in checksums else None
 
 
+#: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads (their lens
+#: script, their PCA notebook; mlpt.spontaneous.lens.AUTHORS_SCRIPT, mlpt.spontaneous.pca.AUTHORS_NOTEBOOK).
+ANALYSIS_FILES = {"lens": "zsm_emotion_2shot.py", "pca": "knowledge_finding.ipynb"}
+
+
+def analysis_files(config: dict, task: str) -> list[str]:
+    """The authors' analysis files (:data:`ANALYSIS_FILES`) the probes on ``task`` read."""
+    probes = config.get("analysis", {})
+    return [path for kind, path in ANALYSIS_FILES.items() if probes.get(kind, {}).get("prompts") == "authors"
+            and probes[kind].get("task", next(iter(config["tasks"]))) == task]
+
+
 def reference_files(config: dict, task: str, checksums: dict[str, str]) -> dict[str, str]:
     """``{path in the repository: sha256}`` of every authors' file ``task`` reads: the test set of
     every language, the English training questions and the question-translation files of the
-    languages conditions tune on. KeyError naming a file the checksum list lacks."""
+    languages mixtures tune on. KeyError naming a file the checksum list lacks."""
     wanted = [test_file(task, lang) for lang in config["languages"]]
     if task in ENGLISH_TRAIN_FILES:
         wanted.append(ENGLISH_TRAIN_FILES[task])
     wanted += [f for f in (qt_file(task, lang, checksums) for lang in qt_languages(config)) if f]
+    wanted += analysis_files(config, task)
+    if config.get("evaluation", {}).get("prompt_style") == "authors":  # the default, filled by validate
+        wanted.append(prompts.EVAL_SCRIPTS[task])  # the authors' prompts (mlpt.spontaneous.prompts)
     missing = [f for f in wanted if f not in checksums]
     if missing:
         raise KeyError(f"no checksum for {missing}")
@@ -196,9 +211,9 @@ def _check_rules(config: dict, source: str) -> None:
         if tspec["source"] == "reference" and tspec["n_test"] is not None:
             raise ConfigError(f"{source}: key 'tasks/{task}/n_test': the authors' test sets have the paper's sizes; "
                               "use evaluation/limit_per_language to score fewer items")
-    conds = conditions(config, source)
+    conds = mixtures(config, source)
     if not any(c.languages for c in conds.values()):
-        raise ConfigError(f"{source}: key 'conditions': no condition tunes on any language")
+        raise ConfigError(f"{source}: key 'mixtures': no mixture tunes on any language")
     sft = config["sft"]
     if sft["method"] != "lora":
         raise ConfigError(f"{source}: key 'sft/method': study B tunes LoRA adapters (merged after training), "
@@ -206,10 +221,12 @@ def _check_rules(config: dict, source: str) -> None:
     if sft["selection"] not in ("val_loss", "last"):
         raise ConfigError(f"{source}: key 'sft/selection': '{sft['selection']}' scores answers, and "
                           "question-translation data have none; use 'val_loss' (the paper's) or 'last'")
-    for key, per_job in (("sft", "mixture"), ("translation", "language")):
-        if config[key]["one_process_per"] != per_job:
-            raise ConfigError(f"{source}: key '{key}/one_process_per': study B runs one job per {per_job} "
-                              f"('{per_job}'); '{config[key]['one_process_per']}' is study A's demo setting")
+    if config["evaluation"]["prompt_style"] == "authors":
+        shipped = [task for task, tspec in config["tasks"].items() if tspec["source"] != "reference"]
+        if shipped:
+            raise ConfigError(f"{source}: key 'evaluation/prompt_style': 'authors' reads the authors' evaluation "
+                              f"scripts, fetched with a task's reference files, but {shipped} have source "
+                              "'shipped'; use prompt_style: instruction there")
     _check_translation(config, source)
     _check_probes(config, conds, source)
     for model, spec in config["models"].items():
@@ -250,9 +267,9 @@ def _check_translation(config: dict, source: str) -> None:
                           "FLORES-200 code for the seq2seq MT backend")
 
 
-def _check_probes(config: dict, conds: dict[str, Condition], source: str) -> None:
-    """Every model, condition, language and the task an analysis names are configured."""
-    known = {"task": list(config["tasks"]), "models": list(config["models"]), "conditions": list(conds),
+def _check_probes(config: dict, conds: dict[str, Mixture], source: str) -> None:
+    """Every model, mixture, language and the task an analysis names are configured."""
+    known = {"task": list(config["tasks"]), "models": list(config["models"]), "mixtures": list(conds),
              "languages": list(config["languages"])}
     for kind, spec in config["analysis"].items():
         for key, values in spec.items():

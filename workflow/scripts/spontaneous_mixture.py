@@ -1,5 +1,5 @@
-"""build_condition: the SFT file of one condition, the question-translation records of each of its
-languages (see mlpt.spontaneous.sources.condition_records)."""
+"""build_mixture: the SFT file of one mixture, the question-translation records of each of its
+languages (see mlpt.spontaneous.sources.mixture_records)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
@@ -8,6 +8,6 @@ from mlpt.spontaneous import sources
 
 logs.setup(snakemake)
 files = {lang: path for (lang,), path in rule_inputs.by_key(snakemake.input.items(), prefix="qt").items()}
-records, manifest = sources.condition_records(files)
+records, manifest = sources.mixture_records(files)
 io.write_jsonl(snakemake.output.records, records, schema="train_record")
 io.write_json(snakemake.output.manifest, manifest)

@@ -1,4 +1,4 @@
-"""plot_accuracy_by_condition: accuracy pooled per condition (all languages, and those it did not
+"""plot_accuracy_by_mixture: accuracy pooled per mixture (all languages, and those it did not
 tune on) with its change over the base model, as a table (CSV, and LaTeX in percent) and the bars
 per language (see mlpt.spontaneous.results); the figure and the LaTeX caption name the run."""
 
@@ -10,12 +10,12 @@ from mlpt.spontaneous import results
 logs.setup(snakemake)
 p, out, run = snakemake.params, snakemake.output, snakemake.config["run"]
 acc = results.read_accuracy(snakemake.input[0])
-table = results.by_condition(acc, p.base, p.pivot)
+table = results.by_mixture(acc, p.pretrained, p.pivot)
 with io.atomic_path(out.table) as fh:
     table.to_csv(fh, index=False)
 label = figures.run_label({"run": run, "models": p.models})
-latex.write_table(results.conditions_summary(table), out.tex,
-                  "Accuracy pooled over all languages and over the languages each condition did not tune on "
+latex.write_table(results.mixtures_summary(table), out.tex,
+                  "Accuracy pooled over all languages and over the languages each mixture did not tune on "
                   "(English excluded), and the latter's change over the untuned base model "
-                  f"({label}).", "tab:conditions", decimals=1)
-results.plot_conditions(acc, p.models, p.languages, p.conditions, out.pdf, out.png, run=run)
+                  f"({label}).", "tab:mixtures", decimals=1)
+results.plot_mixtures(acc, p.models, p.languages, p.mixtures, out.pdf, out.png, run=run)
