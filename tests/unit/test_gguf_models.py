@@ -309,7 +309,7 @@ def test_the_workflow_converts_once_before_the_jobs_that_read_the_model(tmp_path
     path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", f"--configfile={path}").stdout)
     assert counts["convert_registry_model"] == 1 and "download_model" not in counts
-    assert "build_base_model" not in counts and counts["sft"] == 2 and counts["evaluate"] == 2
+    assert "build_base_model" not in counts and counts["sft"] == 2 and counts["evaluate"] == 4  # pretrained and en, per task
     plan = run_snakemake("results/test-registry-plan/eval/gemma3-270m/control/pretrained.json", "-n",
                          f"--configfile={path}").stdout
     assert f"output: {tmp_path}/models/registry/gemma-3-270m-gguf" in plan
