@@ -148,9 +148,12 @@ def test_every_table_and_figure_exists(demo_run):
         assert (out / "figures" / f"{fig}.pdf").read_bytes().startswith(b"%PDF"), fig
         assert (out / "figures" / f"{fig}.png").stat().st_size > 1000, fig
     lens = pd.read_csv(out / "tables/logit_lens.csv")
-    assert set(lens["lang"]) == {"en", "zh", "sw"} and set(lens["layer"]) == {0, 1, 2}
+    assert set(lens["lang"]) == {"en", "zh", "sw"} and set(lens["layer"]) == {1, 2}  # decoder layers, as the authors'
     pca = pd.read_csv(out / "tables/pca_language.csv")
-    assert len(pca) == 3 * 3 and pca["eta"].between(0, 1).all()  # 3 mixtures x (embeddings + 2 layers)
+    # 3 mixtures x (embeddings + 2 layers) x every pair of the 5 PCA languages; the statistic marked at one layer
+    assert len(pca) == 3 * 3 * 10 and pca["pair"].nunique() == 10
+    assert pca["pearson_pc1"].between(-1 - 1e-9, 1 + 1e-9).all() and pca["extra_eta_language"].between(0, 1).all()
+    assert (pca.groupby(["mixture", "pair"])["authors_layer"].sum() == 1).all()
 
 
 def test_one_figure_rebuilds_without_training(demo_run):
@@ -170,7 +173,7 @@ def test_html_report(demo_run, tmp_path):
     assert len(html) > 100_000 and "accuracy_by_mixture" in html and "logit_lens" in html
     assert "irrelevant_label_control" in html and "Getting More from Less" in html  # study B's front page
     assert "English is Not All You Need" not in html
-    for caption in ("irrelevant-label control. Each checkpoint", "Logit lens: at every layer", "What tuning learned"):
+    for caption in ("irrelevant-label control. Each checkpoint", "Logit lens as the authors compute it", "What tuning learned"):
         assert caption in html, caption  # the captions of workflow/report/spontaneous_*.rst
 
 

@@ -123,7 +123,8 @@ def test_probes(setup):
 def _summary(path, correct: dict[str, int], n=10):
     io.write_json(path, {"languages": {lang: {"n": n, "correct": c, "ties": 0, "irrelevant_rate": 0.5,
                                               "origin": "source" if lang == "en" else "reference"}
-                                       for lang, c in correct.items()}})
+                                       for lang, c in correct.items()},
+                         "prompt_style": "instruction", "precision": "fp32"})
     return str(path)
 
 
@@ -134,6 +135,7 @@ def test_tables_and_figures(tmp_path, setup):
     languages = {"en": {"resource": "high"}, "zh": {"resource": "high"}, "sw": {"resource": "low"}}
     acc = results.collect(files, models_, languages, {"pretrained": [], "zh": ["zh"]})
     assert list(acc.columns) == results.ACCURACY_COLUMNS and len(acc) == 6
+    assert set(acc["precision"]) == {"fp32"} and set(acc["prompt_style"]) == {"instruction"}
     low, high = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())
     assert np.allclose(acc["ci_low"], low) and np.allclose(acc["ci_high"], high)
     assert acc.set_index(["mixture", "lang"])["tuned_on"].to_dict() == {

@@ -85,6 +85,10 @@ if is_activated(SPONTANEOUS):
             for x in spec.get("mixtures", EVALUATED)
         ]
 
+    def probe_reads_authors(kind):
+        """Whether the `kind` probe reads the authors' prompts from their fetched files."""
+        return config["analysis"][kind]["prompts"] == "authors"
+
     def probe_languages(kind):
         return config["analysis"][kind].get("languages", LANGS)
 

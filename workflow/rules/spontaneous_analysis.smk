@@ -113,6 +113,9 @@ if is_activated(SPONTANEOUS):
     rule probe_lens:
         input:
             unpack(probe_inputs("lens")),
+            reference=lambda wc: (
+                reference_input(wc) if probe_reads_authors("lens") else []
+            ),
         output:
             out("sp_lens"),
         log:
@@ -127,8 +130,8 @@ if is_activated(SPONTANEOUS):
         params:
             code=code("spontaneous_probe.py"),
             kind="lens",
-            limit=config["analysis"]["lens"]["limit"],
-            batch_size=config["evaluation"]["batch_size"],
+            probe=config["analysis"]["lens"],
+            evaluation=config["evaluation"],
             seed=config["seed"],
         script:
             "../scripts/spontaneous_probe.py"
@@ -136,6 +139,9 @@ if is_activated(SPONTANEOUS):
     rule probe_pca:
         input:
             unpack(probe_inputs("pca")),
+            reference=lambda wc: (
+                reference_input(wc) if probe_reads_authors("pca") else []
+            ),
         output:
             out("sp_pca"),
         log:
@@ -150,8 +156,8 @@ if is_activated(SPONTANEOUS):
         params:
             code=code("spontaneous_probe.py"),
             kind="pca",
-            limit=config["analysis"]["pca"]["limit"],
-            batch_size=config["evaluation"]["batch_size"],
+            probe=config["analysis"]["pca"],
+            evaluation=config["evaluation"],
             seed=config["seed"],
         script:
             "../scripts/spontaneous_probe.py"

@@ -8,6 +8,7 @@ if is_activated(SPONTANEOUS):
     rule sp_evaluate:
         input:
             unpack(evaluate_inputs),
+            reference=reference_input,
         output:
             summary=out("eval"),
             samples=out("eval_samples"),

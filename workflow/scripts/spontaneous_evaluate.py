@@ -9,11 +9,14 @@ from mlpt.spontaneous import evaluation
 
 logs.setup(snakemake)
 p, wc, inputs = snakemake.params, snakemake.wildcards, snakemake.input
-named = list(inputs.items())
+named, settings = list(inputs.items()), p.evaluation
 evaluation.evaluate_checkpoint(
     inputs.model, {lang: path for (lang,), path in rule_inputs.by_key(named, prefix="tests").items()}, task=wc.task,
     prompt_file=inputs.prompts, summary_file=snakemake.output.summary, samples_file=snakemake.output.samples,
-    batch_size=p.evaluation["batch_size"], limit=p.evaluation["limit_per_language"],
-    free_generation=p.evaluation["free_generation"], seed=p.seed, meta={"model": wc.model, "mixture": wc.mixture},
+    batch_size=settings["batch_size"], limit=settings["limit_per_language"],
+    free_generation=settings["free_generation"], seed=p.seed, meta={"model": wc.model, "mixture": wc.mixture},
     qt_files={lang: path for (lang,), path in rule_inputs.by_key(named, prefix="qt").items()}, max_length=p.max_length,
+    quantization=settings["quantization"], quantization_fallback=settings["quantization_fallback"],
+    prompt_style=settings["prompt_style"], label_tokens=settings["label_tokens"],
+    reference_dir=inputs.get("reference") or None,
 )

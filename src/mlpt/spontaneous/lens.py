@@ -51,6 +51,7 @@ import torch
 
 from .batches import encode_left_padded, length_batches, model_device
 from .labels import authors_token_ids, first_token_id
+from .study import ANALYSIS_FILES
 
 __all__ = ["AUTHORS_SCRIPT", "AuthorsLens", "AuthorsScript", "LensResult", "authors_languages", "authors_lens",
            "authors_prompts", "decoder_layers", "final_norm", "layer_distributions",
@@ -191,7 +192,7 @@ def logit_lens(
 # --------------------------------------------------------------------------- #
 #: The authors' logit-lens script, by path in their repository (fetched at the pinned commit,
 #: checked against resources/spontaneous/reference.sha256).
-AUTHORS_SCRIPT = "zsm_emotion_2shot.py"
+AUTHORS_SCRIPT = ANALYSIS_FILES["lens"]
 #: Their SentencePiece word-boundary marker (``add_spaces``).
 
 

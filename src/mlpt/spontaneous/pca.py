@@ -49,6 +49,7 @@ import torch
 
 from .batches import encode_left_padded, length_batches, model_device
 from .lens import decoder_layers, layer_states
+from .study import ANALYSIS_FILES
 
 __all__ = ["AUTHORS_NOTEBOOK", "AUTHORS_PAIRS", "AuthorsNotebook", "LayerPCA", "all_pairs", "authors_prompts",
            "correlation_ratio", "layer_pca", "mean_pooled_hidden_states", "mean_pooled_states", "pc1_pearson",
@@ -56,7 +57,7 @@ __all__ = ["AUTHORS_NOTEBOOK", "AUTHORS_PAIRS", "AuthorsNotebook", "LayerPCA", "
 
 #: The authors' PCA notebook, by path in their repository (fetched at the pinned commit, checked
 #: against resources/spontaneous/reference.sha256).
-AUTHORS_NOTEBOOK = "knowledge_finding.ipynb"
+AUTHORS_NOTEBOOK = ANALYSIS_FILES["pca"]
 #: The language pairs whose Pearson r the notebook prints, in its order.
 AUTHORS_PAIRS = (("en", "de"), ("en", "fr"), ("en", "hi"), ("de", "fr"), ("de", "hi"), ("fr", "hi"), ("en", "th"),
                  ("en", "sw"), ("en", "ms"))

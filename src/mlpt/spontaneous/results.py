@@ -47,7 +47,7 @@ __all__ = ["ACCURACY_COLUMNS", "CONTROL_COLUMNS", "PROBES", "by_mixture", "colle
 
 ACCURACY_COLUMNS = ["model", "family", "params_b", "task", "mixture", "lang", "resource", "tuned_on", "n", "correct",
                     "accuracy", "ci_low", "ci_high", "ties", "irrelevant_rate", "test_set", "exemplar_items",
-                    "exemplar_items_correct"]
+                    "exemplar_items_correct", "prompt_style", "precision"]
 
 
 def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, languages: Mapping,
@@ -55,7 +55,8 @@ def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, lan
     """The accuracy table from ``{(model, task, mixture): eval summary file}``."""
     rows = []
     for (model, task, mixture), path in eval_files.items():
-        for lang, res in io.read_json(path)["languages"].items():
+        summary = io.read_json(path)
+        for lang, res in summary["languages"].items():
             rows.append({"model": model, "family": models[model]["family"], "params_b": models[model]["params_b"],
                          "task": task, "mixture": mixture, "lang": lang,
                          "resource": languages[lang]["resource"], "tuned_on": lang in mixture_languages[mixture],
@@ -63,7 +64,9 @@ def collect(eval_files: Mapping[tuple[str, str, str], str], models: Mapping, lan
                          "irrelevant_rate": res["irrelevant_rate"], "test_set": res["origin"],
                          # test items that are also the authors' fixed exemplars (evaluation.prompt_style: authors)
                          "exemplar_items": res.get("exemplar_items", 0),
-                         "exemplar_items_correct": res.get("exemplar_items_correct", 0)})
+                         "exemplar_items_correct": res.get("exemplar_items_correct", 0),
+                         # how it was scored: the prompts and the precision the model was loaded in
+                         "prompt_style": summary["prompt_style"], "precision": summary["precision"]})
     acc = pd.DataFrame(rows, columns=[c for c in ACCURACY_COLUMNS if c not in ("accuracy", "ci_low", "ci_high")])
     acc["accuracy"] = acc["correct"] / acc["n"].where(acc["n"] > 0)
     acc["ci_low"], acc["ci_high"] = stats.wilson_ci(acc["correct"].to_numpy(), acc["n"].to_numpy())

@@ -147,8 +147,8 @@ def qt_file(task: str, lang: str, checksums: dict[str, str]) -> str | None:
     return path if path in checksums else None
 
 
-#: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads (their lens
-#: script, their PCA notebook; mlpt.spontaneous.lens.AUTHORS_SCRIPT, mlpt.spontaneous.pca.AUTHORS_NOTEBOOK).
+#: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads: their lens
+#: script and their PCA notebook.
 ANALYSIS_FILES = {"lens": "zsm_emotion_2shot.py", "pca": "knowledge_finding.ipynb"}
 
 
