@@ -126,7 +126,7 @@ def ran(tmp_path_factory, paper_config_module) -> Path:
                 io.write_json(path, {"labels": ["a", "b"], "control_words": ["ox", "horse"], "languages": {
                     lang: {"n": 10, "correct": int(rng.integers(2, 9)), "ties": 0, "irrelevant_rate": None,
                            "control_correct": int(rng.integers(2, 9)), "control_ties": 0, "origin": "source"}
-                    for lang in b["languages"]}})
+                    for lang in b["languages"]}, "prompt_style": "instruction", "precision": "fp32"})
                 summaries[f"{model}/{task}/{mixture}"] = str(path)
     from mlpt.spontaneous import results
 
