@@ -117,6 +117,15 @@ def preflight_recipe(config: dict, model: str | None = None) -> tuple[str, dict]
     return task, recipes[task]
 
 
+def preflight_decode_task(config: dict) -> str:
+    """The task whose real test prompts the GPU preflight decodes to measure decode waste
+    (:func:`mlpt.preflight.decode_waste`): ``preflight.decode_task``, else the first task of kind
+    math (paper: MGSM, human test sets in every language), else the first task."""
+    tasks = config["tasks"]
+    first_math = next((task for task, spec in tasks.items() if spec["kind"] == "math"), None)
+    return config["preflight"]["decode_task"] or first_math or next(iter(tasks))
+
+
 def runtime_hours(runtime: str | int) -> float:
     """Snakemake runtime ("12h", "2d", minutes as int) in hours."""
     if isinstance(runtime, (int, float)):

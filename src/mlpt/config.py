@@ -182,6 +182,10 @@ def _check_study_rules(config: dict, source: str) -> None:
         if k > spec["n_val"]:
             raise ConfigError(f"{source}: key 'evaluation/baseline_num_fewshot': {k} exemplars, but task '{task}' has "
                               f"only n_val={spec['n_val']} validation items (tasks/{task}/n_val)")
+    decode_task = config["preflight"]["decode_task"]
+    if decode_task is not None and decode_task not in config["tasks"]:
+        raise ConfigError(f"{source}: key 'preflight/decode_task': '{decode_task}' is not one of the configured tasks "
+                          f"{list(config['tasks'])}")
     # Expanding the mixtures checks every language they name (raises ConfigError with the key).
     mixture_grammar.expand(config, source=source)
 

@@ -331,7 +331,20 @@ def _measured_line(model: str, record: dict) -> str:
     gc = "" if gc is None else f", gradient checkpointing {'on' if gc else 'off'}"
     smoke = "; SMOKE run: not a cluster figure" if record.get("smoke") else ""
     return (f"  {model}: {record['device']} ({record['date']}): {record['train_tokens_per_second']:,.0f} training "
-            f"tokens/s on {gpus}{mfu}{memory}{gc}; {record['decode']['tokens_per_second']:,.0f} decode tokens/s{smoke}")
+            f"tokens/s on {gpus}{mfu}{memory}{gc}; {record['decode']['tokens_per_second']:,.0f} decode tokens/s"
+            f"{_waste_note(record.get('decode_waste'))}{smoke}")
+
+
+def _waste_note(waste: float | dict | None) -> str:
+    """A preflight record's ``decode_waste`` as the plan states it ('' without one)."""
+    if waste is None:
+        return ""
+    if not isinstance(waste, dict):
+        return f"; decode waste {waste:.2f}"
+    kinds = ", ".join(f"{waste[k]:.2f} {k}" for k in ("evaluation", "validation") if waste.get(k) is not None)
+    what = (f" ({waste.get('model', 'pretrained')} model, {waste['items']} test prompts of {waste['task']})"
+            if "task" in waste and "items" in waste else "")
+    return f"; decode waste {kinds}{what}"
 
 
 def _tb(nbytes: float) -> str:
@@ -396,20 +409,25 @@ def format_plan(result: dict, job_counts: dict[str, int] | None = None) -> str:
     lines.append("")
     lines.append("2. Decoding: evaluation (every checkpoint and the base model, every language's test items) and "
                  "per-epoch validation, at waste = decoded / useful positions")
-    lines.append(f"  {'model':<14}{'task':<10}{'eval useful':>12}{'waste':>7}{'':>1}{'from':<9}{'val useful':>11}"
-                 f"{'waste':>7}{'':>1}{'from':<9}{'decoded':>11}{'pos/s/GPU':>12}{'GPU-h':>8}{'':>2}{'throughput':<17}")
+    # the width of a "from" column: "measured (smoke)" where a CPU preflight record priced a model
+    width = max([9] + [len(r[k]) for r in rows for k in ("eval_waste_source", "val_waste_source")])
+    lines.append(f"  {'model':<14}{'task':<10}{'eval useful':>12}{'waste':>7}{'':>1}{'from':<{width}}"
+                 f"{'val useful':>11}{'waste':>7}{'':>1}{'from':<{width}}{'decoded':>11}{'pos/s/GPU':>12}{'GPU-h':>8}"
+                 f"{'':>2}{'throughput':<17}")
     for r in rows:
         lines.append(f"  {r['model']:<14}{r['task']:<10}{r['eval_useful_tokens']:>12.3g}{r['eval_waste']:>7.2f}{'':>1}"
-                     f"{r['eval_waste_source']:<9}{r['val_useful_tokens']:>11.3g}{r['val_waste']:>7.2f}{'':>1}"
-                     f"{r['val_waste_source']:<9}{r['decoded_positions']:>11.3g}"
+                     f"{r['eval_waste_source']:<{width}}{r['val_useful_tokens']:>11.3g}{r['val_waste']:>7.2f}{'':>1}"
+                     f"{r['val_waste_source']:<{width}}{r['decoded_positions']:>11.3g}"
                      f"{r['decoded_positions'] / r['eval_gpu_hours'] / 3600 if r['eval_gpu_hours'] else 0:>12,.0f}"
                      f"{r['eval_gpu_hours']:>8.1f}{'':>2}{r['throughput']:<17}")
-    lines.append(f"  {'total':<24}{t['eval_useful_tokens']:>12.3g}{'':>17}{t['val_useful_tokens']:>11.3g}{'':>17}"
-                 f"{t['decoded_positions']:>11.3g}{'':>12}{t['eval_gpu_hours']:>8.1f}")
+    lines.append(f"  {'total':<24}{t['eval_useful_tokens']:>12.3g}{'':>{8 + width}}{t['val_useful_tokens']:>11.3g}"
+                 f"{'':>{8 + width}}{t['decoded_positions']:>11.3g}{'':>12}{t['eval_gpu_hours']:>8.1f}")
     answers = "the real tokenizers' table" if all(r["answer_tokens"] == "real tokenizer" for r in rows) else \
         "the real tokenizers' table where it has the language, else cluster.plan.generated_tokens (assumed)"
     lines.append(f"  useful positions: items x the gold answer's tokens per language, from {answers}; waste: the "
-                 f"preflight's decode_waste (measured), else cluster.plan.decode_waste (assumed: {a['decode_waste']:g}; "
+                 "GPU preflight's decode_waste (measured: the pretrained model on real test prompts, decoded as "
+                 "evaluation and validation decode them), else cluster.plan.decode_waste "
+                 f"(assumed: {a['decode_waste']:g}; "
                  "the goal for vLLM / continuous batching is 1.3, lm-eval's HF path in fixed batches of 32 was "
                  f"simulated at 2.2-3.9 on MGSM; evaluation.backend here: {result['evaluation_backend']}); "
                  "prompt prefill not counted")

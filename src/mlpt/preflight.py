@@ -19,16 +19,27 @@ per base model, with the GPUs, CPUs and memory of its ``cluster.sft`` tier (time
 4. reloads the saved model in one process and generates ``preflight.decode_new_tokens`` tokens for
    ``preflight.decode_batch_size`` prompts (default ``evaluation.batch_size``), as the evaluate rule
    does;
-5. where TRL is installed (the ``bench`` extra), trains the same job with TRL's ``SFTTrainer``
+5. measures the decode waste (decoded ÷ useful positions, :func:`decode_waste`) of the base model
+   (the pretrained checkpoint) on real test prompts: the first ``preflight.decode_items_per_language``
+   test items of ``preflight.decode_task`` (default: the first task of kind math, MGSM in the paper)
+   in every language whose test set is human (no MT: the translate stage's references), decoded
+   as evaluation decodes them (:func:`mlpt.evaluate.run`: lm-eval, ``evaluation.backend``,
+   ``evaluation.batch_size``, ``evaluation.max_gen_toks``; with ``vllm`` 1.0 by construction, not
+   run) and as per-epoch validation decodes them (:func:`mlpt.val_accuracy.accuracy` at the task's
+   ``sft.val_batch_size``, ``static`` where the sft run shards the model with FSDP, else ``auto``);
+   a fine-tuned model's answers may be shorter or longer, so this is the pretrained model's figure;
+6. where TRL is installed (the ``bench`` extra), trains the same job with TRL's ``SFTTrainer``
    (:mod:`mlpt.trl_compare`: same records, recipe, steps and launch) and records its tokens/s and
    ``mlpt_over_trl`` (on a CPU only a smoke test: TRL's LM head falls back to a slow path there).
 
 Recorded per model (``results/<run>/preflight/<model>.json``): peak GPU memory (the largest of the
 processes, and the GPU's size), peak host memory, the seconds of each optimiser step and of the
 validation pass with the checkpoint write, training tokens/s of the second step (the first one
-warms up) for the whole job, MFU against ``cluster.plan.gpu_peak_tflops``, decode tokens/s, how
-the parameters were sharded, and that the rerun resumed. On a CPU (no GPU visible) the job runs the same way as a smoke test of the
-mechanics; its numbers are marked ``smoke`` and mean nothing for a cluster.
+warms up) for the whole job, MFU against ``cluster.plan.gpu_peak_tflops``, decode tokens/s, the
+decode waste of evaluation and validation (``decode_waste``, which ``make plan`` prices decoding
+at), how the parameters were sharded, and that the rerun resumed. On a CPU (no GPU visible) the
+job runs the same way as a smoke test of the mechanics; its numbers are marked ``smoke`` and mean
+nothing for a cluster (a tiny random model never stops, so its decode waste is ~1.0 trivially).
 
 One process of a preflight job is ``python -m mlpt.preflight --spec job.json``: the sft job file
 plus a ``preflight`` entry (where to write this process's measurements; whether to kill itself
@@ -44,9 +55,10 @@ import random
 import shutil
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import io, models, prompts, sft, throughput, trl_compare
+from . import evaluate, io, models, prompts, sft, throughput, translate, trl_compare, val_accuracy
 
 log = logging.getLogger(__name__)
 
@@ -208,28 +220,117 @@ def _resumed_run(spec: dict, processes: int, accelerate_config: str | None) -> t
     return train_log, seconds
 
 
-def _decode(model_dir: str, prompt: str, batch_size: int, new_tokens: int) -> tuple[int, dict]:
-    """(parameters, :func:`mlpt.throughput.decode_throughput`) of the saved model, loaded in one
-    process as the evaluate rule loads it (bf16 on a GPU, fp32 on a CPU)."""
+def _load_for_decoding(model_dir: str):
+    """The model of ``model_dir`` in one process, as the evaluate rule loads it (bf16 on a GPU,
+    fp32 on a CPU), in eval mode."""
     import torch
 
     device = "cuda" if throughput.cuda() else "cpu"
     model = models.load_causal_lm(model_dir, dtype=torch.bfloat16 if device == "cuda" else torch.float32)
-    model.to(device).eval()
+    return model.to(device).eval()
+
+
+def _decode(model_dir: str, prompt: str, batch_size: int, new_tokens: int) -> tuple[int, dict]:
+    """(parameters, :func:`mlpt.throughput.decode_throughput`) of the saved model."""
+    model = _load_for_decoding(model_dir)
     decode = throughput.decode_throughput(model, prompts.load_tokenizer(model_dir), [prompt] * batch_size, new_tokens)
     return sum(p.numel() for p in model.parameters()), decode
+
+
+# --- decode waste --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecodePrompts:
+    """The real prompts the decode waste is measured on, and how the campaign decodes them.
+
+    ``data_file`` and ``references_file``: the prepare_data outputs of ``task``; ``languages``: its
+    languages with a human test set (the source language's own items and references), so no MT is
+    needed; ``items_per_language``: the first test items taken (the same items in every language);
+    ``max_new_tokens``: ``evaluation.max_gen_toks`` (also validation's budget);
+    ``eval_batch_size``, ``eval_backend``: ``evaluation.batch_size`` and ``.backend``;
+    ``val_batch_size``: the task's ``sft.val_batch_size``."""
+
+    task: str
+    kind: str
+    languages: list[str]
+    source_language: str
+    data_file: str
+    references_file: str
+    phrases_file: str
+    items_per_language: int
+    max_new_tokens: int
+    eval_batch_size: int | str
+    eval_backend: str
+    val_batch_size: int
+
+
+#: Evaluation with vLLM: continuous batching decodes each answer only until it stops.
+VLLM_DECODING = {"backend": "vllm", "waste_ratio": 1.0,
+                 "by_construction": "continuous batching decodes each answer only until it stops (not run)"}
+
+
+def _test_files(spec: DecodePrompts, work: Path) -> dict[str, str]:
+    """{language: file} of the first ``items_per_language`` test records of the task in each of
+    ``spec.languages``, as the translate stage writes them for a language with references."""
+    tests = [r for r in io.read_jsonl(spec.data_file, schema="example") if r["split"] == "test"]
+    tests = tests[: spec.items_per_language]
+    references = list(io.read_jsonl(spec.references_file, schema="example"))
+    files = {}
+    for lang in spec.languages:
+        records = tests if lang == spec.source_language else translate.from_references(
+            tests, references, lang, spec.references_file)
+        files[lang] = str(work / f"{lang}.jsonl")
+        io.write_jsonl(files[lang], records, schema="example")
+    return files
+
+
+def decode_waste(model: str, base_model: str, spec: DecodePrompts, work_dir: str | Path, *,
+                 answer_phrases: list[str], fsdp_sharded: bool) -> dict:
+    """Decoded ÷ useful positions of the base model (``model``'s pretrained checkpoint
+    ``base_model``) on ``spec``'s prompts, decoded by evaluation (:func:`mlpt.evaluate.run`, the
+    lm-eval task directory built by :func:`mlpt.evaluate.build_tasks`) and by per-epoch validation
+    (:func:`mlpt.val_accuracy.accuracy`; ``static`` where ``fsdp_sharded``, as an FSDP sft run
+    decodes, else ``auto``): ``{"evaluation", "validation"}`` (what :mod:`mlpt.cost_plan` reads),
+    what was decoded, and each path's counts under ``decoding``."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    files = _test_files(spec, work)
+    if spec.eval_backend == "vllm":
+        evaluation = dict(VLLM_DECODING, batch_size=spec.eval_batch_size)
+    else:
+        tasks_dir = str(work / "tasks")
+        evaluate.build_tasks(files, spec.phrases_file, tasks_dir, task=spec.task, kind=spec.kind,
+                             max_gen_toks=spec.max_new_tokens)
+        summary = evaluate.run(base_model, tasks_dir, str(work / "eval.json"), str(work / "eval.samples.jsonl"),
+                               task=spec.task, languages=spec.languages, batch_size=spec.eval_batch_size,
+                               max_gen_toks=spec.max_new_tokens, limit=None,
+                               meta={"model": model, "mixture": "pretrained"}, backend=spec.eval_backend)
+        evaluation = dict(summary["decoding"], backend=spec.eval_backend)
+
+    phrases = prompts.load_phrases(spec.phrases_file)  # the same items as validation records (mlpt.mixture_stage)
+    records = [{"id": r["id"], "lang": lang, "split": "val", "prompt": prompts.render_prompt(spec.kind, r, phrases),
+                "answer": r["answer"]} for lang, path in files.items() for r in io.read_jsonl(path, schema="example")]
+    result = val_accuracy.accuracy(_load_for_decoding(base_model), prompts.load_tokenizer(base_model), records,
+                                   kind=spec.kind, answer_phrases=answer_phrases, batch_size=spec.val_batch_size,
+                                   max_new_tokens=spec.max_new_tokens, method="static" if fsdp_sharded else "auto")
+    validation = dict(result["decoding"], batch_size=spec.val_batch_size)
+    return {"evaluation": evaluation["waste_ratio"], "validation": validation["waste_ratio"], "model": "pretrained",
+            "task": spec.task, "languages": spec.languages, "items": len(records),
+            "items_per_language": len(records) // len(spec.languages), "max_new_tokens": spec.max_new_tokens,
+            "decoding": {"evaluation": evaluation, "validation": validation}}
 
 
 def run(model: str, base_model: str, out_file: str, work_dir: str, *, task: str, recipe: dict,
         max_length: int | None,
         processes: int, accelerate_config: str | None, peak_tflops: float, answer_phrases: list[str], seed: int,
-        decode_batch_size: int, decode_new_tokens: int) -> dict:
+        decode_batch_size: int, decode_new_tokens: int, decode_prompts: DecodePrompts) -> dict:
     """The preflight of ``model`` (config name) whose weights are ``base_model`` (module docstring):
     write its record to ``out_file`` and return it. ``recipe`` is the sft recipe of ``task`` (the
     task with the longest examples, :func:`mlpt.cluster.preflight_recipe`) with
     ``val_max_new_tokens``; ``processes`` and ``accelerate_config`` are what the sft rule would use
-    for the model; ``work_dir`` holds the records, checkpoints and saved model meanwhile and is
-    removed at the end."""
+    for the model; ``decode_prompts``: what :func:`decode_waste` decodes; ``work_dir`` holds the
+    records, checkpoints and saved model meanwhile and is removed at the end."""
     work = Path(work_dir)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -250,6 +351,10 @@ def run(model: str, base_model: str, out_file: str, work_dir: str, *, task: str,
         {**spec, "preflight": {"record_dir": str(work / "resumed"), "kill_after_checkpoint": False}},
         processes, accelerate_config)
     parameters, decode = _decode(spec["out_dir"], prompt, decode_batch_size, decode_new_tokens)
+    start = time.time()
+    waste = decode_waste(model, base_model, decode_prompts, work / "decode", answer_phrases=answer_phrases,
+                         fsdp_sharded=train_log["sharding"] is not None)
+    waste_seconds = time.time() - start
 
     step_seconds = [max(r["step_seconds"][i] for r in ranks) for i in range(STEPS)]  # the slowest process
     tokens_per_step = sum(r["positions"] for r in ranks) / STEPS  # every process's micro-batches
@@ -280,9 +385,11 @@ def run(model: str, base_model: str, out_file: str, work_dir: str, *, task: str,
         "peak_gpu_memory_gib": max(gpu_peaks, default=None), "gpu_memory_gib": throughput.gpu_memory_gib(),
         "peak_host_memory_gib": max(r["peak_host_memory_gib"] for r in ranks),
         "decode": decode,
+        "decode_waste": waste,  # decoded / useful positions of the pretrained model: make plan prices decoding at it
         # TRL's SFTTrainer on the same job (mlpt.trl_compare), where TRL is installed; only a GPU's figure means anything
         "trl": trl_compare.compare(spec, processes, accelerate_config, train_tps, STEPS),
-        "wall_seconds": {"killed_run": round(killed_seconds, 1), "resumed_run": round(resumed_seconds, 1)},
+        "wall_seconds": {"killed_run": round(killed_seconds, 1), "resumed_run": round(resumed_seconds, 1),
+                         "decode_waste": round(waste_seconds, 1)},
         "date": datetime.date.today().isoformat(),
         "provenance": io.provenance({"recipe": config, "max_length": length}, [], seed),
     }

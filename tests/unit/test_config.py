@@ -128,6 +128,11 @@ def test_fewshot_needs_enough_validation_items(demo_config):
     _fails(demo_config, "key 'evaluation/baseline_num_fewshot'", "task 'math'", "n_val=8")
 
 
+def test_the_preflight_decode_task_must_be_configured(demo_config):
+    demo_config["preflight"]["decode_task"] = "gsm8k"
+    _fails(demo_config, "key 'preflight/decode_task'", "'gsm8k' is not one of the configured tasks", "'control'")
+
+
 @pytest.mark.parametrize("family", ["explicit", "en_plus_one", "leave_one_out"])
 def test_mixture_with_no_languages(demo_config, family):
     demo_config["mixtures"].append({"family": family, "languages": []} | ({"name": "none"} if family == "explicit" else {}))

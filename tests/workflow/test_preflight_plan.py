@@ -11,9 +11,16 @@ pytestmark = pytest.mark.workflow
 
 
 def test_the_preflight_target_runs_one_job_per_base_model_on_its_tier():
+    """Per base model one job, which also reads the prepared math data (MGSM's test items, human in
+    every language, for the decode waste): no translate, build_eval_tasks or sft job is pulled in."""
     proc = run_snakemake("preflight", "-n", "--configfile", "config/paper.yaml")
     counts = job_counts(proc.stdout)
-    assert counts == {"download_model": 5, "preflight_model": 5, "preflight": 1, "total": 11}
+    assert counts == {"download_model": 5, "prepare_data": 1, "preflight_model": 5, "preflight": 1, "total": 12}
+    assert "wildcards: task=math" in proc.stdout
+    jobs = proc.stdout.split("rule preflight_model:")[1:]
+    assert len(jobs) == 5 and all(
+        "results/paper/data/math/source.jsonl, results/paper/data/math/references.jsonl" in job.split("output:")[0]
+        for job in jobs)
     gpus = dict(re.findall(r"wildcards: model=(\S+)\n\s+resources: .*?runtime=120, gpu=(\d+)", proc.stdout))
     assert gpus == {"qwen3-600m": "1", "qwen3-1700m": "1", "gemma3-1b": "1", "gemma3-4b": "4", "qwen3-8b": "8"}
     assert "output: results/paper/preflight.json" in proc.stdout

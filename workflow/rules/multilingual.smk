@@ -90,6 +90,35 @@ if is_activated(MULTILINGUAL):
             return 0
         return config["evaluation"]["baseline_num_fewshot"]
 
+    # The GPU preflight measures decode waste on the test prompts of one task (paper: math, i.e. MGSM)
+    # in every language whose test set is human: they come from prepare_data alone, no translate job.
+    PREFLIGHT_DECODE_TASK = cluster.preflight_decode_task(config)
+    PREFLIGHT_DECODE_LANGS = [
+        lang
+        for lang, origin in TEST_SET_ORIGINS[PREFLIGHT_DECODE_TASK].items()
+        if origin == study_data.HUMAN
+    ]
+
+    def preflight_decode_prompts(wildcards, input):
+        """What a preflight job's decode-waste step decodes, and how evaluation and validation decode
+        it (the fields of mlpt.preflight.DecodePrompts)."""
+        task = PREFLIGHT_DECODE_TASK
+        recipe = cluster.sft_recipe(config, wildcards.model, task)
+        return {
+            "task": task,
+            "kind": config["tasks"][task]["kind"],
+            "languages": PREFLIGHT_DECODE_LANGS,
+            "source_language": SRC,
+            "data_file": input.data,
+            "references_file": input.references,
+            "phrases_file": input.phrases,
+            "items_per_language": config["preflight"]["decode_items_per_language"],
+            "max_new_tokens": config["evaluation"]["max_gen_toks"],
+            "eval_batch_size": config["evaluation"]["batch_size"],
+            "eval_backend": config["evaluation"]["backend"],
+            "val_batch_size": recipe["val_batch_size"],
+        }
+
     def all_eval_files():
         return for_jobs(out("eval"), EVALUATIONS, RUN_WILDCARDS)
 

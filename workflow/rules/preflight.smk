@@ -1,7 +1,8 @@
 # GPU preflight, before the campaign (never part of `all`): per base model one short SFT job with
 # the resources of its cluster.sft tier, at the recipe's batch shape (2 optimiser steps, one
-# validation pass, a checkpoint, a kill, a resumed rerun, then a decode measurement; mlpt.preflight),
-# merged into results/<run>/preflight.json, from which `make plan` prices the study.
+# validation pass, a checkpoint, a kill, a resumed rerun, then a decode measurement and the decode
+# waste of evaluation and validation on real test prompts; mlpt.preflight), merged into
+# results/<run>/preflight.json, from which `make plan` prices the study.
 #   snakemake --profile slurm preflight        (make preflight)
 
 
@@ -23,6 +24,8 @@ if is_activated(MULTILINGUAL):
         input:
             base=get_base_model_input,
             phrases=PHRASES,
+            data=out("data", task=PREFLIGHT_DECODE_TASK),
+            references=out("references", task=PREFLIGHT_DECODE_TASK),
         output:
             out("preflight_model"),
         log:
@@ -47,6 +50,7 @@ if is_activated(MULTILINGUAL):
             seed=config["seed"],
             accelerate_config=accelerate_config,
             work_dir=lambda wc: out("preflight_work", model=wc.model),
+            decode_prompts=preflight_decode_prompts,
         script:
             "../scripts/preflight.py"
 

@@ -21,4 +21,5 @@ preflight.run(
     seed=p.seed,
     decode_batch_size=p.decode_batch_size,
     decode_new_tokens=p.preflight["decode_new_tokens"],
+    decode_prompts=preflight.DecodePrompts(**p.decode_prompts),
 )
