@@ -71,6 +71,16 @@ def job_counts(output: str) -> dict[str, int]:
     return parse_job_stats(output)
 
 
+def tiny_qwen_dir(directory: Path, texts: list[str], vocab_size: int, spec: dict) -> Path:
+    """A tiny random-initialised Qwen3 under ``directory/model``, its tokenizer trained on ``texts``."""
+    from mlpt import tiny
+
+    tiny.build_lm_tokenizer(texts, vocab_size, directory / "tok")
+    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", spec, directory / "tok", directory / "model", seed=0,
+                         resources_dir=ROOT / "resources")
+    return directory / "model"
+
+
 def addition_record(i: int, split: str, lang: str, phrases: dict) -> dict:
     """A training record (schema ``train_record``) of a one-step addition problem, as the SFT
     tests train on: the prompt and response rendered with ``phrases`` in ``lang``."""

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from mlpt import io, models, prompts, real_tokenizers, registry, tiny
+from mlpt import io, models, prompts, real_tokenizers, registry
 from mlpt.spontaneous import evaluation, labels, lens, pca, study
 from mlpt.yaml_files import load_yaml
+from conftest import tiny_qwen_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPT_FILE = str(ROOT / "resources" / "spontaneous" / "prompts.yaml")
@@ -203,8 +204,7 @@ def test_authors_token_sets_qwen15():
 def tiny_model(tmp_path_factory):
     d = tmp_path_factory.mktemp("authors_analysis")
     texts = ['Review one.\nMood: "positive"', 'Resena dos.\nAnimo: "malo"', "bueno malo positive negative"] * 30
-    tiny.build_lm_tokenizer(texts, 320, d / "tok")
-    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", TINY, d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
+    tiny_qwen_dir(d, texts, 320, TINY)
     return d
 
 

@@ -14,10 +14,10 @@ from transformers import PreTrainedTokenizerFast
 
 from mlpt import models as mlpt_models
 from mlpt import prompts as mlpt_prompts
-from mlpt import tiny
 from mlpt.spontaneous import data
 from mlpt.spontaneous import labels as L
 from mlpt.spontaneous import prompts as sb_prompts
+from conftest import tiny_qwen_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "spontaneous"
@@ -226,9 +226,8 @@ def test_starts_with_label():
 def tiny_qwen(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny_qwen_labels")
     texts = ['Review: good\nAnswer: "positive"', 'Review: bad\nAnswer: "negative"', "ox horse goat"] * 30
-    tiny.build_lm_tokenizer(texts, 300, d / "tok")
-    tiny.build_causal_lm("Qwen/Qwen3-0.6B-Base", TINY_SPEC, d / "tok", d / "model", seed=0, resources_dir=ROOT / "resources")
-    return mlpt_models.load_causal_lm(d / "model"), mlpt_prompts.load_tokenizer(str(d / "model"))
+    model = tiny_qwen_dir(d, texts, 300, TINY_SPEC)
+    return mlpt_models.load_causal_lm(model), mlpt_prompts.load_tokenizer(str(model))
 
 
 def test_tiny_model_scores_are_the_summed_distribution(tiny_qwen):
