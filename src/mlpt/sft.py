@@ -63,7 +63,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import batching, code_version, fsdp, io, locks, models, prompts, val_accuracy
+from . import code_version, fsdp, io, locks, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
@@ -373,6 +373,8 @@ def loss_metrics(prediction, languages: list[str]) -> dict:
 def _validating_trainer_class():
     from transformers import Trainer
 
+    from . import batching  # imports transformers' Trainer helpers: here, so importing sft stays light
+
     class ValidatingTrainer(Trainer):
         """A Trainer whose evaluation is the selection criterion: validation *accuracy* (generation +
         the task's scorer, here) or validation *loss* (the Trainer's own evaluation loop, with
@@ -549,9 +551,10 @@ def _wrap_lora(model, cfg: TrainConfig):
     return model
 
 
-def _batch_costs(collator: batching.CountingCollator, seconds: float) -> dict:
+def _batch_costs(collator, seconds: float) -> dict:
     """``padding_share`` (padded / all positions computed) and ``real_tokens_per_second`` of the
-    batches this run built, summed over all ranks."""
+    batches this run's ``collator`` (a :class:`mlpt.batching.CountingCollator`) built, summed over
+    all ranks."""
     real, positions = collator.real_tokens, collator.positions
     import torch.distributed as dist
 
@@ -731,6 +734,8 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
         model = _wrap_lora(model, cfg)
     _, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
     args = _training_arguments(cfg, checkpoint_dir, accum, total_steps, max_steps, torch.cuda.is_available())
+    from . import batching
+
     collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
     evaluation = {}
     if cfg.selection == "val_loss":  # the Trainer's evaluation loop scores the tokenized records
@@ -885,6 +890,14 @@ def spawn(spec: dict, num_processes: int, accelerate_config: str | None = None, 
             [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))).returncode
     finally:
         os.unlink(fh.name)
+
+
+def run_rule(spec: dict, requested_gpus: int, accelerate_config: str | None = None) -> None:
+    """The sft rule's job: ``spec`` as :func:`run_job` takes it, its ``config`` holding the run's
+    recipe (keys that are no :class:`TrainConfig` field are dropped), on one process per GPU the job
+    asked for (one on a CPU)."""
+    spec = {**spec, "config": {k: v for k, v in spec["config"].items() if k in TrainConfig.__dataclass_fields__}}
+    run_job(spec, processes_for(requested_gpus), accelerate_config=accelerate_config)
 
 
 def run_job(spec: dict, num_processes: int, accelerate_config: str | None = None) -> None:

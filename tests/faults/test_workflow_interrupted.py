@@ -67,6 +67,9 @@ def workdir(path: Path) -> list[str]:
     path.mkdir()
     (path / "resources").symlink_to(ROOT / "resources")  # config.resources_dir is relative to the working dir
     cfg = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
+    # every job its own interpreter, as on a cluster: the pause hook patches a job's interpreter as
+    # it starts, which a job forked from the warm worker (mlpt.warm, tests/unit/test_warm.py) is not
+    cfg["warm_worker"] = False
     (path / "config.yaml").write_text(yaml.safe_dump({**cfg, "run": RUN}, sort_keys=False))
     return ["-s", str(ROOT / "Snakefile"), "-d", str(path), "--configfile", str(path / "config.yaml"), "--cores", "1",
             TARGET]

@@ -1,8 +1,9 @@
-"""sft: fine-tune one base model on one training set (see mlpt.sft); one process per visible GPU."""
+"""sft: fine-tune one base model on one training set (see mlpt.sft); one process per visible GPU.
+With ``warm_worker`` on, in a process forked from the warm worker (mlpt.warm)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, prompts, sft
+from mlpt import logs, prompts, sft, warm
 
 logs.setup(snakemake)
 p = snakemake.params
@@ -14,6 +15,7 @@ spec = {
     "checkpoint_dir": p.checkpoints,
     "kind": p.kind,
     "answer_phrases": prompts.answer_phrases(prompts.load_phrases(snakemake.input.phrases)),
-    "config": {k: v for k, v in {**p.hparams, "seed": p.seed}.items() if k in sft.TrainConfig.__dataclass_fields__},
+    "config": {**p.hparams, "seed": p.seed},
 }
-sft.run_job(spec, sft.processes_for(snakemake.resources.get("gpu", 0)), accelerate_config=p.accelerate_config)
+warm.call(sft.run_rule, {"spec": spec, "requested_gpus": snakemake.resources.get("gpu", 0),
+                         "accelerate_config": p.accelerate_config}, enabled=snakemake.config["warm_worker"])

@@ -1,13 +1,14 @@
-"""translate: every needed split of one task in one language (see mlpt.translate)."""
+"""translate: every needed split of one task in one language (see mlpt.translate). With
+``warm_worker`` on, in a process forked from the warm worker (mlpt.warm)."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 
-from mlpt import logs, translate
+from mlpt import logs, translate, warm
 
 logs.setup(snakemake)
 p = snakemake.params
-translate.run(
-    snakemake.input.data, snakemake.input.references, snakemake.output.records, snakemake.output.qc,
-    task_kind=p.kind, src=p.src, tgt=snakemake.wildcards.lang, splits=p.splits, backend=p.backend,
-    codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=p.work_dir, seed=p.seed,
-)
+warm.call(translate.run, dict(
+    source_file=snakemake.input.data, references_file=snakemake.input.references, out_file=snakemake.output.records,
+    qc_file=snakemake.output.qc, task_kind=p.kind, src=p.src, tgt=snakemake.wildcards.lang, splits=list(p.splits),
+    backend=p.backend, codes=p.codes, mt_model=p.mt_model, languages=p.languages, work_dir=p.work_dir, seed=p.seed,
+), enabled=snakemake.config["warm_worker"])
