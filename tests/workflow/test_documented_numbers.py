@@ -15,7 +15,7 @@ pytestmark = pytest.mark.workflow
 
 #: (document, pattern whose group 1 is the quoted number, config, rule or "total")
 CLAIMS = [
-    ("README.md", r"`make demo` took [^.]*? for its (\d+) jobs", "config/demo.yaml", "total"),
+    ("README.md", r"`make demo` runs (\d+) jobs", "config/demo.yaml", "total"),
     ("README.md", r"(\d+) supervised\s+fine-tuning runs", "config/paper.yaml", "sft"),
     ("docs/study-b.md", r"make demo-spontaneous .*?(\d+) jobs\)", "config/spontaneous-demo.yaml", "total"),
     ("docs/study-b.md", r"`snakemake -n`: (\d+) jobs", "config/spontaneous.yaml", "total"),
