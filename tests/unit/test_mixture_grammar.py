@@ -45,3 +45,23 @@ def test_demo_exercises_each_kind(demo_config):
 def test_training_languages(paper_config, demo_config):
     assert mixture_grammar.training_languages(paper_config) == ["en", "es", "ja", "bn", "sw", "fr", "de", "ru", "zh", "th"]
     assert mixture_grammar.training_languages(demo_config) == ["en", "es", "ja", "bn", "sw"]
+
+
+def test_each_study_schema_enumerates_the_families_of_the_one_table():
+    """One family table for both studies; each study's schema accepts exactly its own families."""
+    from mlpt import schema
+
+    def enum(name):
+        return schema.load_schema(name)["properties"]["mixtures"]["items"]["properties"]["family"]["enum"]
+
+    assert enum("config") == mixture_grammar.families(mixture_grammar.MULTILINGUAL)
+    assert enum("spontaneous") == mixture_grammar.families(mixture_grammar.SPONTANEOUS)
+    assert set(mixture_grammar.FAMILIES) == set(enum("config")) | set(enum("spontaneous"))
+
+
+def test_the_grammar_expands_study_b_too(spontaneous_config):
+    mixes = mixture_grammar.expand(spontaneous_config)
+    assert mixes[0] == mixture_grammar.Mixture("pretrained", "pretrained", ())
+    assert {m.family for m in mixes} == {"pretrained", "single", "pair"}
+    assert mixture_grammar.by_name(spontaneous_config)["hi-sw"].languages == ("hi", "sw")  # config order
+    assert mixture_grammar.training_languages(spontaneous_config) == ["zh", "de", "es", "it", "hi", "sw", "bn"]

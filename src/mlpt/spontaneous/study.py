@@ -1,19 +1,11 @@
-"""Study B as an experiment of the workflow: its config check, the mixtures grammar, run lists.
+"""Study B as an experiment of the workflow: its config check, its mixtures and the authors' files.
 
 A study B config (``study: spontaneous``; ``config/spontaneous.yaml``) names the evaluation
 languages, the tasks, the base models, the LoRA recipe and the *mixtures*: which languages' question-translation
 pairs a model is tuned on. :func:`validate` checks it against ``schemas/spontaneous.schema.yaml``
 (the sections shared with study A are study A's schema) and against the rules below;
-:func:`mixtures` expands the grammar:
-
-=========  ========================================================  ==========================
-family     tuned on question translation from                         names
-=========  ========================================================  ==========================
-pretrained nothing: the untuned base model, evaluated as it is        ``pretrained``
-single     one language, for each of ``languages``                   ``zh``, ``sw``, ...
-pair       two languages together, for each of ``pairs``              ``zh-de``, ``sw-hi``, ...
-set        every language of ``languages`` together                   ``zh-de-it``
-=========  ========================================================  ==========================
+:func:`mixtures` expands its ``mixtures`` with the grammar both studies share
+(:mod:`mlpt.mixture_grammar`: study B's families ``pretrained``, ``single``, ``pair``, ``set``).
 
 A study B mixture, like study A's, fills the ``{mixture}`` slot of the shared path scheme
 (``results/<run>/sft/<model>/<task>/<mixture>/model``), each of its languages contributes
@@ -33,12 +25,12 @@ backend is ``seq2seq``; the batch shape divides over every model's GPUs (study A
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config_rules, mixture_grammar
 from .. import schema as schema_lib
 from ..errors import ConfigError
+from ..mixture_grammar import Mixture
 from . import data, prompts
 
 __all__ = ["PRETRAINED", "Mixture", "mixtures", "qt_languages", "reference_files", "validate"]
@@ -53,56 +45,9 @@ ENGLISH_TRAIN_FILES = {"snli": "data/snli/snli_en10k_train.json", "paws": "data/
 QT_FILES = {"snli": "data/snli/snli_{lang}10k_train_question.json"}
 
 
-@dataclass(frozen=True)
-class Mixture:
-    name: str
-    family: str
-    languages: tuple[str, ...]  # question-translation languages, config order; () for the base model
-
-
-def _check_languages(config: dict, langs, key: str, source: str) -> None:
-    for code in langs:
-        if code not in config["languages"]:
-            raise ConfigError(f"{source}: key '{key}': language '{code}' is not in 'languages' "
-                              f"({', '.join(config['languages'])})")
-        if code == config["source_language"]:
-            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a mixture names the "
-                              "languages translated into it")
-
-
 def mixtures(config: dict, source: str = "config") -> dict[str, Mixture]:
-    """The mixtures of ``config`` by name, in config order (see the module docstring)."""
-    order = list(config["languages"])
-    out: dict[str, Mixture] = {}
-
-    def add(family: str, langs, key: str) -> None:
-        _check_languages(config, langs, key, source)
-        ordered = tuple(sorted(set(langs), key=order.index))
-        if len(ordered) != len(langs):
-            raise ConfigError(f"{source}: key '{key}': a language is named twice in {list(langs)}")
-        name = "-".join(ordered) if ordered else PRETRAINED
-        if name in out:
-            raise ConfigError(f"{source}: key '{key}': mixture '{name}' is defined twice")
-        out[name] = Mixture(name, family, ordered)
-
-    for i, entry in enumerate(config["mixtures"]):
-        key, family = f"mixtures/{i}", entry["family"]
-        given = {k for k in ("languages", "pairs") if k in entry}
-        wanted = {"pretrained": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}[family]
-        if given != wanted:
-            raise ConfigError(f"{source}: key '{key}': family '{family}' takes "
-                              f"{' and '.join(sorted(wanted)) or 'no languages'}, got {sorted(given) or 'none'}")
-        if family == "pretrained":
-            add(family, (), key)
-        elif family == "single":
-            for j, lang in enumerate(entry["languages"]):
-                add(family, (lang,), f"{key}/languages/{j}")
-        elif family == "pair":
-            for j, pair in enumerate(entry["pairs"]):
-                add(family, tuple(pair), f"{key}/pairs/{j}")
-        else:
-            add(family, tuple(entry["languages"]), f"{key}/languages")
-    return out
+    """The mixtures of ``config`` by name, in config order (the grammar: :mod:`mlpt.mixture_grammar`)."""
+    return mixture_grammar.by_name(config, source)
 
 
 def trained(config: dict) -> list[str]:
@@ -112,8 +57,7 @@ def trained(config: dict) -> list[str]:
 
 def qt_languages(config: dict) -> list[str]:
     """Every language some mixture tunes on, in config order."""
-    used = {lang for cond in mixtures(config).values() for lang in cond.languages}
-    return [lang for lang in config["languages"] if lang in used]
+    return mixture_grammar.training_languages(config)
 
 
 # --------------------------------------------------------------------------- #
