@@ -336,10 +336,15 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
     config = study_config.load(ROOT / STUDY_B_CONFIG)
     spec = sp_prompts.load_prompt_spec(RESOURCES / sp_prompts.PROMPTS_FILE)
     checksums = sp_study.read_checksums(RESOURCES / config["reference"]["checksums"])
-    languages, qt_langs = list(config["languages"]), sp_study.qt_languages(config)
+    languages, pivot = list(config["languages"]), config["source_language"]
     max_length = config["sft"]["max_length"]
     rows = []
     for task in config["tasks"]:
+        # the sets of pairs of one language into the pivot (the table keys rows by language; the
+        # authors' X->zh sets and pairs-of-languages files are not rows of it)
+        qt_sets = {sp_study.direction_languages(name, config)[0]: s
+                   for name, s in sp_study.qt_sets(config, task, checksums).items()
+                   if len(s.directions) == 1 and sp_study.direction_languages(name, config)[1] == pivot}
         ref = _study_b_dir(given_dir, task)
         if ref is None:
             print(f"study B {task}: no authors' files (--spontaneous-data); left out", file=sys.stderr)
@@ -367,13 +372,13 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
         labels = count.texts(['"' + w + '"' for w in tspec.labels])
         for lang in languages:
             res, source = {}, "prompts measured (authors' test sets)"
-            if lang in qt_langs:
-                qt_path = sp_study.qt_file(task, lang, checksums)
+            if lang in qt_sets:
+                qt_path = qt_sets[lang].file
                 name = sp_prompts.language_name(spec, lang)
                 if qt_path:
                     pairs = sp_data.read_qt_pairs(_checked(ref / qt_path.removeprefix("data/"), qt_path, checksums))
                     pairs = pairs[: config["tasks"][task]["qt_pairs_per_language"]]
-                    res["train"] = count.train([(sp_data.qt_prompt(p["question"], name), p["english"]) for p in pairs])
+                    res["train"] = count.train([(sp_data.qt_prompt(p["question"], name), p["answer"]) for p in pairs])
                     source = "train measured (authors' question-translation pairs); " + source
                 else:
                     empty = {f: "" for f in tspec.text_fields}

@@ -25,8 +25,11 @@ explicit               ``languages``, named ``name``                            
 =====================  =======================================================  ===================
 
 Study B ("Getting More from Less", ``study: spontaneous``; docs/study-b.md). A mixture's languages
-are those whose task questions are translated into the pivot (``source_language``, English); each
-contributes ``tasks.<task>.qt_pairs_per_language`` question-translation pairs:
+are those whose task questions are translated into its *target*: the pivot (``source_language``,
+English) unless the entry sets ``target`` (the authors' X→zh sets: ``target: zh``). Each language
+contributes ``tasks.<task>.qt_pairs_per_language`` question-translation pairs; ``tasks`` restricts
+the tasks a family's mixtures are tuned on (default: every task; the authors published some
+conditions for Amazon only):
 
 =========  ========================================================  ==========================
 family     tuned on question translation from                         names
@@ -37,7 +40,11 @@ pair       two languages together, for each of ``pairs``              ``zh-de``,
 set        every language of ``languages`` together                   ``zh-de-it``
 =========  ========================================================  ==========================
 
-Languages inside a mixture always follow the config's language order, so names are stable.
+Languages inside a mixture always follow the config's language order, so names are stable. A
+study B mixture is named by its *directions* (:func:`direction_name`) joined by ``-``: a language
+translated into the pivot by its code (``zh``), into another target by ``<code>2<target>``
+(``en2zh``, the authors' own spelling in their file names; a language code has no digit, so the
+``2`` cannot be misread, and the name is safe in paths and wildcards): ``zh-de``, ``en2zh-ja2zh``.
 ``pretrained`` is reserved for the untouched base model: study A evaluates it without listing it,
 study B lists it as a family.
 """
@@ -60,6 +67,9 @@ class Mixture:
     family: str
     languages: tuple[str, ...]  # config order; () for the untuned base model
     left_out: str | None = None  # study A: the core language a leave-one-out family excludes
+    target: str | None = None  # study B: the language the questions are translated into; None in study A
+    tasks: tuple[str, ...] | None = None  # study B: the tasks it is tuned on; None: every task
+    directions: tuple[str, ...] = ()  # study B: each language's direction (direction_name), in order
 
     @property
     def size(self) -> int:
@@ -78,6 +88,18 @@ class Family:
     expand: Expander
 
 
+def direction_name(lang: str, target: str, pivot: str) -> str:
+    """The name of question translation from ``lang`` into ``target``: ``lang`` when the target is
+    the pivot (``zh``: Chinese questions, English answers), else ``<lang>2<target>`` (``en2zh``)."""
+    return lang if target == pivot else f"{lang}2{target}"
+
+
+def parse_direction(name: str, pivot: str) -> tuple[str, str]:
+    """``(language, target)`` of a :func:`direction_name`."""
+    lang, _, target = name.partition("2")
+    return lang, target or pivot
+
+
 # --------------------------------------------------------------------------- #
 # Languages
 # --------------------------------------------------------------------------- #
@@ -90,9 +112,10 @@ def _ordered(config: dict, langs) -> tuple[str, ...]:
     return tuple(code for code in config["languages"] if code in wanted)
 
 
-def _check_languages(config: dict, langs, key: str, source: str, study: str = MULTILINGUAL) -> None:
+def _check_languages(config: dict, langs, key: str, source: str, study: str = MULTILINGUAL,
+                     target: str | None = None) -> None:
     """Every language of ``langs`` is configured and may be trained on: not eval-only (study A),
-    not the pivot the questions are translated into (study B)."""
+    not the target its questions are translated into (study B: the pivot by default)."""
     for code in langs:
         if code not in config["languages"]:
             raise ConfigError(
@@ -102,8 +125,9 @@ def _check_languages(config: dict, langs, key: str, source: str, study: str = MU
             raise ConfigError(
                 f"{source}: key '{key}': language '{code}' is eval-only (role: eval) and cannot be in a training mixture"
             )
-        if study == SPONTANEOUS and code == config["source_language"]:
-            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a mixture names the "
+        if study == SPONTANEOUS and code == target:
+            what = "the pivot language" if target == config["source_language"] else "the mixture's target"
+            raise ConfigError(f"{source}: key '{key}': '{code}' is {what}; a mixture names the "
                               "languages translated into it")
 
 
@@ -186,22 +210,47 @@ def _explicit(config, entry, key, source):
 _STUDY_B_KEYS = {"pretrained": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}
 
 
-def _translation(family: str, config: dict, langs, key: str, source: str) -> tuple[str, Mixture]:
-    """One study B mixture of question translation from ``langs``."""
-    _check_languages(config, langs, key, source, SPONTANEOUS)
+@dataclass(frozen=True)
+class _Entry:
+    """What every mixture of one study B entry shares."""
+
+    family: str
+    target: str
+    tasks: tuple[str, ...] | None
+
+
+def _translation(entry: _Entry, config: dict, langs, key: str, source: str) -> tuple[str, Mixture]:
+    """One study B mixture of question translation from ``langs`` into the entry's target."""
+    _check_languages(config, langs, key, source, SPONTANEOUS, entry.target)
     ordered = _ordered(config, langs)
     if len(ordered) != len(langs):
         raise ConfigError(f"{source}: key '{key}': a language is named twice in {list(langs)}")
-    return key, Mixture("-".join(ordered) if ordered else PRETRAINED, family, ordered)
+    directions = tuple(direction_name(x, entry.target, config["source_language"]) for x in ordered)
+    return key, Mixture("-".join(directions) if ordered else PRETRAINED, entry.family, ordered,
+                        target=entry.target if ordered else None, tasks=entry.tasks, directions=directions)
 
 
-def _study_b_entry(config: dict, entry: dict, key: str, source: str) -> str:
-    family = entry["family"]
+def _study_b_entry(config: dict, entry: dict, key: str, source: str) -> _Entry:
+    family, pivot = entry["family"], config["source_language"]
     given, wanted = {k for k in ("languages", "pairs") if k in entry}, _STUDY_B_KEYS[family]
     if given != wanted:
         raise ConfigError(f"{source}: key '{key}': family '{family}' takes "
                           f"{' and '.join(sorted(wanted)) or 'no languages'}, got {sorted(given) or 'none'}")
-    return family
+    if family == "pretrained":
+        extra = [k for k in ("target", "tasks") if k in entry]
+        if extra:
+            raise ConfigError(f"{source}: key '{key}/{extra[0]}': the pretrained model takes no {extra[0]}: it is "
+                              "evaluated on every task, untuned")
+    target = entry.get("target", pivot)
+    if target not in config["languages"]:
+        raise ConfigError(f"{source}: key '{key}/target': language '{target}' is not in 'languages' "
+                          f"({', '.join(config['languages'])})")
+    tasks = entry.get("tasks")
+    for j, task in enumerate(tasks or ()):
+        if task not in config["tasks"]:
+            raise ConfigError(f"{source}: key '{key}/tasks/{j}': task '{task}' is not in 'tasks' "
+                              f"({', '.join(config['tasks'])})")
+    return _Entry(family, target, tuple(t for t in config["tasks"] if t in tasks) if tasks is not None else None)
 
 
 def _pretrained(config, entry, key, source):
@@ -209,20 +258,20 @@ def _pretrained(config, entry, key, source):
 
 
 def _single(config, entry, key, source):
-    family = _study_b_entry(config, entry, key, source)
+    spec = _study_b_entry(config, entry, key, source)
     for j, lang in enumerate(entry["languages"]):
-        yield _translation(family, config, (lang,), f"{key}/languages/{j}", source)
+        yield _translation(spec, config, (lang,), f"{key}/languages/{j}", source)
 
 
 def _pair(config, entry, key, source):
-    family = _study_b_entry(config, entry, key, source)
+    spec = _study_b_entry(config, entry, key, source)
     for j, pair in enumerate(entry["pairs"]):
-        yield _translation(family, config, tuple(pair), f"{key}/pairs/{j}", source)
+        yield _translation(spec, config, tuple(pair), f"{key}/pairs/{j}", source)
 
 
 def _set(config, entry, key, source):
-    family = _study_b_entry(config, entry, key, source)
-    yield _translation(family, config, tuple(entry["languages"]), f"{key}/languages", source)
+    spec = _study_b_entry(config, entry, key, source)
+    yield _translation(spec, config, tuple(entry["languages"]), f"{key}/languages", source)
 
 
 #: Every family of the grammar, by the name a config's ``family`` key gives.
@@ -273,6 +322,11 @@ def expand(config: dict, source: str = "config") -> list[Mixture]:
 
 def by_name(config: dict, source: str = "config") -> dict[str, Mixture]:
     return {m.name: m for m in expand(config, source)}
+
+
+def tuned_on(mixture: Mixture, task: str) -> bool:
+    """Whether ``mixture`` is trained on ``task`` (study B's ``tasks``; study A's on every task)."""
+    return mixture.tasks is None or task in mixture.tasks
 
 
 def training_languages(config: dict) -> list[str]:

@@ -48,16 +48,22 @@ class Study:
         self.evaluated = list(everything) if self.name == SPONTANEOUS else [PRETRAINED, *self.mixtures]
         self.pretrained = PRETRAINED
         #: (model, task, mixture) of every training run, and of every evaluated checkpoint
-        self.sft_runs = [(m, t, x) for m in self.models for t in self.tasks for x in self.mixtures]
-        self.evaluations = [(m, t, x) for m in self.models for t in self.tasks for x in self.evaluated]
+        #: (study B: each mixture on the tasks it is tuned on, mixture_grammar.tuned_on)
+        self.sft_runs = [(m, t, x) for m in self.models for t in self.tasks for x in self.mixtures
+                         if mixture_grammar.tuned_on(self.mixtures[x], t)]
+        self.evaluations = [(m, t, x) for m in self.models for t in self.tasks for x in self.evaluated
+                            if x == PRETRAINED or mixture_grammar.tuned_on(self.mixtures[x], t)]
 
     def is_activated(self, study: str) -> bool:
         """Whether the rules of ``study`` (MULTILINGUAL or SPONTANEOUS) are this run's."""
         return self.name == study
 
     def mixture_languages(self) -> dict[str, list[str]]:
-        """The languages each trained mixture tunes on, by mixture name."""
-        return {name: list(m.languages) for name, m in self.mixtures.items()}
+        """The languages each trained mixture tunes on, by mixture name (study B: its question
+        languages, and its target where that is not the pivot: the model learns to write it)."""
+        pivot = self.config["source_language"]
+        return {name: list(m.languages) + ([m.target] if m.target not in (None, pivot) else [])
+                for name, m in self.mixtures.items()}
 
     def control_tasks(self) -> list[str]:
         """Study A's positive-control tasks (tasks.<task>.positive_control); none in study B."""

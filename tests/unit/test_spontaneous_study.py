@@ -26,13 +26,28 @@ def _fails(config: dict, *fragments: str) -> None:
         assert fragment in str(err.value), str(err.value)
 
 
-def test_the_paper_config_expands_to_its_eleven_mixtures(spontaneous_config):
+#: The authors' conditions with a question-translation file at 5605459c, per task (their file names).
+AUTHORS_GRID = {
+    "amazon": ["zh", "de", "es", "it", "hi", "sw", "bn", "ja", "ru", "sv", "th", "zh-de", "hi-sw", "zh-it", "zh-es",
+               "sw-bn", "th-sw", "zh-sw", "zh-de-it", "zh-es-ru", "en2zh-ja2zh", "it2zh-ja2zh", "hi2zh-sw2zh"],
+    "snli": ["zh", "de", "es", "it", "hi", "sw", "bn", "zh-de", "hi-sw", "zh-it", "zh-es", "sw-bn"],
+    "paws": ["zh", "de", "es", "it", "hi", "sw", "zh-de", "hi-sw", "zh-it", "zh-es"],
+}
+
+
+def test_the_paper_config_plans_the_authors_condition_grid(spontaneous_config):
     conds = study.mixtures(spontaneous_config)
-    assert list(conds) == ["pretrained", "zh", "de", "es", "it", "sw", "hi", "bn", "zh-de", "hi-sw", "zh-it"]
+    for task, grid in AUTHORS_GRID.items():
+        assert list(study.task_mixtures(spontaneous_config, task)) == ["pretrained", *grid], task
+        planned = {frozenset(m.directions) for m in study.task_mixtures(spontaneous_config, task).values()}
+        assert planned - {frozenset()} == set(study.authors_conditions(task)), task  # read from their file names
+    assert sum(len(files) for files in study.QT_FILES.values()) == 45  # and Amazon's English questions: 46
     assert conds["pretrained"].languages == () and conds["zh-de"].languages == ("zh", "de")
     assert conds["hi-sw"].languages == ("hi", "sw")  # config order: names are stable
+    assert conds["en2zh-ja2zh"].target == "zh" and conds["en2zh-ja2zh"].languages == ("en", "ja")
     assert study.trained(spontaneous_config) == list(conds)[1:]
-    assert study.qt_languages(spontaneous_config) == ["zh", "de", "es", "it", "hi", "sw", "bn"]
+    assert study.qt_directions(spontaneous_config, "paws") == ["zh", "de", "es", "it", "hi", "sw"]
+    assert study.qt_directions(spontaneous_config, "amazon")[-5:] == ["en2zh", "ja2zh", "it2zh", "hi2zh", "sw2zh"]
     assert list(spontaneous_config["languages"]) == list(data.LANGUAGES)
     assert {m: s["hub_id"] for m, s in spontaneous_config["models"].items()} == {
         "qwen15-500m": "Qwen/Qwen1.5-0.5B", "qwen15-1800m": "Qwen/Qwen1.5-1.8B", "qwen15-4b": "Qwen/Qwen1.5-4B",
@@ -66,8 +81,19 @@ def test_a_config_without_study_is_study_a(spontaneous_config):
 
 @pytest.mark.parametrize("edit, fragments", [
     (lambda c: c["tasks"]["snli"].update(shots=5), ("tasks/snli/shots", "is 6")),
-    (lambda c: c["mixtures"].append({"family": "single", "languages": ["en"]}), ("mixtures/3/languages/0", "pivot")),
-    (lambda c: c["mixtures"].append({"family": "single", "languages": ["ko"]}), ("'mixtures/3", "")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["en"]}), ("mixtures/10/languages/0", "pivot")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["ko"]}), ("'mixtures/10", "")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["zh"], "target": "zh"}),
+     ("mixtures/10/languages/0", "'zh' is the mixture's target")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["de"], "target": "ko"}),
+     ("mixtures/10/target", "'ko' is not in 'languages'")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["fr"], "tasks": ["xnli"]}),
+     ("'mixtures/10", "xnli")),
+    (lambda c: c["mixtures"].append({"family": "single", "languages": ["fr"], "tasks": ["amazon", "amazon"]}),
+     ("'mixtures/10", "unique")),
+    (lambda c: c["mixtures"][0].update(target="zh"), ("mixtures/0/target", "the pretrained model takes no target")),
+    (lambda c: c["analysis"]["lens"].update(task="paws", mixtures=["ja"]),
+     ("analysis/lens/mixtures", "'ja' is not tuned on task 'paws'")),
     (lambda c: c["mixtures"].append({"family": "single", "languages": ["zh"]}), ("mixture 'zh' is defined twice",)),
     (lambda c: c["mixtures"].append({"family": "pair", "languages": ["zh", "de"]}), ("family 'pair' takes pairs",)),
     (lambda c: c["mixtures"].append({"family": "pair", "pairs": [["de", "zh"]]}), ("'zh-de' is defined twice",)),
@@ -83,6 +109,12 @@ def test_a_config_without_study_is_study_a(spontaneous_config):
 def test_bad_configs_are_named(spontaneous_config, edit, fragments):
     edit(spontaneous_config)
     _fails(spontaneous_config, *fragments)
+
+
+def test_a_task_the_config_lacks_is_named():
+    demo = study_config.load(ROOT / "config/spontaneous-demo.yaml")
+    demo["mixtures"].append({"family": "single", "languages": ["de"], "tasks": ["snli", "amazon"]})
+    _fails(demo, "mixtures/3/tasks/1", "task 'amazon' is not in 'tasks'")
 
 
 def test_demo_config_validates():
@@ -114,8 +146,10 @@ def test_every_file_the_study_reads_has_a_checksum(spontaneous_config):
 
 def test_languages_without_the_authors_pairs_are_machine_translated(spontaneous_config):
     assert study.machine_translated(spontaneous_config, "snli") == ["hi", "bn"]
-    assert study.machine_translated(spontaneous_config, "amazon") == study.qt_languages(spontaneous_config)
-    assert study.machine_translated(spontaneous_config, "paws") == study.qt_languages(spontaneous_config)
+    # the X->zh sets need Chinese questions too (machine-translated: target side)
+    assert study.machine_translated(spontaneous_config, "amazon") == [
+        "zh", "de", "es", "it", "ja", "ru", "sv", "hi", "th", "sw", "bn"]
+    assert study.machine_translated(spontaneous_config, "paws") == ["zh", "de", "es", "it", "hi", "sw"]
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"copies of the authors' files not beside the repository ({SHARED})")

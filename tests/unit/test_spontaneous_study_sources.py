@@ -72,7 +72,7 @@ def test_the_authors_files_fetch_and_read(tmp_path):
     assert not {sources.record_key("snli", r) for r in train} & {sources.record_key("snli", r) for r in tests}
     # the authors' zh pairs are question_pairs of the same English rows, rendered as the prompts render them
     pairs = data.read_qt_pairs(sources.local_path(tmp_path, "data/snli/snli_zh10k_train_question.json"))
-    assert pairs[0]["english"] == prompts.render_question(SPEC, "snli", train[0])
+    assert pairs[0]["answer"] == prompts.render_question(SPEC, "snli", train[0])
     assert pairs[0]["language"] == prompts.language_name(SPEC, "zh")
 
 
@@ -128,12 +128,12 @@ def _english(tmp_path) -> str:
     return str(path)
 
 
-def _translate(tmp_path, english, split, policy="flag"):
-    out, qc = tmp_path / f"zh.{split}.jsonl", tmp_path / f"zh.{split}.qc.json"
+def _translate(tmp_path, english, split, policy="flag", lang="zh"):
+    out, qc = tmp_path / f"{lang}.{split}.jsonl", tmp_path / f"{lang}.{split}.qc.json"
     backend = {"backend": "seq2seq", "qc": {"policy": policy}, "shard_size": 100}
-    sources.translate_language(english, str(out), str(qc), task="snli", lang="zh", split=split, source="shipped",
+    sources.translate_language(english, str(out), str(qc), task="snli", lang=lang, split=split, source="shipped",
                                ref_dir=None, backend=backend, codes={}, mt_model=None,
-                               languages={"en": {}, "zh": {}}, work_dir=str(tmp_path / "work"))
+                               languages={"en": {}, lang: {}}, work_dir=str(tmp_path / "work" / lang))
     return list(io.read_jsonl(out)), io.read_json(qc)
 
 
@@ -169,8 +169,10 @@ def test_the_guard_keeps_test_items_out_and_counts_mt_collisions(tmp_path, fake_
     rows = list(io.read_jsonl(english))
     rows[-2].update(premise=rows[3]["premise"], hypothesis=rows[3]["hypothesis"])
     io.write_jsonl(english, rows)
-    records, report = sources.qt_records("snli", "zh", english_file=english, test_file=str(tmp_path / "zh.tests.jsonl"),
-                                         spec=SPEC, n_pairs=100, language_file=str(tmp_path / "zh.train.jsonl"))
+    records, report = sources.qt_records("snli", ["zh"], english_file=english,
+                                         test_files={"en": english, "zh": str(tmp_path / "zh.tests.jsonl")},
+                                         spec=SPEC, n_pairs=100, question_files={"zh": str(tmp_path / "zh.train.jsonl")})
+    assert report["origin"] == "machine-translated" and report["directions"]["zh"]["records"] == 19
     assert report["left_out_equal_to_a_test_item"] == 1 and report["mt_collisions_kept"] == 1
     assert report["records"] == 19 and report["train"] + report["val"] == 19 and report["val"] == 1
     assert records[0]["prompt"].endswith("\nTranslate the input from Chinese to English:\n")
@@ -192,9 +194,39 @@ def test_the_authors_pairs_are_guarded_against_their_test_items(tmp_path):
     ref = tmp_path / "pairs.json"
     ref.write_text(json.dumps([{"input": data.qt_prompt(q, "Chinese"), "answer": e} for q, e in pairs],
                               ensure_ascii=False))
-    records, report = sources.qt_records("snli", "zh", english_file=str(english), test_file=str(zh), spec=SPEC,
-                                         n_pairs=10, reference_pairs=str(ref))
+    records, report = sources.qt_records("snli", ["zh"], english_file=str(english),
+                                         test_files={"en": str(english), "zh": str(zh)}, spec=SPEC, n_pairs=10,
+                                         reference_pairs=str(ref))
     assert report["left_out_equal_to_a_test_item"] == 2 and [r["response"] for r in records] == [pairs[2][1]]
+    assert report["origin"] == "authors" and report["file"] == str(ref)
+
+
+def test_pairs_into_another_target_are_machine_translated_on_both_sides(tmp_path, fake_mt):
+    """X->zh: the question side is English (en2zh) or this run's MT of it (de2zh), the answer side
+    the Chinese MT of the same question; test items are kept out on both sides."""
+    english = _english(tmp_path)
+    for lang in ("zh", "de"):
+        tests, _ = _translate(tmp_path, english, "test", lang=lang)
+        io.write_jsonl(tmp_path / f"{lang}.tests.jsonl", tests)
+        _translate(tmp_path, english, "train", lang=lang)
+    zh_tests = list(io.read_jsonl(tmp_path / "zh.tests.jsonl"))
+    zh_train = list(io.read_jsonl(tmp_path / "zh.train.jsonl"))
+    zh_tests[5] = dict(zh_tests[5], origin="reference", premise=zh_train[2]["premise"],
+                       hypothesis=zh_train[2]["hypothesis"])  # an authors' zh test item equal to a zh question
+    io.write_jsonl(tmp_path / "zh.tests.jsonl", zh_tests)
+    io.write_jsonl(tmp_path / "zh.train.jsonl", zh_train[:-3])  # the QC policy dropped three zh questions
+    tests = {x: str(tmp_path / f"{x}.tests.jsonl") for x in ("zh", "de")} | {"en": english}
+    questions = {x: str(tmp_path / f"{x}.train.jsonl") for x in ("zh", "de")}
+    records, report = sources.qt_records("snli", ["en2zh", "de2zh"], english_file=english, test_files=tests,
+                                         spec=SPEC, n_pairs=100, question_files=questions)
+    en2zh, de2zh = report["directions"]["en2zh"], report["directions"]["de2zh"]
+    assert en2zh["no_counterpart"] == de2zh["no_counterpart"] == 3 and en2zh["pairs"] == 17
+    assert en2zh["left_out_equal_to_a_test_item"] == de2zh["left_out_equal_to_a_test_item"] == 1  # the zh side
+    first = next(r for r in records if r["id"].startswith("snli-qt-en2zh"))
+    assert first["lang"] == "en" and first["prompt"].startswith("Premise: ")
+    assert first["prompt"].endswith("\nTranslate the input from English to Chinese:\n")
+    assert first["response"].startswith("前提: zh: ")
+    assert {r["lang"] for r in records} == {"en", "de"} and report["records"] == 32
 
 
 def test_a_mixture_joins_its_languages(tmp_path):
@@ -203,7 +235,8 @@ def test_a_mixture_joins_its_languages(tmp_path):
         recs = data.build_qt_records([(f"q{i} {lang}", f"e{i}") for i in range(20)], lang, lang, id_prefix=f"x-{lang}")
         files[lang] = str(tmp_path / f"{lang}.jsonl")
         io.write_jsonl(files[lang], recs, schema="train_record")
-    records, manifest = sources.mixture_records(files)
+    records, manifest = sources.mixture_records(files, {"zh": ["zh"], "de": ["de"]})
     assert len(records) == 40 and manifest["counts"] == {"zh": {"train": 19, "val": 1}, "de": {"train": 19, "val": 1}}
     with pytest.raises(ValueError, match="another language"):
-        sources.mixture_records({"zh": files["de"]})
+        sources.mixture_records({"zh": files["de"]}, {"zh": ["zh"]})
+

@@ -12,22 +12,65 @@ pytestmark = pytest.mark.workflow
 CONFIG = "config/spontaneous.yaml"
 
 
-def test_study_b_plans_every_mixture_model_and_task():
+def test_study_b_plans_the_authors_condition_grid_on_every_model():
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    # 11 mixtures (pretrained, 7 single languages, 3 pairs) x 5 models x 3 tasks
-    assert counts["sp_evaluate"] == 165
-    assert counts["sft"] == 150 and counts["sp_build_mixture"] == 30  # every mixture but pretrained
-    assert counts["build_qt_pairs"] == 21  # 7 question-translation languages x 3 tasks
+    # the authors' conditions, each on its tasks: Amazon 23, SNLI 12, PAWS 10, and the base model on
+    # each task: 48 evaluated (task, mixture) x 5 models
+    assert counts["sp_evaluate"] == 240
+    assert counts["sft"] == 225 and counts["sp_build_mixture"] == 45  # every mixture but pretrained
+    # one set of pairs per direction tuned on a task: Amazon 11 into English + 5 into Chinese, SNLI 7, PAWS 6
+    assert counts["build_qt_pairs"] == 29
     assert counts["sp_translate"] == 57  # the test items of 19 languages besides English x 3 tasks
-    assert counts["translate_questions"] == 16  # MT pairs: 7 languages for Amazon and PAWS, SNLI's hi and bn
+    # MT questions: Amazon's 11 languages (zh also the X->zh sets' answers), PAWS's 6, SNLI's hi and bn
+    assert counts["translate_questions"] == 19
     assert counts["fetch_reference"] == 3 and counts["sp_prepare_data"] == 3
     assert counts["download_model"] == 6  # 5 base models + NLLB
     assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, pretrained and tuned
     for rule in ("sp_collect_results", "irrelevant_label_control", "plot_accuracy_by_mixture", "plot_logit_lens",
                  "plot_pca_language", "plot_loss_curves", "all"):
         assert counts[rule] == 1, rule
-    assert counts["total"] == 462
+    assert counts["total"] == 638
     assert "build_base_model" not in counts and "sp_build_mt_model" not in counts  # hub models only
+
+
+def _grid_config(root, tmp_path) -> str:
+    """config/spontaneous.yaml with its mixtures replaced by every condition the authors published a
+    question-translation file for (read from the file names, mlpt.spontaneous.study.QT_FILES), each
+    entry on the tasks that have its file."""
+    from mlpt import mixture_grammar
+    from mlpt.spontaneous import study
+
+    cfg = yaml.safe_load((root / CONFIG).read_text())
+    cfg["run"] = "test-authors-grid"
+    tasks: dict[tuple, list[str]] = {}
+    for task in cfg["tasks"]:
+        for directions in study.authors_conditions(task):
+            langs = [mixture_grammar.parse_direction(d, "en") for d in sorted(directions)]
+            tasks.setdefault((tuple(x for x, _ in langs), langs[0][1]), []).append(task)
+    cfg["mixtures"] = [{"family": "pretrained"}] + [
+        {"family": {1: "single", 2: "pair", 3: "set"}[len(langs)], "tasks": on,
+         **({"languages": list(langs)} if len(langs) != 2 else {"pairs": [list(langs)]}),
+         **({"target": target} if target != "en" else {})} for (langs, target), on in tasks.items()]
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    return str(path)
+
+
+def test_every_condition_the_authors_have_files_for_is_plannable(tmp_path, root):
+    from mlpt import config as study_config
+    from mlpt.spontaneous import study
+
+    grid = _grid_config(root, tmp_path)
+    plan = run_snakemake("-n", "--configfile", grid).stdout
+    cfg = study_config.load(grid)
+    expected = 0
+    for task in cfg["tasks"]:
+        planned = {frozenset(m.directions): name for name, m in study.task_mixtures(cfg, task).items() if m.directions}
+        assert set(planned) == set(study.authors_conditions(task)), task
+        for name in planned.values():
+            assert f"output: results/test-authors-grid/mixtures/{task}/{name}.jsonl" in plan, (task, name)
+        expected += len(planned)
+    assert job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", grid).stdout)["sft"] == expected * 5
 
 
 def test_the_authors_pairs_need_no_mt_and_the_others_do():
@@ -53,7 +96,7 @@ def test_the_irrelevant_label_control_is_its_own_target():
     own: asking for its table plans every evaluation and no other table."""
     table = "results/spontaneous/tables/irrelevant_label_control.csv"
     counts = job_counts(run_snakemake(table, "-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    assert counts["irrelevant_label_control"] == 1 and counts["sp_evaluate"] == 165
+    assert counts["irrelevant_label_control"] == 1 and counts["sp_evaluate"] == 240
     assert "sp_collect_results" not in counts and "plot_accuracy_by_mixture" not in counts
     figure = run_snakemake("results/spontaneous/figures/irrelevant_label_control.png", "-n", "--configfile",
                            CONFIG).stdout
@@ -71,7 +114,7 @@ def test_the_latex_build_of_study_b():
                  "figures/pca_language.pdf", "figures/training_curves.pdf"):
         assert f"results/spontaneous/{name}" in build, name
     assert job_counts(run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--quiet", "rules", "--configfile",
-                                    CONFIG).stdout)["sp_evaluate"] == 165
+                                    CONFIG).stdout)["sp_evaluate"] == 240
 
 
 def test_every_report_item_has_a_caption(root):
@@ -124,4 +167,4 @@ def test_bad_config_stops_before_any_job(tmp_path, root):
     proc = run_snakemake("-n", "--configfile", str(bad), check=False)
     assert proc.returncode != 0
     message = proc.stdout + proc.stderr
-    assert "Invalid configuration" in message and "mixtures/3/languages/0" in message
+    assert "Invalid configuration" in message and "mixtures/10/languages/0" in message

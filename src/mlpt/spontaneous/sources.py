@@ -14,12 +14,13 @@ question-translation pairs, and the records of each mixture.
    items machine-translated, label words included) or, where a mixture needs them and no
    authors' pairs exist, its training questions machine-translated, through the project's MT
    stage (:func:`mlpt.translate.translate_records`: segmentation, shards, QC and its policy).
-4. :func:`qt_records` builds one language's question-translation SFT records
-   (:func:`mlpt.spontaneous.data.build_qt_records`, 5% held out) from the authors' pairs or the
-   translated questions. The contamination guard (:class:`Guard`): a pair whose English question
-   has the texts of an English test item, or whose question in X has those of a test item in X,
-   is left out (counted), and the records are checked again before they are written.
-5. :func:`mixture_records` joins the records of a mixture's languages into its SFT file.
+4. :func:`qt_records` builds the question-translation SFT records of one set of pairs
+   (:class:`mlpt.spontaneous.study.QtSet`; :func:`mlpt.spontaneous.data.build_qt_records`, 5% held
+   out) from the authors' file or the translated questions. The contamination guard
+   (:class:`Guard`): a pair whose question has the texts of a test item in its language, or whose
+   answer those of a test item in the target language, is left out (counted), and the records are
+   checked again before they are written.
+5. :func:`mixture_records` joins the records of a mixture's sets of pairs into its SFT file.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .. import io, translate
 from .. import translation_qc as tqc
 from ..data.common import SourceError, text_hash
 from ..data.hub import HubDataset, hub_files
+from ..mixture_grammar import parse_direction
 from . import data, prompts
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,7 @@ AMAZON = HubDataset("fancyzhx/amazon_polarity", "9d9c45c18f8c3cf1b23a3c27917b60c
 #: Where a task's shipped English files are, below the resources folder (JSON arrays in the authors'
 #: format: the task's text keys, and ``answer`` in the test file).
 SHIPPED = "spontaneous/{task}/{split}.en.json"
-#: Where each record says its text comes from.
-SOURCE, REFERENCE, MACHINE_TRANSLATED = "source", "reference", "machine-translated"
+SOURCE, REFERENCE, MACHINE_TRANSLATED, AUTHORS = data.SOURCE, data.REFERENCE, data.MACHINE_TRANSLATED, data.AUTHORS
 _LABEL = re.compile(r"^[^:：\n]{1,40}[:：] ?")
 
 
@@ -266,104 +267,155 @@ def translate_language(english_file: str, out_file: str, qc_file: str, *, task: 
 # --------------------------------------------------------------------------- #
 # 4. Question-translation records of one language
 # --------------------------------------------------------------------------- #
-def question_key(question: str, task: str) -> str:
-    """The contamination key of a rendered question (:func:`mlpt.spontaneous.prompts.render_question`:
-    one ``<field name>: <text>`` line per text field, then the open answer field): its texts, field
-    names removed, so a question matches a test item whatever wording names the fields."""
+def question_keys(question: str, task: str) -> set[str]:
+    """The contamination keys of a rendered question (:func:`mlpt.spontaneous.prompts.render_question`:
+    one ``<field name>: <text>`` line per text field, then the open answer field): its texts with the
+    field names removed, so a question matches a test item whatever wording names the fields, and
+    its texts as they are (a text that begins like a field name, or a layout without field names).
+    A one-field task's text may span lines. ValueError for anything else."""
     n = len(data.task_spec(task).text_fields)
     lines = question.split("\n")
-    if len(lines) != n + 1:
-        raise ValueError(f"not a rendered '{task}' question ({n} field lines and the answer field): {question!r:.120}")
-    return item_key(_LABEL.sub("", line, count=1) for line in lines[:n])
+    if len(lines) < n + 1 or (n > 1 and len(lines) != n + 1):
+        raise ValueError(f"not a rendered '{task}' question ({n} field line(s) and the answer field): {question!r:.120}")
+    texts = ["\n".join(lines[:-1])] if n == 1 else lines[:n]
+    return {item_key(_LABEL.sub("", text, count=1) for text in texts), item_key(texts)}
 
 
-def qt_records(task: str, lang: str, *, english_file: str, test_file: str, spec: dict, n_pairs: int,
-               language_file: str | None = None, reference_pairs: str | None = None, val_fraction: float = 0.05,
-               seed: int = 0) -> tuple[list[dict], dict]:
-    """The question-translation SFT records of ``task`` in ``lang`` (see the module docstring).
+def _pairs_from_file(path: str, spec: dict, directions: dict[str, tuple[str, str]]) -> dict[str, list]:
+    """The (question, answer) pairs of each of ``directions`` (``{name: (language, target)}``) in
+    the authors' file ``path``. ValueError naming the file where it holds pairs of another direction
+    or one of them has none."""
+    names = {prompts.language_name(spec, lang): lang for d in directions.values() for lang in d}
+    by_languages = {languages: name for name, languages in directions.items()}
+    found: dict[str, list] = {name: [] for name in directions}
+    for i, row in enumerate(data.read_qt_pairs(path)):
+        name = by_languages.get((names.get(row["language"]), names.get(row["target"])))
+        if name is None:
+            wanted = [f"{prompts.language_name(spec, x)} to {prompts.language_name(spec, t)}" for x, t in directions.values()]
+            raise ValueError(f"{path}: row {i} translates from {row['language']} to {row['target']}, not one of {wanted}")
+        found[name].append((row["question"], row["answer"]))
+    empty = [name for name, pairs in found.items() if not pairs]
+    if empty:
+        raise ValueError(f"{path}: no pairs of direction(s) {empty}")
+    return found
 
-    The guard: a pair is left out when its English question has the texts of an English test item,
-    or its question in ``lang`` those of a test item in ``lang`` that is not this run's machine
-    translation. (Two different English texts that this run's MT turns into the same text are an
-    MT collision, not a test item reaching training: counted in the report, kept.)
+
+def _machine_translated_pairs(spec: dict, task: str, lang: str, target: str, english: list[dict],
+                              questions: dict[str, str], pivot: str) -> tuple[list, int]:
+    """(question in ``lang``, question in ``target``) for the training questions both sides have
+    (the English ones, or the language's machine-translated ones), and how many had no counterpart
+    (dropped by the QC policy on one side)."""
+    side = {x: english if x == pivot else list(io.read_jsonl(questions[x])) for x in (lang, target)}
+    ids = {r["id"] for r in side[target]}
+    records = [r for r in side[lang] if r["id"] in ids]
+    both = {r["id"] for r in records}
+    return (prompts.question_pairs(spec, task, records, [r for r in side[target] if r["id"] in both]),
+            len(side[lang]) - len(records))
+
+
+def qt_records(task: str, directions: Sequence[str], *, english_file: str, test_files: dict[str, str], spec: dict,
+               n_pairs: int, question_files: dict[str, str] | None = None, reference_pairs: str | None = None,
+               pivot: str = "en", val_fraction: float = 0.05, seed: int = 0) -> tuple[list[dict], dict]:
+    """The question-translation SFT records of one set of pairs of ``task`` (see the module docstring).
+
+    The guard: a pair is left out when its question has the texts of a test item in its language,
+    or its answer those of a test item in the target language (English test items always; another
+    language's unless this run machine-translated them: two different English texts that this run's
+    MT turns into the same text are an MT collision, not a test item reaching training, counted in
+    the report and kept).
 
     Args:
+        directions: the set's directions (``zh``, ``en2zh``: mlpt.mixture_grammar.direction_name).
         english_file: the task's English records (:func:`english_records`), its test items included.
-        test_file: the test records of ``lang``.
+        test_files: the test records of every language of the directions (the pivot's: ``english_file``).
         spec: the prompt wording (:func:`mlpt.spontaneous.prompts.load_prompt_spec`).
-        n_pairs: pairs kept (the first usable ones, in order), before the validation share.
-        language_file: the language's machine-translated training questions, or
-        reference_pairs: the authors' pair file of the language.
+        n_pairs: pairs kept per direction (the first usable ones, in order), before the validation share.
+        question_files: the machine-translated training questions of every language but the pivot, or
+        reference_pairs: the authors' file holding the set's pairs.
     """
-    language = prompts.language_name(spec, lang)
-    if reference_pairs:
-        read = data.read_qt_pairs(reference_pairs)
-        wrong = {p["language"] for p in read} - {language}
-        if wrong:
-            raise ValueError(f"{reference_pairs}: pairs translate from {sorted(wrong)}, not {language} ({lang})")
-        pairs = [(p["question"], p["english"]) for p in read]
-        origin = REFERENCE
-    else:
-        english = [r for r in io.read_jsonl(english_file) if r["split"] == "train"]
-        pairs = prompts.question_pairs(spec, task, list(io.read_jsonl(language_file)), english)
-        origin = MACHINE_TRANSLATED
-    guard = Guard.of(task, io.read_jsonl(english_file), io.read_jsonl(test_file))
-    kept = [(q, e) for q, e in pairs if not guard.holds(q, e)]
-    collisions = sum(guard.mt_collision(q) for q, _ in kept)
-    report = {"task": task, "lang": lang, "origin": origin, "pairs": len(pairs),
-              "left_out_equal_to_a_test_item": len(pairs) - len(kept), "mt_collisions_kept": collisions}
-    kept = kept[:n_pairs]
-    if len(kept) < n_pairs:
-        report["warning"] = f"{n_pairs} pairs requested, {len(kept)} usable"
-    records = data.build_qt_records(kept, lang, language, id_prefix=f"{task}-qt-{lang}", val_fraction=val_fraction,
-                                    seed=seed)
-    tail = data.TRANSLATE_INSTRUCTION.format(language=language)
-    for rec in records:  # checked again on what is written
-        if guard.holds(rec["prompt"].removesuffix(tail), rec["response"]):
-            raise RuntimeError(f"question-translation record {rec['id']} holds a test item")
-    report.update(records=len(records), train=sum(r["split"] == "train" for r in records),
-                  val=sum(r["split"] == "val" for r in records))
+    langs = {d: parse_direction(d, pivot) for d in directions}
+    english = [r for r in io.read_jsonl(english_file) if r["split"] == "train"]
+    tests = {lang: list(io.read_jsonl(path)) for lang, path in test_files.items()}
+    read = _pairs_from_file(reference_pairs, spec, langs) if reference_pairs else {}
+    records = []
+    report = {"task": task, "directions": {}, "origin": AUTHORS if reference_pairs else MACHINE_TRANSLATED,
+              "file": reference_pairs}
+    for direction, (lang, target) in langs.items():
+        if reference_pairs:
+            pairs, missing = read[direction], 0
+        else:
+            pairs, missing = _machine_translated_pairs(spec, task, lang, target, english, question_files or {}, pivot)
+        guard = Guard.of(task, tests[lang], tests[target])
+        try:
+            kept = [(q, a) for q, a in pairs if not guard.holds(q, a)]
+        except ValueError as err:
+            raise ValueError(f"{reference_pairs or direction}: {err}") from None
+        part = {"pairs": len(pairs), "no_counterpart": missing, "left_out_equal_to_a_test_item": len(pairs) - len(kept),
+                "mt_collisions_kept": sum(guard.mt_collision(q, a) for q, a in kept)}
+        kept = kept[:n_pairs]
+        if len(kept) < n_pairs:
+            part["warning"] = f"{n_pairs} pairs requested, {len(kept)} usable"
+        language, target_name = prompts.language_name(spec, lang), prompts.language_name(spec, target)
+        done = data.build_qt_records(kept, lang, language, target=target_name, id_prefix=f"{task}-qt-{direction}",
+                                     val_fraction=val_fraction, seed=seed)
+        tail = data.TRANSLATE_INSTRUCTION.format(language=language, target=target_name)
+        for rec in done:  # checked again on what is written
+            if guard.holds(rec["prompt"].removesuffix(tail), rec["response"]):
+                raise RuntimeError(f"question-translation record {rec['id']} holds a test item")
+        part.update(records=len(done), train=sum(r["split"] == "train" for r in done),
+                    val=sum(r["split"] == "val" for r in done))
+        report["directions"][direction] = part
+        records += done
+    for key in ("pairs", "no_counterpart", "left_out_equal_to_a_test_item", "mt_collisions_kept", "records", "train",
+                "val"):
+        report[key] = sum(part[key] for part in report["directions"].values())
+    warnings = [f"{d}: {part['warning']}" for d, part in report["directions"].items() if "warning" in part]
+    if warnings:
+        report["warning"] = "; ".join(warnings)
     return records, report
 
 
 @dataclass(frozen=True)
 class Guard:
     """The test items a question-translation pair must not hold (see :func:`qt_records`), by
-    contamination key (:func:`question_key`)."""
+    contamination key (:func:`question_keys`), for its question's side and its answer's side."""
 
     task: str
-    english: frozenset[str]  # English test items
-    other: frozenset[str]  # test items in the pair's language, not machine-translated by this run
-    machine_translated: frozenset[str]  # test items in the pair's language that this run's MT wrote
+    question: frozenset[str]  # test items in the question's language, not machine-translated by this run
+    answer: frozenset[str]  # the same in the target language
+    machine_translated: tuple[frozenset[str], frozenset[str]]  # test items this run's MT wrote, per side
 
     @classmethod
-    def of(cls, task: str, english_records: Iterable[dict], test_records: Iterable[dict]) -> Guard:
-        tests = [r for r in test_records if r["split"] == "test"]
-        keys = {mt: frozenset(record_key(task, r) for r in tests if (r["origin"] == MACHINE_TRANSLATED) == mt)
-                for mt in (False, True)}
-        english = frozenset(record_key(task, r) for r in english_records if r["split"] == "test")
-        return cls(task, english, keys[False], keys[True])
+    def of(cls, task: str, question_tests: Iterable[dict], answer_tests: Iterable[dict]) -> Guard:
+        def keys(records, mt: bool) -> frozenset[str]:
+            return frozenset(record_key(task, r) for r in records
+                             if r["split"] == "test" and (r["origin"] == MACHINE_TRANSLATED) == mt)
 
-    def holds(self, question: str, english: str) -> bool:
-        return question_key(english, self.task) in self.english or question_key(question, self.task) in self.other
+        q, a = list(question_tests), list(answer_tests)
+        return cls(task, keys(q, False), keys(a, False), (keys(q, True), keys(a, True)))
 
-    def mt_collision(self, question: str) -> bool:
-        return question_key(question, self.task) in self.machine_translated
+    def holds(self, question: str, answer: str) -> bool:
+        return bool(question_keys(question, self.task) & self.question or question_keys(answer, self.task) & self.answer)
+
+    def mt_collision(self, question: str, answer: str) -> bool:
+        return bool(question_keys(question, self.task) & self.machine_translated[0]
+                    or question_keys(answer, self.task) & self.machine_translated[1])
 
 
 # --------------------------------------------------------------------------- #
 # 5. A mixture's SFT file
 # --------------------------------------------------------------------------- #
-def mixture_records(files: dict[str, str]) -> tuple[list[dict], dict]:
-    """The records of every language of a mixture (``{lang: qt file}``) and a manifest of counts."""
+def mixture_records(files: dict[str, str], languages: dict[str, Sequence[str]]) -> tuple[list[dict], dict]:
+    """The records of every set of question-translation pairs of a mixture (``{set: qt file}``, each
+    set's records in ``languages[set]``) and a manifest of counts."""
     records, counts = [], {}
-    for lang, path in files.items():
+    for name, path in files.items():
         part = list(io.read_jsonl(path, schema="train_record"))
-        if {r["lang"] for r in part} - {lang}:
-            raise ValueError(f"{path}: records of another language than '{lang}'")
+        if {r["lang"] for r in part} - set(languages[name]):
+            raise ValueError(f"{path}: records of another language than {list(languages[name])}")
         records += part
-        counts[lang] = {split: sum(r["split"] == split for r in part) for split in ("train", "val")}
-    return records, {"languages": list(files), "counts": counts, "inputs": {p: io.file_sha256(p) for p in files.values()}}
+        counts[name] = {split: sum(r["split"] == split for r in part) for split in ("train", "val")}
+    return records, {"sets": list(files), "counts": counts, "inputs": {p: io.file_sha256(p) for p in files.values()}}
 
 
 # --------------------------------------------------------------------------- #

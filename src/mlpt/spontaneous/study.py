@@ -25,6 +25,9 @@ backend is ``seq2seq``; the batch shape divides over every model's GPUs (study A
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config_rules, mixture_grammar
@@ -41,8 +44,33 @@ PRETRAINED = mixture_grammar.PRETRAINED
 #: The authors' English training questions of each task (the source of every question-translation
 #: pair; rows in file order), by path in their repository; Amazon's come from the Hub instead.
 ENGLISH_TRAIN_FILES = {"snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
-#: The authors' question-translation files (a language's file is read when the checksum list names it).
-QT_FILES = {"snli": "data/snli/snli_{lang}10k_train_question.json"}
+#: Every question-translation file of the authors' repository at reference.commit, per task (46: the
+#: tree of 5605459c). Each holds the pairs of one condition, spelled in its name: ``zh`` (Chinese
+#: questions into English), ``zhde`` (zh and de together), ``en2zhja2zh`` (en and ja into Chinese).
+#: A file is read only where the checksum list names it (:func:`qt_file`).
+QT_FILES: dict[str, tuple[str, ...]] = {
+    "amazon": tuple(f"data/ap_emotion/emotion_{c}10k_question.json" for c in (
+        "bn", "de", "es", "hi", "it", "ja", "ru", "sv", "sw", "th", "zh", "swbn", "swhi", "swth", "zhde", "zhes",
+        "zhit", "zhsw", "zhdeit", "zhesru", "en2zhja2zh", "ja2zhit2zh", "sw2zhhi2zh")),
+    "snli": (*(f"data/snli/snli_{c}10k_train_question.json" for c in ("bn", "de", "es", "hi", "it", "sw", "zh")),
+             *(f"data/snli/snli_{c}10k_question.json" for c in ("swbn", "swhi", "zhde", "zhes", "zhit"))),
+    "paws": (*(f"data/paws/paws_{c}10k_train_question.json" for c in ("de", "es", "hi", "it", "sw", "zh")),
+             *(f"data/paws/paws_{c}10k_question.json" for c in ("swhi", "zhde", "zhes", "zhit"))),
+}
+_CONDITION = re.compile(r"_((?:[a-z]{2}(?:2[a-z]{2})?)+)10k")
+
+
+def file_directions(path: str, pivot: str = "en") -> frozenset[str]:
+    """The directions (mlpt.mixture_grammar.direction_name) of the pairs in an authors' file, read
+    from its name (:data:`QT_FILES`)."""
+    spelled = _CONDITION.search(path.rsplit("/", 1)[-1]).group(1)
+    return frozenset(mixture_grammar.direction_name(lang, target or pivot, pivot)
+                     for lang, target in re.findall(r"([a-z]{2})(?:2([a-z]{2}))?", spelled))
+
+
+def authors_conditions(task: str, pivot: str = "en") -> list[frozenset[str]]:
+    """The directions of every condition the authors published a question-translation file for."""
+    return [file_directions(path, pivot) for path in QT_FILES.get(task, ())]
 
 
 def mixtures(config: dict, source: str = "config") -> dict[str, Mixture]:
@@ -56,8 +84,26 @@ def trained(config: dict) -> list[str]:
 
 
 def qt_languages(config: dict) -> list[str]:
-    """Every language some mixture tunes on, in config order."""
+    """Every language some mixture translates questions from, in config order."""
     return mixture_grammar.training_languages(config)
+
+
+def task_mixtures(config: dict, task: str) -> dict[str, Mixture]:
+    """The mixtures evaluated on ``task`` by name, in config order: the base model and every mixture
+    tuned on it (a family's ``tasks``)."""
+    return {name: m for name, m in mixtures(config).items() if mixture_grammar.tuned_on(m, task)}
+
+
+def qt_directions(config: dict, task: str) -> list[str]:
+    """Every question-translation direction (``zh``, ``en2zh``: mlpt.mixture_grammar.direction_name)
+    some mixture tunes on ``task``, in config order: the held-out pairs every checkpoint of the task
+    is scored on."""
+    return list(dict.fromkeys(d for m in task_mixtures(config, task).values() for d in m.directions))
+
+
+def direction_languages(direction: str, config: dict) -> tuple[str, str]:
+    """``(language, target)`` of a direction of ``config``."""
+    return mixture_grammar.parse_direction(direction, config["source_language"])
 
 
 # --------------------------------------------------------------------------- #
@@ -83,12 +129,57 @@ def test_file(task: str, lang: str) -> str:
     return f"data/{spec.folder}/{spec.test_file.format(lang=lang)}"
 
 
-def qt_file(task: str, lang: str, checksums: dict[str, str]) -> str | None:
-    """The authors' question-translation file of ``task`` in ``lang``, if the checksum list names
-    one (None: the pairs are machine-translated)."""
-    pattern = QT_FILES.get(task)
-    path = pattern.format(lang=lang) if pattern else None
-    return path if path in checksums else None
+def qt_file(task: str, directions: Iterable[str], checksums: dict[str, str], pivot: str = "en") -> str | None:
+    """The authors' question-translation file of ``task`` that holds exactly the pairs of
+    ``directions`` (:data:`QT_FILES`), if the checksum list names it (None: they published none)."""
+    wanted = frozenset(directions)
+    found = [path for path in QT_FILES.get(task, ()) if file_directions(path, pivot) == wanted]
+    return found[0] if found and found[0] in checksums else None
+
+
+@dataclass(frozen=True)
+class QtSet:
+    """The question-translation pairs one ``build_qt_pairs`` job writes (``qt/<task>/<name>.jsonl``):
+    those of one direction, read from the authors' file of that direction or made from
+    machine-translated questions (``file`` None)."""
+
+    name: str
+    directions: tuple[str, ...]
+    file: str | None
+
+    @property
+    def origin(self) -> str:
+        """Where its pairs come from: ``authors`` or ``machine-translated``."""
+        return data.AUTHORS if self.file else data.MACHINE_TRANSLATED
+
+    def languages(self, config: dict) -> list[str]:
+        """Every language its pairs are written in (both sides), in config order."""
+        used = {x for d in self.directions for x in direction_languages(d, config)}
+        return [lang for lang in config["languages"] if lang in used]
+
+
+def qt_sets(config: dict, task: str, checksums: dict[str, str]) -> dict[str, QtSet]:
+    """Every set of question-translation pairs the mixtures of ``task`` are built from, by name:
+    one per direction, the authors' where their file of it is listed and the task's source is not
+    ``shipped``, else machine-translated."""
+    reference = config["tasks"][task].get("source") != "shipped"
+    pivot = config["source_language"]
+    return {d: QtSet(d, (d,), qt_file(task, (d,), checksums, pivot) if reference else None)
+            for d in qt_directions(config, task)}
+
+
+def mixture_qt_sets(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> list[str]:
+    """The sets of question-translation pairs whose records make up ``mixture`` on ``task``."""
+    return list(mixtures(config)[mixture].directions)
+
+
+def qt_origin(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> str:
+    """Where the pairs ``mixture`` is tuned on come from: ``authors``, ``machine-translated``, or
+    both joined by `` + `` (a mixture of the authors' and machine-translated sets); empty for the
+    base model."""
+    sets = qt_sets(config, task, checksums)
+    found = {sets[name].origin for name in mixture_qt_sets(config, task, mixture, checksums)}
+    return " + ".join(o for o in (data.AUTHORS, data.MACHINE_TRANSLATED) if o in found)
 
 
 #: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads: their lens
@@ -110,7 +201,7 @@ def reference_files(config: dict, task: str, checksums: dict[str, str]) -> dict[
     wanted = [test_file(task, lang) for lang in config["languages"]]
     if task in ENGLISH_TRAIN_FILES:
         wanted.append(ENGLISH_TRAIN_FILES[task])
-    wanted += [f for f in (qt_file(task, lang, checksums) for lang in qt_languages(config)) if f]
+    wanted += [s.file for s in qt_sets(config, task, checksums).values() if s.file]
     wanted += analysis_files(config, task)
     if config.get("evaluation", {}).get("prompt_style") == "authors":  # the default, filled by validate
         wanted.append(prompts.EVAL_SCRIPTS[task])  # the authors' prompts (mlpt.spontaneous.prompts)
@@ -184,16 +275,19 @@ def _check_rules(config: dict, source: str) -> None:
     config_rules.check_batch_sizes(config, source)
 
 
-def machine_translated(config: dict, task: str) -> list[str]:
-    """The languages whose ``task`` data the MT stage writes: every non-English test set of a shipped
-    source, and every tuned language without an authors' question-translation file. Without the
-    checksum list (a config checked away from the resources) every tuned language counts."""
-    langs = [lang for lang in config["languages"] if lang != config["source_language"]]
+def machine_translated(config: dict, task: str, checksums: dict[str, str] | None = None) -> list[str]:
+    """The languages whose ``task`` data the MT stage writes, in config order: every non-English test
+    set of a shipped source, and every language (but the pivot) of a set of question-translation
+    pairs the authors did not publish. ``checksums`` default to the config's list (none where it is
+    not found: a config checked away from the resources; then every set counts as unpublished)."""
+    pivot = config["source_language"]
     if config["tasks"][task]["source"] == "shipped":
-        return langs
-    sums_path = Path(config["resources_dir"]) / config["reference"]["checksums"]
-    sums = read_checksums(sums_path) if sums_path.is_file() else {}
-    return [lang for lang in qt_languages(config) if qt_file(task, lang, sums) is None]
+        return [lang for lang in config["languages"] if lang != pivot]
+    if checksums is None:
+        sums_path = Path(config["resources_dir"]) / config["reference"]["checksums"]
+        checksums = read_checksums(sums_path) if sums_path.is_file() else {}
+    used = {lang for s in qt_sets(config, task, checksums).values() if s.file is None for lang in s.languages(config)}
+    return [lang for lang in config["languages"] if lang in used and lang != pivot]
 
 
 def _check_translation(config: dict, source: str) -> None:
@@ -222,3 +316,7 @@ def _check_probes(config: dict, conds: dict[str, Mixture], source: str) -> None:
             for value in [values] if isinstance(values, str) else values:
                 if value not in known[key]:
                     raise ConfigError(f"{source}: key 'analysis/{kind}/{key}': '{value}' is not one of {known[key]}")
+                task = spec.get("task", known["task"][0])
+                if key == "mixtures" and not mixture_grammar.tuned_on(conds[value], task):
+                    raise ConfigError(f"{source}: key 'analysis/{kind}/mixtures': '{value}' is not tuned on task "
+                                      f"'{task}' (its mixtures entry's tasks: {list(conds[value].tasks)})")
