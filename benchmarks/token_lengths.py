@@ -357,14 +357,14 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
         text = {lang: count.texts(["\n".join(r[f].strip() for f in tspec.text_fields) for r in recs])
                 for lang, recs in tests.items()}
         ratio = {lang: text[lang] / text["en"] for lang in languages}
-        english_file = sp_study.ENGLISH_TRAIN_FILES.get(task)
-        if english_file:
+        english_file = sp_study.ENGLISH_TRAIN_FILES[task]
+        if (ref / english_file.removeprefix("data/")).is_file():
             path = _checked(ref / english_file.removeprefix("data/"), english_file, checksums)
             english = sp_data.read_items(path, task, "en")
             english_source = english_file
-        else:
+        else:  # never seen here (Amazon's): its English test items stand in
             english = [{k: v for k, v in r.items() if k not in ("label", "label_local")} for r in tests["en"]]
-            english_source = "English test reviews (Amazon Reviews Polarity, standing in for its Hub training split)"
+            english_source = f"English test items (standing in for {english_file}, not available here)"
         english = english[: config["tasks"][task]["qt_pairs_per_language"]]
         en_questions = [sp_prompts.render_question(spec, task, r) for r in english]
         base = count.train([(sp_data.qt_prompt(q, "English"), q) for q in en_questions])
@@ -375,7 +375,7 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
             if lang in qt_sets:
                 qt_path = qt_sets[lang].file
                 name = sp_prompts.language_name(spec, lang)
-                if qt_path:
+                if qt_path and (ref / qt_path.removeprefix("data/")).is_file():
                     pairs = sp_data.read_qt_pairs(_checked(ref / qt_path.removeprefix("data/"), qt_path, checksums))
                     pairs = pairs[: config["tasks"][task]["qt_pairs_per_language"]]
                     res["train"] = count.train([(sp_data.qt_prompt(p["question"], name), p["answer"]) for p in pairs])
@@ -385,7 +385,9 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
                     fields = count.texts([sp_prompts.render_question(spec, task, {**empty, "lang": lang}) + name,
                                           sp_prompts.render_question(spec, task, {**empty, "lang": "en"}) + "English"])
                     res["train"] = base + (fields[0] - fields[1]) + nl * (_draw(ratio[lang], len(english), lang) - 1)
-                    source = "train estimated (English questions scaled by the test sets' per-item ratios); " + source
+                    why = "the authors' pairs not available here" if qt_path else "machine-translated pairs"
+                    source = (f"train estimated ({why}: English questions scaled by the test sets' per-item "
+                              "ratios); " + source)
             res["eval_prompt"] = count.texts(sp_prompts.build_prompts(spec, task, tests[lang], seed=config["seed"]),
                                              special=True)
             res["answer"] = np.repeat(labels, len(tests[lang]) // len(labels) + 1)[: len(tests[lang])]

@@ -102,7 +102,8 @@ def test_a_config_without_study_is_study_a(spontaneous_config):
     (lambda c: c.update(conditons=[]), ("unknown key", "conditons")),
     (lambda c: c["languages"].update(ko={"name": "Korean", "resource": "high"}), ("key 'languages'", "'ko'")),
     (lambda c: c["tasks"]["snli"].update(n_test=50), ("tasks/snli/n_test",)),
-    (lambda c: c["languages"]["hi"].pop("nllb"), ("languages/hi/nllb", "machine-translated")),
+    (lambda c: (c["languages"]["bn"].pop("nllb"), c["mixtures"][2].update(tasks=["amazon", "snli", "paws"])),
+     ("languages/bn/nllb", "machine-translated for task 'paws'")),  # PAWS bn: no authors' file
     (lambda c: c["cluster"]["sft"][1].update(gpus=3), ("global_batch_size 16", "'qwen15-14b'")),
     (lambda c: c.update(mixtures=[{"family": "pretrained"}]), ("no mixture tunes",)),
 ])
@@ -139,17 +140,37 @@ def test_every_file_the_study_reads_has_a_checksum(spontaneous_config):
         assert len([f for f in files if "_test" in f]) == 20
     snli = study.reference_files(spontaneous_config, "snli", sums)
     assert "data/snli/snli_en10k_train.json" in snli
-    assert {f for f in snli if "question" in f} == {f"data/snli/snli_{x}10k_train_question.json"
-                                                    for x in ("zh", "de", "es", "it", "sw")}
-    assert not [f for f in study.reference_files(spontaneous_config, "amazon", sums) if "train" in f]  # from the Hub
+    # every question-translation file the authors published for a task is read: the paper config
+    # plans all their conditions
+    for task in spontaneous_config["tasks"]:
+        files = study.reference_files(spontaneous_config, task, sums)
+        assert {f for f in files if f in sums and f.endswith("question.json") and "_en10k_" not in f} == set(
+            study.QT_FILES[task]), task
+    amazon = study.reference_files(spontaneous_config, "amazon", sums)
+    assert amazon["data/ap_emotion/emotion_en10k_question.json"].startswith("b7526bea")  # Amazon's English questions
 
 
-def test_languages_without_the_authors_pairs_are_machine_translated(spontaneous_config):
-    assert study.machine_translated(spontaneous_config, "snli") == ["hi", "bn"]
-    # the X->zh sets need Chinese questions too (machine-translated: target side)
-    assert study.machine_translated(spontaneous_config, "amazon") == [
-        "zh", "de", "es", "it", "ja", "ru", "sv", "hi", "th", "sw", "bn"]
-    assert study.machine_translated(spontaneous_config, "paws") == ["zh", "de", "es", "it", "hi", "sw"]
+def test_only_pairs_the_authors_did_not_publish_are_machine_translated(spontaneous_config):
+    """Every set of pairs of the paper config is the authors': no language's questions are
+    machine-translated; a condition they have no file for is (PAWS bn), and only it."""
+    sums = study.read_checksums(CHECKSUMS)
+    for task in spontaneous_config["tasks"]:
+        assert study.machine_translated(spontaneous_config, task, sums) == [], task
+        assert {s.origin for s in study.qt_sets(spontaneous_config, task, sums).values()} == {"authors"}
+    sets = study.qt_sets(spontaneous_config, "amazon", sums)
+    assert sets["zh-de"].file == "data/ap_emotion/emotion_zhde10k_question.json" and sets["zh-de"].condition
+    assert sets["hi-sw"].file == "data/ap_emotion/emotion_swhi10k_question.json"  # the authors' order in the name
+    assert sets["en2zh"].file == sets["en2zh-ja2zh"].file == "data/ap_emotion/emotion_en2zhja2zh10k_question.json"
+    assert sets["ja2zh"].file == sets["en2zh"].file  # the first file that holds it
+    assert study.mixture_qt_sets(spontaneous_config, "amazon", "zh-de", sums) == ["zh-de"]
+    report = study.qt_provenance(spontaneous_config, "snli", sums)
+    assert report["bn"] == {"pairs": "authors", "sets": {"bn": {"origin": "authors",
+                                                                "file": "data/snli/snli_bn10k_train_question.json"}}}
+    spontaneous_config["mixtures"][2]["tasks"] = ["amazon", "snli", "paws"]  # bn on PAWS too
+    study_config.validate(spontaneous_config, source="b.yaml")
+    assert study.machine_translated(spontaneous_config, "paws", sums) == ["bn"]
+    assert study.qt_origin(spontaneous_config, "paws", "bn", sums) == "machine-translated"
+    assert study.qt_origin(spontaneous_config, "paws", "zh", sums) == "authors"
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"copies of the authors' files not beside the repository ({SHARED})")
@@ -157,10 +178,13 @@ def test_checksums_are_those_of_the_authors_files():
     """Each listed checksum is of a copy's content (decompressed where the copy is gzipped)."""
     sums = study.read_checksums(CHECKSUMS)
     data = {path: digest for path, digest in sums.items() if path.startswith("data/")}
-    # beside the 67 data files, the analysis files (no copies here; checked against the authors'
-    # git objects at the pinned commit: blobs a88f880b... and 842cba0e...)
-    assert len(data) == 67 and set(sums) - set(data) >= set(study.ANALYSIS_FILES.values())
-    for path, digest in data.items():
+    # beside the 67 data files seen here, the analysis files (no copies here; checked against the
+    # authors' git objects at the pinned commit: blobs a88f880b... and 842cba0e...) and the 41 files
+    # listed by their git blob ids (never seen here)
+    seen = {path: digest for path, digest in data.items() if len(digest) == 64}
+    assert len(seen) == 67 and len(data) - len(seen) == 41
+    assert set(sums) - set(data) >= set(study.ANALYSIS_FILES.values())
+    for path, digest in seen.items():
         copy_path = SHARED / path.removeprefix("data/")
         raw = copy_path.read_bytes() if copy_path.exists() else gzip.decompress(
             copy_path.with_name(copy_path.name + ".gz").read_bytes())

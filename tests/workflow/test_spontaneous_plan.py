@@ -18,18 +18,20 @@ def test_study_b_plans_the_authors_condition_grid_on_every_model():
     # each task: 48 evaluated (task, mixture) x 5 models
     assert counts["sp_evaluate"] == 240
     assert counts["sft"] == 225 and counts["sp_build_mixture"] == 45  # every mixture but pretrained
-    # one set of pairs per direction tuned on a task: Amazon 11 into English + 5 into Chinese, SNLI 7, PAWS 6
-    assert counts["build_qt_pairs"] == 29
-    assert counts["sp_translate"] == 57  # the test items of 19 languages besides English x 3 tasks
-    # MT questions: Amazon's 11 languages (zh also the X->zh sets' answers), PAWS's 6, SNLI's hi and bn
-    assert counts["translate_questions"] == 19
+    # one set of pairs per direction tuned on a task (Amazon 11 into English + 5 into Chinese, SNLI 7,
+    # PAWS 6) and one per condition of several directions, read whole from its authors' file (Amazon
+    # 12, SNLI 5, PAWS 4)
+    assert counts["build_qt_pairs"] == 29 + 21
+    assert counts["sp_translate"] == 57  # the authors' test items of 19 languages besides English x 3 tasks
+    # every pair is the authors': nothing is machine-translated, no MT model is downloaded
+    assert "translate_questions" not in counts
     assert counts["fetch_reference"] == 3 and counts["sp_prepare_data"] == 3
-    assert counts["download_model"] == 6  # 5 base models + NLLB
+    assert counts["download_model"] == 5  # the 5 base models
     assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, pretrained and tuned
     for rule in ("sp_collect_results", "irrelevant_label_control", "plot_accuracy_by_mixture", "plot_logit_lens",
                  "plot_pca_language", "plot_loss_curves", "all"):
         assert counts[rule] == 1, rule
-    assert counts["total"] == 638
+    assert counts["total"] == 639
     assert "build_base_model" not in counts and "sp_build_mt_model" not in counts  # hub models only
 
 
@@ -73,15 +75,30 @@ def test_every_condition_the_authors_have_files_for_is_plannable(tmp_path, root)
     assert job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", grid).stdout)["sft"] == expected * 5
 
 
-def test_the_authors_pairs_need_no_mt_and_the_others_do():
+def test_the_authors_pairs_need_no_mt_and_the_others_do(tmp_path, root):
+    """No pair the authors published is machine-translated: the plan of config/spontaneous.yaml has
+    no translation job and reads each condition's own file; a condition they have no file for (PAWS
+    bn, added here) is the only one machine-translated."""
+    plan = run_snakemake("-n", "--configfile", CONFIG).stdout
+    assert "rule translate_questions:" not in plan and "nllb" not in plan
     zh = run_snakemake("results/spontaneous/sft/qwen15-14b/snli/zh/model", "-n", "--configfile", CONFIG).stdout
     assert job_counts(zh)["download_model"] == 1 and "output: hub-models/Qwen--Qwen1.5-14B" in zh
-    assert "nllb" not in zh  # zh's SNLI pairs and every SNLI test set are the authors'
-    hi = run_snakemake("results/spontaneous/qt/snli/hi.jsonl", "-n", "--configfile", CONFIG).stdout
-    assert "output: hub-models/facebook--nllb-200-distilled-600M" in hi  # hi has no authors' file
+    zh_de = run_snakemake("results/spontaneous/mixtures/amazon/zh-de.jsonl", "-n", "--quiet", "rules",
+                          "--configfile", CONFIG).stdout
+    # the authors' zh+de file, its held-out pairs aligned with their zh and de files' sets
+    assert job_counts(zh_de) == {"fetch_reference": 1, "sp_prepare_data": 1, "sp_translate": 2, "build_qt_pairs": 3,
+                                 "sp_build_mixture": 1, "total": 8}
     amazon = job_counts(run_snakemake("results/spontaneous/data/amazon/source.jsonl", "-n", "--quiet", "rules",
                                       "--configfile", CONFIG).stdout)
-    assert amazon == {"fetch_reference": 1, "sp_prepare_data": 1, "total": 2}
+    assert amazon == {"fetch_reference": 1, "sp_prepare_data": 1, "total": 2}  # their English questions, no Hub
+    cfg = yaml.safe_load((root / CONFIG).read_text())
+    cfg["mixtures"][2]["tasks"] = ["amazon", "snli", "paws"]  # bn on PAWS: no authors' file
+    path = tmp_path / "paws-bn.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", str(path)).stdout)
+    assert counts["translate_questions"] == 1 and counts["download_model"] == 6  # PAWS bn, and NLLB for it
+    bn = run_snakemake("results/spontaneous/qt/paws/bn.jsonl", "-n", "--configfile", str(path)).stdout
+    assert "output: results/spontaneous/translated/paws/bn.questions.jsonl" in bn
 
 
 def test_each_figure_is_its_own_target():

@@ -74,12 +74,21 @@ if is_activated(SPONTANEOUS):
 
     def qt_pair_inputs(wildcards):
         """What one build_qt_pairs job reads, named: the test items of every language of its pairs
-        ("tests/<lang>"), and for pairs the authors did not publish the machine-translated training
-        questions of each of those languages but the pivot ("questions/<lang>")."""
+        ("tests/<lang>"); for a condition set the records of each of its directions, whose held-out
+        pairs stay held out ("held/<direction>"); for pairs the authors did not publish the
+        machine-translated training questions of each language but the pivot ("questions/<lang>").
+        """
         task, languages = wildcards.task, qt_set(wildcards).languages(config)
         inputs = {
             rule_inputs.key("tests", x): test_file(task, x) for x in languages
         }
+        if qt_set(wildcards).condition:
+            inputs.update(
+                {
+                    rule_inputs.key("held", d): out("sp_qt", task=task, qt=d)
+                    for d in qt_set(wildcards).directions
+                }
+            )
         if not qt_set(wildcards).file:
             inputs.update(
                 {

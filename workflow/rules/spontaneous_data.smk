@@ -46,7 +46,9 @@ if is_activated(SPONTANEOUS):
             spec=lambda wc: config["tasks"][wc.task],
             reference=lambda wc: reference_dir(wc.task),
             resources=RESOURCES,
-            hub_revision=config["hub"]["revisions"].get("fancyzhx/amazon_polarity"),
+            question_translation=lambda wc: study.qt_provenance(
+                config, wc.task, CHECKSUMS
+            ),
             seed=config["seed"],
         script:
             "../scripts/spontaneous_prepare.py"
@@ -155,6 +157,11 @@ if is_activated(SPONTANEOUS):
         params:
             code=code("spontaneous_qt_pairs.py"),
             directions=lambda wc: list(qt_set(wc).directions),
+            file_directions=lambda wc: (
+                sorted(study.file_directions(qt_set(wc).file, SRC))
+                if qt_set(wc).file
+                else None
+            ),
             n_pairs=lambda wc: config["tasks"][wc.task]["qt_pairs_per_language"],
             reference_pairs=reference_pairs,
             pivot=SRC,

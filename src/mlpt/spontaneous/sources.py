@@ -3,12 +3,13 @@ question-translation pairs, and the records of each mixture.
 
 1. :func:`fetch_reference` downloads the authors' files a task reads (test sets, English training
    questions, question-translation files) from their repository at a pinned commit and checks each
-   against its SHA-256 (``<resources_dir>/spontaneous/reference.sha256``); a file that differs is
-   an error, never used.
+   against its SHA-256 or, for a file never seen here, its git blob id
+   (``<resources_dir>/spontaneous/reference.sha256``); a file that differs is an error, never used.
+   The folder's manifest (``fetched.json``) records each file's SHA-256, size and how it was checked.
 2. :func:`english_records` gives a task's English test items (split ``test``) and training
-   questions (split ``train``): from the authors' files (``source: reference``; Amazon's questions
-   from Amazon Reviews Polarity's training split on the Hugging Face Hub, :data:`AMAZON`) or from
-   the shipped English files (``source: shipped``, ``<resources_dir>/spontaneous/<task>/``).
+   questions (split ``train``): from the authors' files (``source: reference``; every task's
+   English questions are theirs, Amazon's ``emotion_en10k_question.json`` included) or from the
+   shipped English files (``source: shipped``, ``<resources_dir>/spontaneous/<task>/``).
    Training questions whose texts equal an English test item's are left out, counted.
 3. :func:`translate_language` writes one language's test items (the authors' file, or the English
    items machine-translated, label words included) or, where a mixture needs them and no
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import re
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
@@ -37,21 +37,16 @@ from pathlib import Path
 from .. import io, translate
 from .. import translation_qc as tqc
 from ..data.common import SourceError, text_hash
-from ..data.hub import HubDataset, hub_files
 from ..mixture_grammar import parse_direction
 from . import data, prompts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AMAZON", "mixture_records", "english_records", "fetch_reference", "qt_records", "tokenizer_texts",
+__all__ = ["mixture_records", "english_records", "fetch_reference", "git_blob_id", "qt_records", "tokenizer_texts",
            "translate_language"]
 
 #: Where a file of the authors' repository is downloaded from.
 RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
-#: Amazon Reviews Polarity on the Hub (the dataset the authors' Amazon data come from): the first of
-#: its four training shards, 900k reviews, at the commit that converted it to Parquet.
-AMAZON = HubDataset("fancyzhx/amazon_polarity", "9d9c45c18f8c3cf1b23a3c27917b60cbf28f3289",
-                    ("amazon_polarity/train-00000-of-00004.parquet",), ("content",))
 #: Where a task's shipped English files are, below the resources folder (JSON arrays in the authors'
 #: format: the task's text keys, and ``answer`` in the test file).
 SHIPPED = "spontaneous/{task}/{split}.en.json"
@@ -73,27 +68,51 @@ def _download(url: str) -> bytes:
         return response.read()
 
 
+#: The fetched folder's manifest: every file's SHA-256, git blob id, size and how it was checked.
+MANIFEST = "fetched.json"
+
+
+def git_blob_id(content: bytes) -> str:
+    """The git blob id of ``content`` (what ``git hash-object`` prints): the SHA-1 of
+    ``b"blob <size>\\0" + content``."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()  # noqa: S324 (git's id, not security)
+
+
+def _check(content: bytes, digest: str) -> tuple[str, str]:
+    """(what ``digest`` is, the same digest of ``content``): a SHA-256 (64 hex digits) or a git blob
+    id (40)."""
+    if len(digest) == 40:
+        return "git blob id", git_blob_id(content)
+    return "SHA-256", hashlib.sha256(content).hexdigest()
+
+
 def fetch_reference(files: dict[str, str], out_dir: str | Path, *, repo: str, commit: str,
                     download: Callable[[str], bytes] = _download) -> dict:
-    """Download ``files`` (``{path in the repository: sha256}``) into ``out_dir``; a file already
-    there with the right checksum is kept. ValueError naming the file whose content differs."""
-    report = {"repo": repo, "commit": commit, "files": {}}
+    """Download ``files`` (``{path in the repository: SHA-256 or git blob id}``) into ``out_dir``;
+    a file already there with the right digest is kept. ValueError naming the file whose content
+    differs. Writes the folder's manifest (:data:`MANIFEST`) and returns it."""
+    report: dict = {"repo": repo, "commit": commit, "files": {}}
     for path, digest in sorted(files.items()):
         target = local_path(out_dir, path)
-        if target.is_file() and io.file_sha256(target) == digest:
-            report["files"][path] = "kept"
-            continue
-        url = RAW_URL.format(repo=repo, commit=commit, path=path)
-        log.info("downloading %s", url)
-        content = download(url)
-        got = hashlib.sha256(content).hexdigest()
-        if got != digest:
-            raise ValueError(f"{url}: SHA-256 {got}, expected {digest}: not the file the study was checked "
-                             "against; nothing is read from it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with io.atomic_path(target, "wb") as fh:
-            fh.write(content)
-        report["files"][path] = "downloaded"
+        content = target.read_bytes() if target.is_file() else None
+        if content is not None and _check(content, digest)[1] == digest:
+            status = "kept"
+        else:
+            url = RAW_URL.format(repo=repo, commit=commit, path=path)
+            log.info("downloading %s", url)
+            content = download(url)
+            kind, got = _check(content, digest)
+            if got != digest:
+                raise ValueError(f"{url} ({path}): {kind} {got}, expected {digest}: not the file the study was "
+                                 "checked against; nothing is read from it")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with io.atomic_path(target, "wb") as fh:
+                fh.write(content)
+            status = "downloaded"
+        report["files"][path] = {"status": status, "checked_by": _check(content, digest)[0],
+                                 "sha256": hashlib.sha256(content).hexdigest(), "git_blob": git_blob_id(content),
+                                 "bytes": len(content)}
+    io.write_json(Path(out_dir) / MANIFEST, report)
     return report
 
 
@@ -130,26 +149,32 @@ def _english_tests(task: str, source: str, ref_dir, resources, n_test: int | Non
     return [dict(r, split="test", origin=SOURCE) for r in tests]
 
 
-def _question_rows(task: str, source: str, ref_dir, resources, n: int, seed: int, hub_revision: str | None,
-                   report: dict) -> list[dict]:
-    """The raw English training questions of ``task`` (rows with the task's text keys), in order."""
+def _question_rows(task: str, source: str, ref_dir, resources) -> list[dict]:
+    """The raw English training questions of ``task`` (rows with the task's text keys), in order.
+    SourceError naming the authors' file when it is not a JSON array of such rows (a
+    question-translation file, or another layout)."""
     from .study import ENGLISH_TRAIN_FILES
 
     if source == "shipped":
         return data.read_json_array(_shipped(resources, task, "train"))
-    if task in ENGLISH_TRAIN_FILES:
-        return data.read_json_array(local_path(ref_dir, ENGLISH_TRAIN_FILES[task]))
-    if task != "amazon":
+    if task not in ENGLISH_TRAIN_FILES:
         raise SourceError(f"no English training questions for task '{task}'")
-    ((where, rows),) = hub_files(AMAZON, {"hub_revision": hub_revision}, report)
-    # a seeded sample, twice the size needed (room for left-out rows), in the shard's order
-    picked = sorted(random.Random(seed).sample(range(len(rows)), min(len(rows), 2 * n)))
-    report["sampled_from"] = {"file": where, "rows": len(rows), "sampled": len(picked)}
-    return [{"input": rows[int(i)]["content"]} for i in picked]
+    path = local_path(ref_dir, ENGLISH_TRAIN_FILES[task])
+    keys = [key for key, _ in data.task_spec(task).fields]
+    try:
+        rows = data.read_json_array(path)
+    except ValueError as err:
+        raise SourceError(f"{path}: not the English questions of '{task}' (one JSON array of objects): {err}") from None
+    for i, row in enumerate(rows):
+        texts = [row.get(key) for key in keys]
+        if not all(isinstance(t, str) for t in texts) or any(data.split_qt_prompt(t) for t in texts):
+            raise SourceError(f"{path}: row {i} is not an English question of '{task}' (a text under each of "
+                              f"{keys}; not a question-translation pair)")
+    return rows
 
 
 def english_records(task: str, source: str, *, ref_dir: str | Path | None, resources: str | Path, n_train: int,
-                    n_test: int | None = None, seed: int = 0, hub_revision: str | None = None) -> tuple[list[dict], dict]:
+                    n_test: int | None = None) -> tuple[list[dict], dict]:
     """The English test items and the first ``n_train`` usable training questions of ``task``
     (see the module docstring), and a report of what was read and left out."""
     spec = data.task_spec(task)
@@ -158,7 +183,7 @@ def english_records(task: str, source: str, *, ref_dir: str | Path | None, resou
     forbidden = {record_key(task, r) for r in tests}
     questions, left_out = [], {"no_text": 0, "equals_a_test_item": 0, "duplicate": 0}
     seen: set[str] = set()
-    for i, row in enumerate(_question_rows(task, source, ref_dir, resources, n_train, seed, hub_revision, report)):
+    for i, row in enumerate(_question_rows(task, source, ref_dir, resources)):
         if len(questions) == n_train:
             break
         texts = [row.get(key) for key, _ in spec.fields]
@@ -281,23 +306,40 @@ def question_keys(question: str, task: str) -> set[str]:
     return {item_key(_LABEL.sub("", text, count=1) for text in texts), item_key(texts)}
 
 
-def _pairs_from_file(path: str, spec: dict, directions: dict[str, tuple[str, str]]) -> dict[str, list]:
+def _pairs_from_file(path: str, spec: dict, directions: dict[str, tuple[str, str]],
+                     held: dict[str, tuple[str, str]]) -> tuple[dict[str, list], int]:
     """The (question, answer) pairs of each of ``directions`` (``{name: (language, target)}``) in
-    the authors' file ``path``. ValueError naming the file where it holds pairs of another direction
-    or one of them has none."""
-    names = {prompts.language_name(spec, lang): lang for d in directions.values() for lang in d}
-    by_languages = {languages: name for name, languages in directions.items()}
+    the authors' file ``path``, which holds those of ``held`` (every direction its name spells);
+    the pairs of its other directions are skipped (counted). ValueError naming the file where a row
+    is of a direction its name does not spell, or one of ``directions`` has no pairs."""
+    names = {prompts.language_name(spec, lang): lang for d in held.values() for lang in d}
+    by_languages = {languages: name for name, languages in held.items()}
     found: dict[str, list] = {name: [] for name in directions}
+    skipped = 0
     for i, row in enumerate(data.read_qt_pairs(path)):
         name = by_languages.get((names.get(row["language"]), names.get(row["target"])))
         if name is None:
-            wanted = [f"{prompts.language_name(spec, x)} to {prompts.language_name(spec, t)}" for x, t in directions.values()]
-            raise ValueError(f"{path}: row {i} translates from {row['language']} to {row['target']}, not one of {wanted}")
-        found[name].append((row["question"], row["answer"]))
+            spelled = [f"{prompts.language_name(spec, x)} to {prompts.language_name(spec, t)}" for x, t in held.values()]
+            raise ValueError(f"{path}: row {i} translates from {row['language']} to {row['target']}, not one of "
+                             f"the directions its name spells ({', '.join(spelled)})")
+        if name in found:
+            found[name].append((row["question"], row["answer"]))
+        else:
+            skipped += 1
     empty = [name for name, pairs in found.items() if not pairs]
     if empty:
         raise ValueError(f"{path}: no pairs of direction(s) {empty}")
-    return found
+    return found, skipped
+
+
+def _held_keys(path: str, task: str) -> set[str]:
+    """The contamination keys (both sides) of the held-out (``val``) records of a qt file."""
+    keys: set[str] = set()
+    for rec in io.read_jsonl(path, schema="train_record"):
+        if rec["split"] == "val":
+            question = data.split_qt_prompt(rec["prompt"])[0]
+            keys |= question_keys(question, task) | question_keys(rec["response"], task)
+    return keys
 
 
 def _machine_translated_pairs(spec: dict, task: str, lang: str, target: str, english: list[dict],
@@ -315,6 +357,7 @@ def _machine_translated_pairs(spec: dict, task: str, lang: str, target: str, eng
 
 def qt_records(task: str, directions: Sequence[str], *, english_file: str, test_files: dict[str, str], spec: dict,
                n_pairs: int, question_files: dict[str, str] | None = None, reference_pairs: str | None = None,
+               file_directions: Sequence[str] | None = None, held_files: dict[str, str] | None = None,
                pivot: str = "en", val_fraction: float = 0.05, seed: int = 0) -> tuple[list[dict], dict]:
     """The question-translation SFT records of one set of pairs of ``task`` (see the module docstring).
 
@@ -331,15 +374,22 @@ def qt_records(task: str, directions: Sequence[str], *, english_file: str, test_
         spec: the prompt wording (:func:`mlpt.spontaneous.prompts.load_prompt_spec`).
         n_pairs: pairs kept per direction (the first usable ones, in order), before the validation share.
         question_files: the machine-translated training questions of every language but the pivot, or
-        reference_pairs: the authors' file holding the set's pairs.
+        reference_pairs: the authors' file holding the set's pairs, of
+        file_directions: every direction that file holds (its name spells them:
+            mlpt.spontaneous.study.file_directions; default ``directions``): the others' pairs are skipped.
+        held_files: per direction, qt records whose held-out pairs stay held out here (a condition
+            set's direction sets: a pair one of them holds out is never trained on by any mixture).
     """
     langs = {d: parse_direction(d, pivot) for d in directions}
     english = [r for r in io.read_jsonl(english_file) if r["split"] == "train"]
     tests = {lang: list(io.read_jsonl(path)) for lang, path in test_files.items()}
-    read = _pairs_from_file(reference_pairs, spec, langs) if reference_pairs else {}
+    read, skipped = {}, 0
+    if reference_pairs:
+        spelled = {d: parse_direction(d, pivot) for d in (file_directions or directions)}
+        read, skipped = _pairs_from_file(reference_pairs, spec, langs, spelled)
     records = []
     report = {"task": task, "directions": {}, "origin": AUTHORS if reference_pairs else MACHINE_TRANSLATED,
-              "file": reference_pairs}
+              "file": reference_pairs, "other_directions_skipped": skipped}
     for direction, (lang, target) in langs.items():
         if reference_pairs:
             pairs, missing = read[direction], 0
@@ -355,9 +405,13 @@ def qt_records(task: str, directions: Sequence[str], *, english_file: str, test_
         kept = kept[:n_pairs]
         if len(kept) < n_pairs:
             part["warning"] = f"{n_pairs} pairs requested, {len(kept)} usable"
+        held = _held_keys(held_files[direction], task) if direction in (held_files or {}) else set()
+        held_out = [i for i, (q, a) in enumerate(kept) if held & (question_keys(q, task) | question_keys(a, task))]
+        if held_files:
+            part["held_out_elsewhere"] = len(held_out)
         language, target_name = prompts.language_name(spec, lang), prompts.language_name(spec, target)
         done = data.build_qt_records(kept, lang, language, target=target_name, id_prefix=f"{task}-qt-{direction}",
-                                     val_fraction=val_fraction, seed=seed)
+                                     val_fraction=val_fraction, seed=seed, held_out=held_out)
         tail = data.TRANSLATE_INSTRUCTION.format(language=language, target=target_name)
         for rec in done:  # checked again on what is written
             if guard.holds(rec["prompt"].removesuffix(tail), rec["response"]):

@@ -41,9 +41,12 @@ __all__ = ["PRETRAINED", "Mixture", "mixtures", "qt_languages", "reference_files
 #: The untuned base model's mixture (study A's name: mlpt.mixture_grammar).
 PRETRAINED = mixture_grammar.PRETRAINED
 
-#: The authors' English training questions of each task (the source of every question-translation
-#: pair; rows in file order), by path in their repository; Amazon's come from the Hub instead.
-ENGLISH_TRAIN_FILES = {"snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
+#: The authors' English training questions of each task (the English side of every pair this run
+#: translates; rows in file order), by path in their repository. Amazon's is named like a
+#: question-translation file but holds its English questions (its test files' layout is assumed:
+#: the review under ``input``; a file in another layout stops sp_prepare_data, naming it).
+ENGLISH_TRAIN_FILES = {"amazon": "data/ap_emotion/emotion_en10k_question.json",
+                       "snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
 #: Every question-translation file of the authors' repository at reference.commit, per task (46: the
 #: tree of 5605459c). Each holds the pairs of one condition, spelled in its name: ``zh`` (Chinese
 #: questions into English), ``zhde`` (zh and de together), ``en2zhja2zh`` (en and ja into Chinese).
@@ -110,15 +113,17 @@ def direction_languages(direction: str, config: dict) -> tuple[str, str]:
 # The authors' files
 # --------------------------------------------------------------------------- #
 def read_checksums(path: str | Path) -> dict[str, str]:
-    """``{path in the repository: sha256}`` from a list of ``<sha256>  <path>`` lines (``#`` comments)."""
+    """``{path in the repository: digest}`` from a list of ``<digest>  <path>`` lines (``#``
+    comments), each digest a SHA-256 (64 hex digits) or, for a file whose content was never seen
+    here, its git blob id (40: :func:`mlpt.spontaneous.sources.git_blob_id`)."""
     out = {}
     for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         digest, _, name = line.partition(" ")
-        if len(digest) != 64 or not name.strip():
-            raise ValueError(f"{path}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
+        if not re.fullmatch(r"[0-9a-f]{64}|[0-9a-f]{40}", digest) or not name.strip():
+            raise ValueError(f"{path}:{lineno}: expected '<sha256 or git blob id>  <path>', got {line!r:.80}")
         out[name.strip()] = digest
     return out
 
@@ -137,11 +142,23 @@ def qt_file(task: str, directions: Iterable[str], checksums: dict[str, str], piv
     return found[0] if found and found[0] in checksums else None
 
 
+def _file_holding(task: str, direction: str, checksums: dict[str, str], pivot: str) -> str | None:
+    """The authors' file of ``task`` that holds ``direction``'s pairs: its own, else the first listed
+    file of a condition that has it (their X->zh directions exist only in such files)."""
+    own = qt_file(task, (direction,), checksums, pivot)
+    return own or next((path for path in QT_FILES.get(task, ())
+                        if direction in file_directions(path, pivot) and path in checksums), None)
+
+
 @dataclass(frozen=True)
 class QtSet:
-    """The question-translation pairs one ``build_qt_pairs`` job writes (``qt/<task>/<name>.jsonl``):
-    those of one direction, read from the authors' file of that direction or made from
-    machine-translated questions (``file`` None)."""
+    """The question-translation pairs one ``build_qt_pairs`` job writes (``qt/<task>/<name>.jsonl``).
+
+    A *direction* set (named by its one direction: ``zh``, ``en2zh``) holds that direction's pairs:
+    read from the authors' file that holds it, or made from machine-translated questions (``file``
+    None). A *condition* set (named by its mixture: ``zh-de``) holds every pair of the authors' file
+    of one condition of several directions, the pairs they tuned that condition on; its pairs held out
+    by a direction set stay held out (:func:`mlpt.spontaneous.sources.qt_records`)."""
 
     name: str
     directions: tuple[str, ...]
@@ -152,6 +169,11 @@ class QtSet:
         """Where its pairs come from: ``authors`` or ``machine-translated``."""
         return data.AUTHORS if self.file else data.MACHINE_TRANSLATED
 
+    @property
+    def condition(self) -> bool:
+        """Whether it is a condition set (the pairs of one authors' file of several directions)."""
+        return len(self.directions) > 1
+
     def languages(self, config: dict) -> list[str]:
         """Every language its pairs are written in (both sides), in config order."""
         used = {x for d in self.directions for x in direction_languages(d, config)}
@@ -159,18 +181,26 @@ class QtSet:
 
 
 def qt_sets(config: dict, task: str, checksums: dict[str, str]) -> dict[str, QtSet]:
-    """Every set of question-translation pairs the mixtures of ``task`` are built from, by name:
-    one per direction, the authors' where their file of it is listed and the task's source is not
-    ``shipped``, else machine-translated."""
+    """Every set of question-translation pairs the mixtures of ``task`` are built from, by name: one
+    per direction a mixture tunes on (the authors' where a listed file holds it and the task's source
+    is not ``shipped``, else machine-translated), and one per mixture of several directions whose
+    condition the authors published a file for."""
     reference = config["tasks"][task].get("source") != "shipped"
     pivot = config["source_language"]
-    return {d: QtSet(d, (d,), qt_file(task, (d,), checksums, pivot) if reference else None)
+    sets = {d: QtSet(d, (d,), _file_holding(task, d, checksums, pivot) if reference else None)
             for d in qt_directions(config, task)}
+    for name, mixture in task_mixtures(config, task).items():
+        own = qt_file(task, mixture.directions, checksums, pivot) if reference else None
+        if len(mixture.directions) > 1 and own:
+            sets[name] = QtSet(name, mixture.directions, own)
+    return sets
 
 
 def mixture_qt_sets(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> list[str]:
-    """The sets of question-translation pairs whose records make up ``mixture`` on ``task``."""
-    return list(mixtures(config)[mixture].directions)
+    """The sets of question-translation pairs whose records make up ``mixture`` on ``task``: its
+    condition set where the authors published its file, else the set of each of its directions."""
+    sets = qt_sets(config, task, checksums)
+    return [mixture] if mixture in sets and sets[mixture].condition else list(mixtures(config)[mixture].directions)
 
 
 def qt_origin(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> str:
@@ -180,6 +210,17 @@ def qt_origin(config: dict, task: str, mixture: str, checksums: dict[str, str]) 
     sets = qt_sets(config, task, checksums)
     found = {sets[name].origin for name in mixture_qt_sets(config, task, mixture, checksums)}
     return " + ".join(o for o in (data.AUTHORS, data.MACHINE_TRANSLATED) if o in found)
+
+
+def qt_provenance(config: dict, task: str, checksums: dict[str, str]) -> dict:
+    """What the data report says of the question-translation pairs of every mixture tuned on
+    ``task``: where they come from (``authors``, ``machine-translated``) and, per set, from which
+    authors' file."""
+    sets = qt_sets(config, task, checksums)
+    return {name: {"pairs": qt_origin(config, task, name, checksums),
+                   "sets": {s: {"origin": sets[s].origin, "file": sets[s].file}
+                            for s in mixture_qt_sets(config, task, name, checksums)}}
+            for name in task_mixtures(config, task) if name != PRETRAINED}
 
 
 #: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads: their lens
