@@ -336,10 +336,15 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
     config = study_config.load(ROOT / STUDY_B_CONFIG)
     spec = sp_prompts.load_prompt_spec(RESOURCES / sp_prompts.PROMPTS_FILE)
     checksums = sp_study.read_checksums(RESOURCES / config["reference"]["checksums"])
-    languages, qt_langs = list(config["languages"]), sp_study.qt_languages(config)
+    languages, pivot = list(config["languages"]), config["source_language"]
     max_length = config["sft"]["max_length"]
     rows = []
     for task in config["tasks"]:
+        # the sets of pairs of one language into the pivot (the table keys rows by language; the
+        # authors' X->zh sets and pairs-of-languages files are not rows of it)
+        qt_sets = {sp_study.direction_languages(name, config)[0]: s
+                   for name, s in sp_study.qt_sets(config, task, checksums).items()
+                   if len(s.directions) == 1 and sp_study.direction_languages(name, config)[1] == pivot}
         ref = _study_b_dir(given_dir, task)
         if ref is None:
             print(f"study B {task}: no authors' files (--spontaneous-data); left out", file=sys.stderr)
@@ -352,14 +357,14 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
         text = {lang: count.texts(["\n".join(r[f].strip() for f in tspec.text_fields) for r in recs])
                 for lang, recs in tests.items()}
         ratio = {lang: text[lang] / text["en"] for lang in languages}
-        english_file = sp_study.ENGLISH_TRAIN_FILES.get(task)
-        if english_file:
+        english_file = sp_study.ENGLISH_TRAIN_FILES[task]
+        if (ref / english_file.removeprefix("data/")).is_file():
             path = _checked(ref / english_file.removeprefix("data/"), english_file, checksums)
             english = sp_data.read_items(path, task, "en")
             english_source = english_file
-        else:
+        else:  # never seen here (Amazon's): its English test items stand in
             english = [{k: v for k, v in r.items() if k not in ("label", "label_local")} for r in tests["en"]]
-            english_source = "English test reviews (Amazon Reviews Polarity, standing in for its Hub training split)"
+            english_source = f"English test items (standing in for {english_file}, not available here)"
         english = english[: config["tasks"][task]["qt_pairs_per_language"]]
         en_questions = [sp_prompts.render_question(spec, task, r) for r in english]
         base = count.train([(sp_data.qt_prompt(q, "English"), q) for q in en_questions])
@@ -367,20 +372,22 @@ def study_b(count: Counter, family: str, given_dir: str | None) -> list[dict]:
         labels = count.texts(['"' + w + '"' for w in tspec.labels])
         for lang in languages:
             res, source = {}, "prompts measured (authors' test sets)"
-            if lang in qt_langs:
-                qt_path = sp_study.qt_file(task, lang, checksums)
+            if lang in qt_sets:
+                qt_path = qt_sets[lang].file
                 name = sp_prompts.language_name(spec, lang)
-                if qt_path:
+                if qt_path and (ref / qt_path.removeprefix("data/")).is_file():
                     pairs = sp_data.read_qt_pairs(_checked(ref / qt_path.removeprefix("data/"), qt_path, checksums))
                     pairs = pairs[: config["tasks"][task]["qt_pairs_per_language"]]
-                    res["train"] = count.train([(sp_data.qt_prompt(p["question"], name), p["english"]) for p in pairs])
+                    res["train"] = count.train([(sp_data.qt_prompt(p["question"], name), p["answer"]) for p in pairs])
                     source = "train measured (authors' question-translation pairs); " + source
                 else:
                     empty = {f: "" for f in tspec.text_fields}
                     fields = count.texts([sp_prompts.render_question(spec, task, {**empty, "lang": lang}) + name,
                                           sp_prompts.render_question(spec, task, {**empty, "lang": "en"}) + "English"])
                     res["train"] = base + (fields[0] - fields[1]) + nl * (_draw(ratio[lang], len(english), lang) - 1)
-                    source = "train estimated (English questions scaled by the test sets' per-item ratios); " + source
+                    why = "the authors' pairs not available here" if qt_path else "machine-translated pairs"
+                    source = (f"train estimated ({why}: English questions scaled by the test sets' per-item "
+                              "ratios); " + source)
             res["eval_prompt"] = count.texts(sp_prompts.build_prompts(spec, task, tests[lang], seed=config["seed"]),
                                              special=True)
             res["answer"] = np.repeat(labels, len(tests[lang]) // len(labels) + 1)[: len(tests[lang])]

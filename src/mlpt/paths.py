@@ -102,8 +102,10 @@ PATTERNS = {
     "sp_reference": "reference/{task}",  # the authors' files one task reads, checksummed (fetch_reference)
     "sp_questions": "translated/{task}/{lang}.questions.jsonl",  # training questions, machine-translated
     "sp_questions_qc": "translated/{task}/{lang}.questions.qc.json",
-    "sp_qt": "qt/{task}/{lang}.jsonl",  # question-translation SFT records of one language, test items kept out
-    "sp_qt_report": "qt/{task}/{lang}.report.json",
+    # question-translation SFT records of one set of pairs (mlpt.spontaneous.study.QtSet: one direction, zh or
+    # en2zh), test items kept out
+    "sp_qt": "qt/{task}/{qt}.jsonl",
+    "sp_qt_report": "qt/{task}/{qt}.report.json",
     "sp_lens": "probes/lens/{model}/{task}/{mixture}.json",
     "sp_pca": "probes/pca/{model}/{task}/{mixture}.json",
     "sp_qt_validation": "tables/qt_validation.csv",  # held-out question-translation loss per checkpoint

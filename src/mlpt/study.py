@@ -1,9 +1,8 @@
 """The study a validated config describes, as the workflow plans it: one interface for both studies.
 
 Study A ("English is Not All You Need", ``config/paper.yaml``; no ``study`` key) trains on
-*mixtures* of translated task data (:mod:`mlpt.mixture_grammar`); study B ("Getting More from
-Less", ``study: spontaneous``) on mixtures of question-translation pairs
-(:mod:`mlpt.spontaneous.study`). Both name a training set a *mixture* (the ``{mixture}`` slot of
+*mixtures* of translated task data; study B ("Getting More from Less", ``study: spontaneous``) on
+mixtures of question-translation pairs. One grammar expands both (:mod:`mlpt.mixture_grammar`). Both name a training set a *mixture* (the ``{mixture}`` slot of
 the path scheme, :mod:`mlpt.paths`) and the untuned base model, evaluated as it is,
 ``pretrained``. The Snakefile reads everything it plans from a :class:`Study`: which rules are
 active, the mixtures, the runs it trains and evaluates, and the final tables and figures.
@@ -12,7 +11,6 @@ active, the mixtures, the runs it trains and evaluates, and the final tables and
 from __future__ import annotations
 
 from . import mixture_grammar
-from .spontaneous import study as spontaneous_study
 
 #: The two studies, by the value of a config's ``study`` key (study A's configs give none).
 MULTILINGUAL = "multilingual"
@@ -42,26 +40,30 @@ class Study:
         self.models = list(config["models"])
         self.tasks = list(config["tasks"])
         self.languages = list(config["languages"])
-        if self.name == SPONTANEOUS:
-            everything = spontaneous_study.mixtures(config)
-            #: every evaluated mixture by name, in config order (the pretrained model where it is listed)
-            self.evaluated = list(everything)
-            self.mixtures = {name: m for name, m in everything.items() if m.languages}
-        else:
-            self.mixtures = mixture_grammar.by_name(config)
-            self.evaluated = [PRETRAINED, *self.mixtures]
+        everything = mixture_grammar.by_name(config)
+        #: the trained mixtures by name, in config order
+        self.mixtures = {name: m for name, m in everything.items() if name != PRETRAINED}
+        #: every evaluated mixture, in config order: study B's pretrained model where its config lists
+        #: it, study A's always first
+        self.evaluated = list(everything) if self.name == SPONTANEOUS else [PRETRAINED, *self.mixtures]
         self.pretrained = PRETRAINED
         #: (model, task, mixture) of every training run, and of every evaluated checkpoint
-        self.sft_runs = [(m, t, x) for m in self.models for t in self.tasks for x in self.mixtures]
-        self.evaluations = [(m, t, x) for m in self.models for t in self.tasks for x in self.evaluated]
+        #: (study B: each mixture on the tasks it is tuned on, mixture_grammar.tuned_on)
+        self.sft_runs = [(m, t, x) for m in self.models for t in self.tasks for x in self.mixtures
+                         if mixture_grammar.tuned_on(self.mixtures[x], t)]
+        self.evaluations = [(m, t, x) for m in self.models for t in self.tasks for x in self.evaluated
+                            if x == PRETRAINED or mixture_grammar.tuned_on(self.mixtures[x], t)]
 
     def is_activated(self, study: str) -> bool:
         """Whether the rules of ``study`` (MULTILINGUAL or SPONTANEOUS) are this run's."""
         return self.name == study
 
     def mixture_languages(self) -> dict[str, list[str]]:
-        """The languages each trained mixture tunes on, by mixture name."""
-        return {name: list(m.languages) for name, m in self.mixtures.items()}
+        """The languages each trained mixture tunes on, by mixture name (study B: its question
+        languages, and its target where that is not the pivot: the model learns to write it)."""
+        pivot = self.config["source_language"]
+        return {name: list(m.languages) + ([m.target] if m.target not in (None, pivot) else [])
+                for name, m in self.mixtures.items()}
 
     def control_tasks(self) -> list[str]:
         """Study A's positive-control tasks (tasks.<task>.positive_control); none in study B."""

@@ -100,9 +100,9 @@ def test_positive_control_fails_when_evaluation_reads_the_base_model(demo_run):
     (name,) = cfg["models"]  # the demo's one tiny model
     model, tok = evaluation.load(str(out / f"models/base/{name}"))
     for i, row in table[table.mixture != "pretrained"].iterrows():
-        res = evaluation.qt_validation_loss(model, tok, {row["lang"]: str(out / f"qt/{row['task']}/{row['lang']}.jsonl")},
-                                            max_length=512)
-        table.loc[i, "loss"] = res[row["lang"]]["loss"]
+        qt = str(out / f"qt/{row['task']}/{row['direction']}.jsonl")
+        res = evaluation.qt_validation_loss(model, tok, {row["direction"]: qt}, max_length=512)
+        table.loc[i, "loss"] = res[row["direction"]]["loss"]
     table["change"] = table["loss"] - table["pretrained_loss"]
     assert table["change"].abs().max() < 1e-6  # faithful: the base model's own numbers
     assert len(results.qt_control_failures(table, MARGIN)) == 6  # every tuned (mixture, language)

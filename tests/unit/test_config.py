@@ -91,7 +91,7 @@ def test_language_without_prompt_phrases(paper_config):
 
 def test_duplicate_mixture_name(paper_config):
     paper_config["mixtures"].append({"family": "english_only"})
-    _fails(paper_config, "mixture 'en' is also produced by mixtures/0")
+    _fails(paper_config, "key 'mixtures/7'", "mixture 'en' is defined twice (also produced by mixtures/0)")
 
 
 def test_load_reports_missing_file(tmp_path):

@@ -36,9 +36,9 @@ def test_the_code_hash_of_prepare_data_covers_every_module_of_the_package(root):
     assert {"data", *(f"data.{stem}" for stem in SUBMODULES)} <= set(reached)
 
 
-def test_hub_access_is_public_where_it_is_owned():
-    """Study B's Amazon source reads the Hub through the same public function."""
-    from mlpt.data import hub
-    from mlpt.spontaneous import sources
-
-    assert sources.hub_files is hub.hub_files
+def test_study_b_reads_no_hub_dataset(root):
+    """Study B's English questions are all the authors' files (Amazon's too, no longer a Hub sample):
+    its data stages import nothing of the Hub adapters."""
+    tree = ast.parse((root / "src/mlpt/spontaneous/sources.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not [m for m in imported if "hub" in m], imported

@@ -45,3 +45,31 @@ def test_demo_exercises_each_kind(demo_config):
 def test_training_languages(paper_config, demo_config):
     assert mixture_grammar.training_languages(paper_config) == ["en", "es", "ja", "bn", "sw", "fr", "de", "ru", "zh", "th"]
     assert mixture_grammar.training_languages(demo_config) == ["en", "es", "ja", "bn", "sw"]
+
+
+def test_each_study_schema_enumerates_the_families_of_the_one_table():
+    """One family table for both studies; each study's schema accepts exactly its own families."""
+    from mlpt import schema
+
+    def enum(name):
+        return schema.load_schema(name)["properties"]["mixtures"]["items"]["properties"]["family"]["enum"]
+
+    assert enum("config") == mixture_grammar.families(mixture_grammar.MULTILINGUAL)
+    assert enum("spontaneous") == mixture_grammar.families(mixture_grammar.SPONTANEOUS)
+    assert set(mixture_grammar.FAMILIES) == set(enum("config")) | set(enum("spontaneous"))
+
+
+def test_the_grammar_expands_study_b_too(spontaneous_config):
+    mixes = mixture_grammar.expand(spontaneous_config)
+    assert mixes[0] == mixture_grammar.Mixture("pretrained", "pretrained", ())
+    assert {m.family for m in mixes} == {"pretrained", "single", "pair", "set"}
+    mix = mixture_grammar.by_name(spontaneous_config)
+    assert mix["hi-sw"].languages == ("hi", "sw") and mix["hi-sw"].target == "en"  # config order; the pivot
+    assert mix["hi-sw"].tasks is None and mix["ja"].tasks == ("amazon",) and mix["bn"].tasks == ("amazon", "snli")
+    # a target other than the pivot: each language named <code>2<target>
+    assert mix["en2zh-ja2zh"] == mixture_grammar.Mixture("en2zh-ja2zh", "pair", ("en", "ja"), target="zh",
+                                                         tasks=("amazon",), directions=("en2zh", "ja2zh"))
+    assert mixture_grammar.parse_direction("en2zh", "en") == ("en", "zh")
+    assert mixture_grammar.parse_direction("zh", "en") == ("zh", "en")
+    assert mixture_grammar.training_languages(spontaneous_config) == [
+        "en", "zh", "de", "es", "it", "ja", "ru", "sv", "hi", "th", "sw", "bn"]

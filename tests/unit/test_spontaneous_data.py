@@ -67,7 +67,8 @@ def test_localized_answers_are_kept():
 def test_question_translation_files():
     pairs = data.read_qt_pairs(SHARED / "snli" / "snli_sw10k_train_question.json.gz")
     assert len(pairs) == 10_000 and {p["language"] for p in pairs} == {"Swahili"}
-    recs = data.build_qt_records([(p["question"], p["english"]) for p in pairs], "sw", "Swahili", id_prefix="snli-qt-sw")
+    assert {p["target"] for p in pairs} == {"English"}
+    recs = data.build_qt_records([(p["question"], p["answer"]) for p in pairs], "sw", "Swahili", id_prefix="snli-qt-sw")
     raw = data.read_json_array(SHARED / "snli" / "snli_sw10k_train_question.json.gz")
     assert [r["prompt"] for r in recs] == [row["input"] for row in raw]  # the paper's prompts, rebuilt exactly
     assert [r["response"] for r in recs] == [row["answer"] for row in raw]
@@ -136,8 +137,26 @@ def test_qt_records_are_train_records():
 
 def test_qt_pairs_reader(tmp_path):
     good = {"input": 'Q: a\nTranslate the input from Thai to English:\n', "answer": "Q: b"}
-    _write(tmp_path / "qt.json.gz", [good])
-    assert data.read_qt_pairs(tmp_path / "qt.json.gz") == [{"question": "Q: a", "english": "Q: b", "language": "Thai"}]
-    _write(tmp_path / "bad.json", [good, {"input": "Q: a", "answer": "Q: b"}])
-    with pytest.raises(ValueError, match="row 1 is not a question-translation pair"):
-        data.read_qt_pairs(tmp_path / "bad.json")
+    into_zh = {"input": data.qt_prompt("Q: c", "Japanese", "Chinese"), "answer": "问: c"}  # an X->zh pair
+    _write(tmp_path / "qt.json.gz", [good, into_zh])
+    assert data.read_qt_pairs(tmp_path / "qt.json.gz") == [
+        {"question": "Q: a", "answer": "Q: b", "language": "Thai", "target": "English"},
+        {"question": "Q: c", "answer": "问: c", "language": "Japanese", "target": "Chinese"}]
+    for i, row in enumerate([{"input": "Q: a", "answer": "Q: b"}, {"input": good["input"], "answer": " "},
+                             {"input": "\nTranslate the input from Thai to English:\n", "answer": "Q: b"}]):
+        _write(tmp_path / f"bad{i}.json", [good, row])
+        with pytest.raises(ValueError, match=f"bad{i}.json: row 1 is not a question-translation pair"):
+            data.read_qt_pairs(tmp_path / f"bad{i}.json")
+    _write(tmp_path / "object.json", {"input": "x"})  # not the authors' format at all: named
+    with pytest.raises(ValueError, match="object.json: not a question-translation file in the authors' format"):
+        data.read_qt_pairs(tmp_path / "object.json")
+
+
+def test_held_out_rows_stay_held_out():
+    pairs = [(f"q{i}", f"a{i}") for i in range(40)]
+    plain = data.build_qt_records(pairs, "zh", "Chinese", id_prefix="p", seed=3)
+    held = data.build_qt_records(pairs, "zh", "Chinese", id_prefix="p", seed=3, held_out=[5, 7])
+    assert [i for i, r in enumerate(held) if r["split"] == "val"] == [5, 7]  # the share: 2 of 40
+    assert sum(r["split"] == "val" for r in plain) == 2
+    into_zh = data.build_qt_records(pairs, "en", "English", target="Chinese", id_prefix="p")
+    assert into_zh[0]["prompt"] == "q0\nTranslate the input from English to Chinese:\n"

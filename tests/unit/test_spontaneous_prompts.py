@@ -155,7 +155,7 @@ def test_question_block_is_the_papers_question_format(spec, lang):
     assert len(pairs) == len(en) == 10_000
     for rec, pair in zip(en, pairs):
         padded = any(rec[f] != rec[f].strip() for f in ("premise", "hypothesis"))
-        assert padded or prompts.render_question(spec, "snli", rec) == pair["english"], rec["id"]
+        assert padded or prompts.render_question(spec, "snli", rec) == pair["answer"], rec["id"]
     assert pairs[0]["language"] == prompts.language_name(spec, lang)
     names = spec["languages"][lang]["fields"]
     for pair in pairs:

@@ -19,6 +19,9 @@ def test_study_b_names_its_training_sets_and_baseline_as_study_a_does(spontaneou
     assert study.is_activated(SPONTANEOUS)
     assert study.evaluated[0] == PRETRAINED == "pretrained" and PRETRAINED not in study.mixtures
     assert study.mixture_languages()["zh-de"] == ["zh", "de"]
-    assert len(study.sft_runs) == 150 and len(study.evaluations) == 165
+    assert study.mixture_languages()["en2zh-ja2zh"] == ["en", "ja", "zh"]  # the target is tuned on too
+    # each mixture on the tasks of its entry: 23 + 12 + 10 tuned conditions, and the base model on each task
+    assert len(study.sft_runs) == 45 * 5 and len(study.evaluations) == 48 * 5
+    assert ("qwen15-4b", "paws", "ja") not in study.sft_runs and ("qwen15-4b", "amazon", "ja") in study.sft_runs
     assert study.control_tasks() == [] and "sp_mixtures_tex" in study.final_tables()
     assert study.paper_tex() == "paper/spontaneous.tex"

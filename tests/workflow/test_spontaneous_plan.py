@@ -12,33 +12,93 @@ pytestmark = pytest.mark.workflow
 CONFIG = "config/spontaneous.yaml"
 
 
-def test_study_b_plans_every_mixture_model_and_task():
+def test_study_b_plans_the_authors_condition_grid_on_every_model():
     counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    # 11 mixtures (pretrained, 7 single languages, 3 pairs) x 5 models x 3 tasks
-    assert counts["sp_evaluate"] == 165
-    assert counts["sft"] == 150 and counts["sp_build_mixture"] == 30  # every mixture but pretrained
-    assert counts["build_qt_pairs"] == 21  # 7 question-translation languages x 3 tasks
-    assert counts["sp_translate"] == 57  # the test items of 19 languages besides English x 3 tasks
-    assert counts["translate_questions"] == 16  # MT pairs: 7 languages for Amazon and PAWS, SNLI's hi and bn
+    # the authors' conditions, each on its tasks: Amazon 23, SNLI 12, PAWS 10, and the base model on
+    # each task: 48 evaluated (task, mixture) x 5 models
+    assert counts["sp_evaluate"] == 240
+    assert counts["sft"] == 225 and counts["sp_build_mixture"] == 45  # every mixture but pretrained
+    # one set of pairs per direction tuned on a task (Amazon 11 into English + 5 into Chinese, SNLI 7,
+    # PAWS 6) and one per condition of several directions, read whole from its authors' file (Amazon
+    # 12, SNLI 5, PAWS 4)
+    assert counts["build_qt_pairs"] == 29 + 21
+    assert counts["sp_translate"] == 57  # the authors' test items of 19 languages besides English x 3 tasks
+    # every pair is the authors': nothing is machine-translated, no MT model is downloaded
+    assert "translate_questions" not in counts
     assert counts["fetch_reference"] == 3 and counts["sp_prepare_data"] == 3
-    assert counts["download_model"] == 6  # 5 base models + NLLB
+    assert counts["download_model"] == 5  # the 5 base models
     assert counts["probe_lens"] == 2 and counts["probe_pca"] == 2  # Qwen1.5-1.8B, pretrained and tuned
     for rule in ("sp_collect_results", "irrelevant_label_control", "plot_accuracy_by_mixture", "plot_logit_lens",
                  "plot_pca_language", "plot_loss_curves", "all"):
         assert counts[rule] == 1, rule
-    assert counts["total"] == 462
+    assert counts["total"] == 639
     assert "build_base_model" not in counts and "sp_build_mt_model" not in counts  # hub models only
 
 
-def test_the_authors_pairs_need_no_mt_and_the_others_do():
+def _grid_config(root, tmp_path) -> str:
+    """config/spontaneous.yaml with its mixtures replaced by every condition the authors published a
+    question-translation file for (read from the file names, mlpt.spontaneous.study.QT_FILES), each
+    entry on the tasks that have its file."""
+    from mlpt import mixture_grammar
+    from mlpt.spontaneous import study
+
+    cfg = yaml.safe_load((root / CONFIG).read_text())
+    cfg["run"] = "test-authors-grid"
+    tasks: dict[tuple, list[str]] = {}
+    for task in cfg["tasks"]:
+        for directions in study.authors_conditions(task):
+            langs = [mixture_grammar.parse_direction(d, "en") for d in sorted(directions)]
+            tasks.setdefault((tuple(x for x, _ in langs), langs[0][1]), []).append(task)
+    cfg["mixtures"] = [{"family": "pretrained"}] + [
+        {"family": {1: "single", 2: "pair", 3: "set"}[len(langs)], "tasks": on,
+         **({"languages": list(langs)} if len(langs) != 2 else {"pairs": [list(langs)]}),
+         **({"target": target} if target != "en" else {})} for (langs, target), on in tasks.items()]
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    return str(path)
+
+
+def test_every_condition_the_authors_have_files_for_is_plannable(tmp_path, root):
+    from mlpt import config as study_config
+    from mlpt.spontaneous import study
+
+    grid = _grid_config(root, tmp_path)
+    plan = run_snakemake("-n", "--configfile", grid).stdout
+    cfg = study_config.load(grid)
+    expected = 0
+    for task in cfg["tasks"]:
+        planned = {frozenset(m.directions): name for name, m in study.task_mixtures(cfg, task).items() if m.directions}
+        assert set(planned) == set(study.authors_conditions(task)), task
+        for name in planned.values():
+            assert f"output: results/test-authors-grid/mixtures/{task}/{name}.jsonl" in plan, (task, name)
+        expected += len(planned)
+    assert job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", grid).stdout)["sft"] == expected * 5
+
+
+def test_the_authors_pairs_need_no_mt_and_the_others_do(tmp_path, root):
+    """No pair the authors published is machine-translated: the plan of config/spontaneous.yaml has
+    no translation job and reads each condition's own file; a condition they have no file for (PAWS
+    bn, added here) is the only one machine-translated."""
+    plan = run_snakemake("-n", "--configfile", CONFIG).stdout
+    assert "rule translate_questions:" not in plan and "nllb" not in plan
     zh = run_snakemake("results/spontaneous/sft/qwen15-14b/snli/zh/model", "-n", "--configfile", CONFIG).stdout
     assert job_counts(zh)["download_model"] == 1 and "output: hub-models/Qwen--Qwen1.5-14B" in zh
-    assert "nllb" not in zh  # zh's SNLI pairs and every SNLI test set are the authors'
-    hi = run_snakemake("results/spontaneous/qt/snli/hi.jsonl", "-n", "--configfile", CONFIG).stdout
-    assert "output: hub-models/facebook--nllb-200-distilled-600M" in hi  # hi has no authors' file
+    zh_de = run_snakemake("results/spontaneous/mixtures/amazon/zh-de.jsonl", "-n", "--quiet", "rules",
+                          "--configfile", CONFIG).stdout
+    # the authors' zh+de file, its held-out pairs aligned with their zh and de files' sets
+    assert job_counts(zh_de) == {"fetch_reference": 1, "sp_prepare_data": 1, "sp_translate": 2, "build_qt_pairs": 3,
+                                 "sp_build_mixture": 1, "total": 8}
     amazon = job_counts(run_snakemake("results/spontaneous/data/amazon/source.jsonl", "-n", "--quiet", "rules",
                                       "--configfile", CONFIG).stdout)
-    assert amazon == {"fetch_reference": 1, "sp_prepare_data": 1, "total": 2}
+    assert amazon == {"fetch_reference": 1, "sp_prepare_data": 1, "total": 2}  # their English questions, no Hub
+    cfg = yaml.safe_load((root / CONFIG).read_text())
+    cfg["mixtures"][2]["tasks"] = ["amazon", "snli", "paws"]  # bn on PAWS: no authors' file
+    path = tmp_path / "paws-bn.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    counts = job_counts(run_snakemake("-n", "--quiet", "rules", "--configfile", str(path)).stdout)
+    assert counts["translate_questions"] == 1 and counts["download_model"] == 6  # PAWS bn, and NLLB for it
+    bn = run_snakemake("results/spontaneous/qt/paws/bn.jsonl", "-n", "--configfile", str(path)).stdout
+    assert "output: results/spontaneous/translated/paws/bn.questions.jsonl" in bn
 
 
 def test_each_figure_is_its_own_target():
@@ -53,7 +113,7 @@ def test_the_irrelevant_label_control_is_its_own_target():
     own: asking for its table plans every evaluation and no other table."""
     table = "results/spontaneous/tables/irrelevant_label_control.csv"
     counts = job_counts(run_snakemake(table, "-n", "--quiet", "rules", "--configfile", CONFIG).stdout)
-    assert counts["irrelevant_label_control"] == 1 and counts["sp_evaluate"] == 165
+    assert counts["irrelevant_label_control"] == 1 and counts["sp_evaluate"] == 240
     assert "sp_collect_results" not in counts and "plot_accuracy_by_mixture" not in counts
     figure = run_snakemake("results/spontaneous/figures/irrelevant_label_control.png", "-n", "--configfile",
                            CONFIG).stdout
@@ -71,7 +131,7 @@ def test_the_latex_build_of_study_b():
                  "figures/pca_language.pdf", "figures/training_curves.pdf"):
         assert f"results/spontaneous/{name}" in build, name
     assert job_counts(run_snakemake("results/spontaneous/paper/main.pdf", "-n", "--quiet", "rules", "--configfile",
-                                    CONFIG).stdout)["sp_evaluate"] == 165
+                                    CONFIG).stdout)["sp_evaluate"] == 240
 
 
 def test_every_report_item_has_a_caption(root):
@@ -124,4 +184,4 @@ def test_bad_config_stops_before_any_job(tmp_path, root):
     proc = run_snakemake("-n", "--configfile", str(bad), check=False)
     assert proc.returncode != 0
     message = proc.stdout + proc.stderr
-    assert "Invalid configuration" in message and "mixtures/3/languages/0" in message
+    assert "Invalid configuration" in message and "mixtures/10/languages/0" in message

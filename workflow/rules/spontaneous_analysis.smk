@@ -36,7 +36,10 @@ if is_activated(SPONTANEOUS):
             models=plot_models(),
             languages=config["languages"],
             mixture_languages=evaluated_languages(),
+            mixture_directions=evaluated_directions(),
+            qt_origins=qt_origins(),
             pretrained=PRETRAINED,
+            pivot=SRC,
         script:
             "../scripts/spontaneous_collect.py"
 

@@ -1,6 +1,7 @@
 # Study B's data: the authors' files (checksummed), English records, every language's test items
-# and training questions (the MT stage where no authors' translation exists), question-translation
-# records with test items kept out, and one SFT file per mixture; the demo's tiny models.
+# and training questions (the MT stage where no authors' translation exists), the records of each
+# set of question-translation pairs with test items kept out, and one SFT file per mixture; the
+# demo's tiny models.
 
 
 if is_activated(SPONTANEOUS):
@@ -45,7 +46,9 @@ if is_activated(SPONTANEOUS):
             spec=lambda wc: config["tasks"][wc.task],
             reference=lambda wc: reference_dir(wc.task),
             resources=RESOURCES,
-            hub_revision=config["hub"]["revisions"].get("fancyzhx/amazon_polarity"),
+            question_translation=lambda wc: study.qt_provenance(
+                config, wc.task, CHECKSUMS
+            ),
             seed=config["seed"],
         script:
             "../scripts/spontaneous_prepare.py"
@@ -138,25 +141,30 @@ if is_activated(SPONTANEOUS):
 
     rule build_qt_pairs:
         input:
+            unpack(qt_pair_inputs),
             data=out("data"),
-            tests=lambda wc: test_file(wc.task, wc.lang),
-            questions=question_input,
             reference=reference_input,
             prompts=PROMPTS,
         output:
             records=out("sp_qt"),
             report=out("sp_qt_report"),
         log:
-            log_path("build_qt_pairs/{task}/{lang}"),
+            log_path("build_qt_pairs/{task}/{qt}"),
         benchmark:
-            bench_path("build_qt_pairs/{task}/{lang}")
+            bench_path("build_qt_pairs/{task}/{qt}")
         conda:
             "../../envs/pipeline.yaml"
         params:
             code=code("spontaneous_qt_pairs.py"),
+            directions=lambda wc: list(qt_set(wc).directions),
+            file_directions=lambda wc: (
+                sorted(study.file_directions(qt_set(wc).file, SRC))
+                if qt_set(wc).file
+                else None
+            ),
             n_pairs=lambda wc: config["tasks"][wc.task]["qt_pairs_per_language"],
-            reference_pairs=lambda wc: reference_pairs(wc.task, wc.lang),
-            language_file=lambda wc: question_input(wc) or None,
+            reference_pairs=reference_pairs,
+            pivot=SRC,
             seed=config["seed"],
         script:
             "../scripts/spontaneous_qt_pairs.py"
@@ -175,5 +183,6 @@ if is_activated(SPONTANEOUS):
             "../../envs/pipeline.yaml"
         params:
             code=code("spontaneous_mixture.py"),
+            languages=mixture_qt_languages,
         script:
             "../scripts/spontaneous_mixture.py"

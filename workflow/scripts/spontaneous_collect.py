@@ -11,6 +11,7 @@ logs.setup(snakemake)
 p = snakemake.params
 runs = rule_inputs.by_key(snakemake.input.items())  # {(model, task, mixture): eval summary}
 for path, table in ((snakemake.output.accuracy, results.collect(runs, p.models, p.languages, p.mixture_languages)),
-                    (snakemake.output.qt, results.qt_validation(runs, p.mixture_languages, p.pretrained))):
+                    (snakemake.output.qt, results.qt_validation(runs, p.mixture_directions, p.pretrained, p.pivot,
+                                                                p.qt_origins))):
     with io.atomic_path(path) as fh:
         table.to_csv(fh, index=False)

@@ -1,6 +1,7 @@
 """fetch_reference: the authors' files one task reads, from their repository at the pinned commit,
-each checked against its SHA-256 (see mlpt.spontaneous.sources.fetch_reference); runs where
-Snakemake runs (a local rule), the one job of study B that reaches GitHub."""
+each checked against its SHA-256 or git blob id, their SHA-256s written to the folder's fetched.json
+(see mlpt.spontaneous.sources.fetch_reference); runs where Snakemake runs (a local rule), the one job
+of study B that reaches GitHub."""
 
 import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
 

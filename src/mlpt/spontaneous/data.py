@@ -13,20 +13,23 @@ Records: ``{id, task, lang, <text fields>, label, label_local}`` with the id ``<
 shared by the parallel rows of all languages, ``label`` the English label word and
 ``label_local`` the file's own answer word (the target-language token of the logit lens).
 
-Question translation. The paper's tuning data pair a task question in language X with its English
-original; the model is taught to translate, never to answer. A pair becomes one SFT record
+Question translation. The paper's tuning data pair a task question in language X with the same
+question in the target language, its English original (or, in the authors' X→zh sets, its Chinese
+translation); the model is taught to translate, never to answer. A pair becomes one SFT record
 (:data:`mlpt.io` schema ``train_record``): the prompt is the question in X followed by
-``"\\nTranslate the input from <Language> to English:\\n"``, the response is the English question.
-:func:`read_qt_pairs` reads pair files in that format (JSON array of ``input``/``answer``);
-:func:`build_qt_records` builds the records from any (question in X, English question) pairs, with
-a seeded validation share (the paper holds out 5%).
+``"\\nTranslate the input from <Language> to <Target>:\\n"``, the response is the question in the
+target language. :func:`read_qt_pairs` reads pair files in the authors' format (one JSON array of
+``input``/``answer`` objects, the input ending with that instruction; a file may hold several
+directions); :func:`build_qt_records` builds the records from any (question in X, question in the
+target) pairs, with a seeded validation share (the paper holds out 5%).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +48,10 @@ __all__ = [
     "read_test_set",
     "test_set_path",
 ]
+
+#: Where a record's text comes from: the English source, the authors' files (``reference`` for test
+#: items; ``authors`` for question-translation pairs) or this run's MT.
+SOURCE, REFERENCE, AUTHORS, MACHINE_TRANSLATED = "source", "reference", "authors", "machine-translated"
 
 #: The paper's 20 evaluation languages, in its order.
 LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "fr", "es", "it", "nl", "ja", "ru", "sv", "sl", "pl", "bg", "no",
@@ -180,33 +187,49 @@ def read_test_set(data_dir: str | Path, task: str, lang: str) -> list[dict]:
 # --------------------------------------------------------------------------- #
 # Question translation
 # --------------------------------------------------------------------------- #
-#: What follows the question in language X in a question-translation prompt.
-TRANSLATE_INSTRUCTION = "\nTranslate the input from {language} to English:\n"
+#: What follows the question in language X in a question-translation prompt (English names of the
+#: two languages, as the authors' files write them: "Translate the input from Chinese to English:").
+TRANSLATE_INSTRUCTION = "\nTranslate the input from {language} to {target}:\n"
+_INSTRUCTION = re.compile(r"\nTranslate the input from ([^\n]+?) to ([^\n]+?):\n\Z")
 
 
-def qt_prompt(question: str, language: str) -> str:
-    """The prompt that asks for the English translation of ``question`` (written in ``language``,
-    an English language name such as "Chinese")."""
-    return question + TRANSLATE_INSTRUCTION.format(language=language)
+def qt_prompt(question: str, language: str, target: str = "English") -> str:
+    """The prompt that asks for the ``target`` translation of ``question`` (written in ``language``;
+    both English language names such as "Chinese")."""
+    return question + TRANSLATE_INSTRUCTION.format(language=language, target=target)
+
+
+def split_qt_prompt(text: str) -> tuple[str, str, str] | None:
+    """``(question, language, target)`` of a :func:`qt_prompt` (None for any other text)."""
+    found = _INSTRUCTION.search(text)
+    if not found or not found.start():
+        return None
+    return text[: found.start()], found.group(1), found.group(2)
 
 
 def read_qt_pairs(path: str | Path) -> list[dict]:
-    """Question-translation pairs from a file in the paper's format (a JSON array of ``input`` =
-    :func:`qt_prompt` of the question, ``answer`` = the English question).
+    """Question-translation pairs from a file in the authors' format: one JSON array of objects,
+    ``input`` = :func:`qt_prompt` of the question, ``answer`` = the question in the target language
+    (non-empty).
 
-    Returns ``{"question", "english", "language"}`` per row; ValueError naming the row whose
-    ``input`` does not end with the translation instruction.
+    Returns ``{"question", "answer", "language", "target"}`` per row (the language names as the
+    instruction writes them); ValueError naming the file and the first row that is not such a pair.
     """
-    head, tail = TRANSLATE_INSTRUCTION.split("{language}")
+    try:
+        rows = read_json_array(path)
+    except ValueError as err:  # not JSON, or not one array of objects
+        raise ValueError(f"{path}: not a question-translation file in the authors' format (one JSON array of "
+                         f"{{\"input\", \"answer\"}} objects): {err}") from None
     out = []
-    for i, row in enumerate(read_json_array(path)):
-        text, english = row.get("input"), row.get("answer")
-        cut = text.rfind(head) if isinstance(text, str) else -1
-        language = text[cut + len(head) : -len(tail)] if cut >= 0 and text.endswith(tail) else ""
-        if not language or not isinstance(english, str) or not english:
-            raise ValueError(f"{path}: row {i} is not a question-translation pair (input ending with "
-                             f"{TRANSLATE_INSTRUCTION!r} and a non-empty answer)")
-        out.append({"question": text[:cut], "english": english, "language": language})
+    for i, row in enumerate(rows):
+        text, answer = row.get("input"), row.get("answer")
+        parts = split_qt_prompt(text) if isinstance(text, str) else None
+        if not parts or not isinstance(answer, str) or not answer.strip():
+            raise ValueError(f"{path}: row {i} is not a question-translation pair in the authors' format (an "
+                             f"'input' ending with {TRANSLATE_INSTRUCTION!r} after the question, and a non-empty "
+                             "'answer')")
+        question, language, target = parts
+        out.append({"question": question, "answer": answer, "language": language, "target": target})
     return out
 
 
@@ -215,29 +238,38 @@ def build_qt_records(
     lang: str,
     language: str,
     *,
+    target: str = "English",
     id_prefix: str,
     val_fraction: float = 0.05,
     seed: int = 0,
+    held_out: Iterable[int] = (),
 ) -> list[dict]:
-    """SFT records (schema ``train_record``) teaching the translation of questions into English.
+    """SFT records (schema ``train_record``) teaching the translation of questions into ``target``.
 
     Args:
-        pairs: (question in ``lang``, the English question) per item.
+        pairs: (question in ``lang``, the question in the target language) per item.
         lang: the language code of the questions (the records' ``lang``).
         language: its English name, as the prompt writes it ("Chinese").
+        target: the English name of the target language ("English", the pivot; "Chinese").
         id_prefix: ids are ``<id_prefix>-<index>`` (index in ``pairs``, 5 digits).
         val_fraction: share of records in the ``val`` split, rounded to the nearest count; the
             rows are drawn with ``seed`` (the paper holds out 5%).
         seed: seed of the validation draw.
+        held_out: indices of pairs that must be in ``val`` (held out elsewhere, so never trained
+            on); the draw adds rows to them up to the share.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     n_val = int(round(val_fraction * len(pairs)))
-    val = set(np.random.default_rng(seed).permutation(len(pairs))[:n_val].tolist())
+    val = set(held_out)
+    for i in np.random.default_rng(seed).permutation(len(pairs)).tolist():
+        if len(val) >= n_val:
+            break
+        val.add(i)
     out = []
-    for i, (question, english) in enumerate(pairs):
-        if not question.strip() or not english.strip():
+    for i, (question, answer) in enumerate(pairs):
+        if not question.strip() or not answer.strip():
             raise ValueError(f"pair {i} of {id_prefix} has an empty side")
         out.append({"id": f"{id_prefix}-{i:05d}", "lang": lang, "split": "val" if i in val else "train",
-                    "prompt": qt_prompt(question, language), "response": english, "answer": english})
+                    "prompt": qt_prompt(question, language, target), "response": answer, "answer": answer})
     return out

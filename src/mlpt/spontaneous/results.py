@@ -6,7 +6,8 @@
   and where the test set comes from (``source``: English; ``reference``: the authors' translation;
   ``machine-translated``: this run's MT).
 * :func:`qt_validation`: ``tables/qt_validation.csv``, per checkpoint and question-translation
-  language, the loss of the held-out pairs, the base model's on the same pairs and the change;
+  direction, the loss of the held-out pairs, the base model's on the same pairs and the change,
+  and whether the pairs are the authors' or machine-translated;
   :func:`qt_control_failures` is the demo's positive control on it (a tuned checkpoint must have
   learned its own languages' pairs).
 * :func:`by_mixture`: per model x task x mixture, accuracy pooled over all languages and over
@@ -39,6 +40,7 @@ import pandas as pd
 
 from .. import io, stats
 from ..figures import empty, model_order, model_task_panels, palette, pyplot, save, wilson_err
+from ..mixture_grammar import parse_direction
 
 __all__ = ["ACCURACY_COLUMNS", "CONTROL_COLUMNS", "PROBES", "by_mixture", "collect", "mixtures_summary",
            "LENS_COLUMNS", "PCA_COLUMNS", "label_control", "label_control_summary",
@@ -199,29 +201,42 @@ def mixtures_summary(table: pd.DataFrame) -> pd.DataFrame:
     }).reset_index()
 
 
-def qt_validation(eval_files: Mapping[tuple[str, str, str], str], mixture_languages: Mapping[str, Sequence[str]],
-                  pretrained: str) -> pd.DataFrame:
-    """One row per model x task x mixture x question-translation language: the held-out pairs'
-    loss (mean NLL per response token), the base model's on the same pairs, and the change."""
+QT_VALIDATION_COLUMNS = ["model", "task", "mixture", "direction", "lang", "target", "tuned_on", "n", "tokens", "loss",
+                         "pairs", "mixture_pairs"]
+
+
+def qt_validation(eval_files: Mapping[tuple[str, str, str], str], mixture_directions: Mapping[str, Sequence[str]],
+                  pretrained: str, pivot: str = "en", origins: Mapping[str, dict] | None = None) -> pd.DataFrame:
+    """One row per model x task x mixture x question-translation direction (``zh``: Chinese into the
+    pivot, ``en2zh``; its ``lang`` and ``target``): the held-out pairs' loss (mean NLL per response
+    token), the base model's on the same pairs, and the change; where the held-out pairs come from
+    (``pairs``: ``authors`` or ``machine-translated``) and where the mixture's tuning pairs do
+    (``mixture_pairs``; ``origins``: per task, ``{"sets": {direction: origin}, "mixtures": {mixture:
+    origin}}``, mlpt.spontaneous.study.qt_origin)."""
+    origins = origins or {}
     rows = []
     for (model, task, mixture), path in eval_files.items():
-        for lang, res in io.read_json(path).get("qt_validation", {}).items():
-            rows.append({"model": model, "task": task, "mixture": mixture, "lang": lang,
-                         "tuned_on": lang in mixture_languages[mixture], "n": res["n"], "tokens": res["tokens"],
-                         "loss": res["loss"]})
-    table = pd.DataFrame(rows, columns=["model", "task", "mixture", "lang", "tuned_on", "n", "tokens", "loss"])
-    ref = table[table["mixture"] == pretrained].set_index(["model", "task", "lang"])["loss"].rename("pretrained_loss")
-    table = table.join(ref, on=["model", "task", "lang"])
+        known = origins.get(task, {})
+        for direction, res in io.read_json(path).get("qt_validation", {}).items():
+            lang, target = parse_direction(direction, pivot)
+            rows.append({"model": model, "task": task, "mixture": mixture, "direction": direction, "lang": lang,
+                         "target": target, "tuned_on": direction in mixture_directions[mixture], "n": res["n"],
+                         "tokens": res["tokens"], "loss": res["loss"],
+                         "pairs": known.get("sets", {}).get(direction, ""),
+                         "mixture_pairs": known.get("mixtures", {}).get(mixture, "")})
+    table = pd.DataFrame(rows, columns=QT_VALIDATION_COLUMNS)
+    ref = table[table["mixture"] == pretrained].set_index(["model", "task", "direction"])["loss"]
+    table = table.join(ref.rename("pretrained_loss"), on=["model", "task", "direction"])
     table["change"] = table["loss"] - table["pretrained_loss"]
     return table
 
 
 def qt_control_failures(table: pd.DataFrame, margin: float) -> list[str]:
     """What fails the positive control: every tuned checkpoint must lower the held-out loss of the
-    pairs of each language it tuned on by more than ``margin`` nats per token below the base model
+    pairs of each direction it tuned on by more than ``margin`` nats per token below the base model
     (a run whose training, merge or hand-over to evaluation is broken leaves it unchanged)."""
     own = table[table["tuned_on"]]
-    failures = [f"{r.model} {r.task} {r.mixture}: {r.lang} loss {r.loss:.3f}, pretrained {r.pretrained_loss:.3f}"
+    failures = [f"{r.model} {r.task} {r.mixture}: {r.direction} loss {r.loss:.3f}, pretrained {r.pretrained_loss:.3f}"
                 for r in own.itertuples() if not r.change < -margin]
     return failures if not own.empty else ["no tuned checkpoint was evaluated on its own languages' pairs"]
 

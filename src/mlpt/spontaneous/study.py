@@ -1,19 +1,11 @@
-"""Study B as an experiment of the workflow: its config check, the mixtures grammar, run lists.
+"""Study B as an experiment of the workflow: its config check, its mixtures and the authors' files.
 
 A study B config (``study: spontaneous``; ``config/spontaneous.yaml``) names the evaluation
 languages, the tasks, the base models, the LoRA recipe and the *mixtures*: which languages' question-translation
 pairs a model is tuned on. :func:`validate` checks it against ``schemas/spontaneous.schema.yaml``
 (the sections shared with study A are study A's schema) and against the rules below;
-:func:`mixtures` expands the grammar:
-
-=========  ========================================================  ==========================
-family     tuned on question translation from                         names
-=========  ========================================================  ==========================
-pretrained nothing: the untuned base model, evaluated as it is        ``pretrained``
-single     one language, for each of ``languages``                   ``zh``, ``sw``, ...
-pair       two languages together, for each of ``pairs``              ``zh-de``, ``sw-hi``, ...
-set        every language of ``languages`` together                   ``zh-de-it``
-=========  ========================================================  ==========================
+:func:`mixtures` expands its ``mixtures`` with the grammar both studies share
+(:mod:`mlpt.mixture_grammar`: study B's families ``pretrained``, ``single``, ``pair``, ``set``).
 
 A study B mixture, like study A's, fills the ``{mixture}`` slot of the shared path scheme
 (``results/<run>/sft/<model>/<task>/<mixture>/model``), each of its languages contributes
@@ -33,12 +25,15 @@ backend is ``seq2seq``; the batch shape divides over every model's GPUs (study A
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config_rules, mixture_grammar
 from .. import schema as schema_lib
 from ..errors import ConfigError
+from ..mixture_grammar import Mixture
 from . import data, prompts
 
 __all__ = ["PRETRAINED", "Mixture", "mixtures", "qt_languages", "reference_files", "validate"]
@@ -46,63 +41,44 @@ __all__ = ["PRETRAINED", "Mixture", "mixtures", "qt_languages", "reference_files
 #: The untuned base model's mixture (study A's name: mlpt.mixture_grammar).
 PRETRAINED = mixture_grammar.PRETRAINED
 
-#: The authors' English training questions of each task (the source of every question-translation
-#: pair; rows in file order), by path in their repository; Amazon's come from the Hub instead.
-ENGLISH_TRAIN_FILES = {"snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
-#: The authors' question-translation files (a language's file is read when the checksum list names it).
-QT_FILES = {"snli": "data/snli/snli_{lang}10k_train_question.json"}
+#: The authors' English training questions of each task (the English side of every pair this run
+#: translates; rows in file order), by path in their repository. Amazon's is named like a
+#: question-translation file but holds its English questions (its test files' layout is assumed:
+#: the review under ``input``; a file in another layout stops sp_prepare_data, naming it).
+ENGLISH_TRAIN_FILES = {"amazon": "data/ap_emotion/emotion_en10k_question.json",
+                       "snli": "data/snli/snli_en10k_train.json", "paws": "data/paws/paws_en10k_train.json"}
+#: Every question-translation file of the authors' repository at reference.commit, per task (46: the
+#: tree of 5605459c). Each holds the pairs of one condition, spelled in its name: ``zh`` (Chinese
+#: questions into English), ``zhde`` (zh and de together), ``en2zhja2zh`` (en and ja into Chinese).
+#: A file is read only where the checksum list names it (:func:`qt_file`).
+QT_FILES: dict[str, tuple[str, ...]] = {
+    "amazon": tuple(f"data/ap_emotion/emotion_{c}10k_question.json" for c in (
+        "bn", "de", "es", "hi", "it", "ja", "ru", "sv", "sw", "th", "zh", "swbn", "swhi", "swth", "zhde", "zhes",
+        "zhit", "zhsw", "zhdeit", "zhesru", "en2zhja2zh", "ja2zhit2zh", "sw2zhhi2zh")),
+    "snli": (*(f"data/snli/snli_{c}10k_train_question.json" for c in ("bn", "de", "es", "hi", "it", "sw", "zh")),
+             *(f"data/snli/snli_{c}10k_question.json" for c in ("swbn", "swhi", "zhde", "zhes", "zhit"))),
+    "paws": (*(f"data/paws/paws_{c}10k_train_question.json" for c in ("de", "es", "hi", "it", "sw", "zh")),
+             *(f"data/paws/paws_{c}10k_question.json" for c in ("swhi", "zhde", "zhes", "zhit"))),
+}
+_CONDITION = re.compile(r"_((?:[a-z]{2}(?:2[a-z]{2})?)+)10k")
 
 
-@dataclass(frozen=True)
-class Mixture:
-    name: str
-    family: str
-    languages: tuple[str, ...]  # question-translation languages, config order; () for the base model
+def file_directions(path: str, pivot: str = "en") -> frozenset[str]:
+    """The directions (mlpt.mixture_grammar.direction_name) of the pairs in an authors' file, read
+    from its name (:data:`QT_FILES`)."""
+    spelled = _CONDITION.search(path.rsplit("/", 1)[-1]).group(1)
+    return frozenset(mixture_grammar.direction_name(lang, target or pivot, pivot)
+                     for lang, target in re.findall(r"([a-z]{2})(?:2([a-z]{2}))?", spelled))
 
 
-def _check_languages(config: dict, langs, key: str, source: str) -> None:
-    for code in langs:
-        if code not in config["languages"]:
-            raise ConfigError(f"{source}: key '{key}': language '{code}' is not in 'languages' "
-                              f"({', '.join(config['languages'])})")
-        if code == config["source_language"]:
-            raise ConfigError(f"{source}: key '{key}': '{code}' is the pivot language; a mixture names the "
-                              "languages translated into it")
+def authors_conditions(task: str, pivot: str = "en") -> list[frozenset[str]]:
+    """The directions of every condition the authors published a question-translation file for."""
+    return [file_directions(path, pivot) for path in QT_FILES.get(task, ())]
 
 
 def mixtures(config: dict, source: str = "config") -> dict[str, Mixture]:
-    """The mixtures of ``config`` by name, in config order (see the module docstring)."""
-    order = list(config["languages"])
-    out: dict[str, Mixture] = {}
-
-    def add(family: str, langs, key: str) -> None:
-        _check_languages(config, langs, key, source)
-        ordered = tuple(sorted(set(langs), key=order.index))
-        if len(ordered) != len(langs):
-            raise ConfigError(f"{source}: key '{key}': a language is named twice in {list(langs)}")
-        name = "-".join(ordered) if ordered else PRETRAINED
-        if name in out:
-            raise ConfigError(f"{source}: key '{key}': mixture '{name}' is defined twice")
-        out[name] = Mixture(name, family, ordered)
-
-    for i, entry in enumerate(config["mixtures"]):
-        key, family = f"mixtures/{i}", entry["family"]
-        given = {k for k in ("languages", "pairs") if k in entry}
-        wanted = {"pretrained": set(), "single": {"languages"}, "pair": {"pairs"}, "set": {"languages"}}[family]
-        if given != wanted:
-            raise ConfigError(f"{source}: key '{key}': family '{family}' takes "
-                              f"{' and '.join(sorted(wanted)) or 'no languages'}, got {sorted(given) or 'none'}")
-        if family == "pretrained":
-            add(family, (), key)
-        elif family == "single":
-            for j, lang in enumerate(entry["languages"]):
-                add(family, (lang,), f"{key}/languages/{j}")
-        elif family == "pair":
-            for j, pair in enumerate(entry["pairs"]):
-                add(family, tuple(pair), f"{key}/pairs/{j}")
-        else:
-            add(family, tuple(entry["languages"]), f"{key}/languages")
-    return out
+    """The mixtures of ``config`` by name, in config order (the grammar: :mod:`mlpt.mixture_grammar`)."""
+    return mixture_grammar.by_name(config, source)
 
 
 def trained(config: dict) -> list[str]:
@@ -111,24 +87,43 @@ def trained(config: dict) -> list[str]:
 
 
 def qt_languages(config: dict) -> list[str]:
-    """Every language some mixture tunes on, in config order."""
-    used = {lang for cond in mixtures(config).values() for lang in cond.languages}
-    return [lang for lang in config["languages"] if lang in used]
+    """Every language some mixture translates questions from, in config order."""
+    return mixture_grammar.training_languages(config)
+
+
+def task_mixtures(config: dict, task: str) -> dict[str, Mixture]:
+    """The mixtures evaluated on ``task`` by name, in config order: the base model and every mixture
+    tuned on it (a family's ``tasks``)."""
+    return {name: m for name, m in mixtures(config).items() if mixture_grammar.tuned_on(m, task)}
+
+
+def qt_directions(config: dict, task: str) -> list[str]:
+    """Every question-translation direction (``zh``, ``en2zh``: mlpt.mixture_grammar.direction_name)
+    some mixture tunes on ``task``, in config order: the held-out pairs every checkpoint of the task
+    is scored on."""
+    return list(dict.fromkeys(d for m in task_mixtures(config, task).values() for d in m.directions))
+
+
+def direction_languages(direction: str, config: dict) -> tuple[str, str]:
+    """``(language, target)`` of a direction of ``config``."""
+    return mixture_grammar.parse_direction(direction, config["source_language"])
 
 
 # --------------------------------------------------------------------------- #
 # The authors' files
 # --------------------------------------------------------------------------- #
 def read_checksums(path: str | Path) -> dict[str, str]:
-    """``{path in the repository: sha256}`` from a list of ``<sha256>  <path>`` lines (``#`` comments)."""
+    """``{path in the repository: digest}`` from a list of ``<digest>  <path>`` lines (``#``
+    comments), each digest a SHA-256 (64 hex digits) or, for a file whose content was never seen
+    here, its git blob id (40: :func:`mlpt.spontaneous.sources.git_blob_id`)."""
     out = {}
     for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         digest, _, name = line.partition(" ")
-        if len(digest) != 64 or not name.strip():
-            raise ValueError(f"{path}:{lineno}: expected '<sha256>  <path>', got {line!r:.80}")
+        if not re.fullmatch(r"[0-9a-f]{64}|[0-9a-f]{40}", digest) or not name.strip():
+            raise ValueError(f"{path}:{lineno}: expected '<sha256 or git blob id>  <path>', got {line!r:.80}")
         out[name.strip()] = digest
     return out
 
@@ -139,12 +134,93 @@ def test_file(task: str, lang: str) -> str:
     return f"data/{spec.folder}/{spec.test_file.format(lang=lang)}"
 
 
-def qt_file(task: str, lang: str, checksums: dict[str, str]) -> str | None:
-    """The authors' question-translation file of ``task`` in ``lang``, if the checksum list names
-    one (None: the pairs are machine-translated)."""
-    pattern = QT_FILES.get(task)
-    path = pattern.format(lang=lang) if pattern else None
-    return path if path in checksums else None
+def qt_file(task: str, directions: Iterable[str], checksums: dict[str, str], pivot: str = "en") -> str | None:
+    """The authors' question-translation file of ``task`` that holds exactly the pairs of
+    ``directions`` (:data:`QT_FILES`), if the checksum list names it (None: they published none)."""
+    wanted = frozenset(directions)
+    found = [path for path in QT_FILES.get(task, ()) if file_directions(path, pivot) == wanted]
+    return found[0] if found and found[0] in checksums else None
+
+
+def _file_holding(task: str, direction: str, checksums: dict[str, str], pivot: str) -> str | None:
+    """The authors' file of ``task`` that holds ``direction``'s pairs: its own, else the first listed
+    file of a condition that has it (their X->zh directions exist only in such files)."""
+    own = qt_file(task, (direction,), checksums, pivot)
+    return own or next((path for path in QT_FILES.get(task, ())
+                        if direction in file_directions(path, pivot) and path in checksums), None)
+
+
+@dataclass(frozen=True)
+class QtSet:
+    """The question-translation pairs one ``build_qt_pairs`` job writes (``qt/<task>/<name>.jsonl``).
+
+    A *direction* set (named by its one direction: ``zh``, ``en2zh``) holds that direction's pairs:
+    read from the authors' file that holds it, or made from machine-translated questions (``file``
+    None). A *condition* set (named by its mixture: ``zh-de``) holds every pair of the authors' file
+    of one condition of several directions, the pairs they tuned that condition on; its pairs held out
+    by a direction set stay held out (:func:`mlpt.spontaneous.sources.qt_records`)."""
+
+    name: str
+    directions: tuple[str, ...]
+    file: str | None
+
+    @property
+    def origin(self) -> str:
+        """Where its pairs come from: ``authors`` or ``machine-translated``."""
+        return data.AUTHORS if self.file else data.MACHINE_TRANSLATED
+
+    @property
+    def condition(self) -> bool:
+        """Whether it is a condition set (the pairs of one authors' file of several directions)."""
+        return len(self.directions) > 1
+
+    def languages(self, config: dict) -> list[str]:
+        """Every language its pairs are written in (both sides), in config order."""
+        used = {x for d in self.directions for x in direction_languages(d, config)}
+        return [lang for lang in config["languages"] if lang in used]
+
+
+def qt_sets(config: dict, task: str, checksums: dict[str, str]) -> dict[str, QtSet]:
+    """Every set of question-translation pairs the mixtures of ``task`` are built from, by name: one
+    per direction a mixture tunes on (the authors' where a listed file holds it and the task's source
+    is not ``shipped``, else machine-translated), and one per mixture of several directions whose
+    condition the authors published a file for."""
+    reference = config["tasks"][task].get("source") != "shipped"
+    pivot = config["source_language"]
+    sets = {d: QtSet(d, (d,), _file_holding(task, d, checksums, pivot) if reference else None)
+            for d in qt_directions(config, task)}
+    for name, mixture in task_mixtures(config, task).items():
+        own = qt_file(task, mixture.directions, checksums, pivot) if reference else None
+        if len(mixture.directions) > 1 and own:
+            sets[name] = QtSet(name, mixture.directions, own)
+    return sets
+
+
+def mixture_qt_sets(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> list[str]:
+    """The sets of question-translation pairs whose records make up ``mixture`` on ``task``: its
+    condition set where the authors published its file, else the set of each of its directions."""
+    sets = qt_sets(config, task, checksums)
+    return [mixture] if mixture in sets and sets[mixture].condition else list(mixtures(config)[mixture].directions)
+
+
+def qt_origin(config: dict, task: str, mixture: str, checksums: dict[str, str]) -> str:
+    """Where the pairs ``mixture`` is tuned on come from: ``authors``, ``machine-translated``, or
+    both joined by `` + `` (a mixture of the authors' and machine-translated sets); empty for the
+    base model."""
+    sets = qt_sets(config, task, checksums)
+    found = {sets[name].origin for name in mixture_qt_sets(config, task, mixture, checksums)}
+    return " + ".join(o for o in (data.AUTHORS, data.MACHINE_TRANSLATED) if o in found)
+
+
+def qt_provenance(config: dict, task: str, checksums: dict[str, str]) -> dict:
+    """What the data report says of the question-translation pairs of every mixture tuned on
+    ``task``: where they come from (``authors``, ``machine-translated``) and, per set, from which
+    authors' file."""
+    sets = qt_sets(config, task, checksums)
+    return {name: {"pairs": qt_origin(config, task, name, checksums),
+                   "sets": {s: {"origin": sets[s].origin, "file": sets[s].file}
+                            for s in mixture_qt_sets(config, task, name, checksums)}}
+            for name in task_mixtures(config, task) if name != PRETRAINED}
 
 
 #: The authors' analysis files a probe with ``analysis.<kind>.prompts: authors`` reads: their lens
@@ -166,7 +242,7 @@ def reference_files(config: dict, task: str, checksums: dict[str, str]) -> dict[
     wanted = [test_file(task, lang) for lang in config["languages"]]
     if task in ENGLISH_TRAIN_FILES:
         wanted.append(ENGLISH_TRAIN_FILES[task])
-    wanted += [f for f in (qt_file(task, lang, checksums) for lang in qt_languages(config)) if f]
+    wanted += [s.file for s in qt_sets(config, task, checksums).values() if s.file]
     wanted += analysis_files(config, task)
     if config.get("evaluation", {}).get("prompt_style") == "authors":  # the default, filled by validate
         wanted.append(prompts.EVAL_SCRIPTS[task])  # the authors' prompts (mlpt.spontaneous.prompts)
@@ -240,16 +316,19 @@ def _check_rules(config: dict, source: str) -> None:
     config_rules.check_batch_sizes(config, source)
 
 
-def machine_translated(config: dict, task: str) -> list[str]:
-    """The languages whose ``task`` data the MT stage writes: every non-English test set of a shipped
-    source, and every tuned language without an authors' question-translation file. Without the
-    checksum list (a config checked away from the resources) every tuned language counts."""
-    langs = [lang for lang in config["languages"] if lang != config["source_language"]]
+def machine_translated(config: dict, task: str, checksums: dict[str, str] | None = None) -> list[str]:
+    """The languages whose ``task`` data the MT stage writes, in config order: every non-English test
+    set of a shipped source, and every language (but the pivot) of a set of question-translation
+    pairs the authors did not publish. ``checksums`` default to the config's list (none where it is
+    not found: a config checked away from the resources; then every set counts as unpublished)."""
+    pivot = config["source_language"]
     if config["tasks"][task]["source"] == "shipped":
-        return langs
-    sums_path = Path(config["resources_dir"]) / config["reference"]["checksums"]
-    sums = read_checksums(sums_path) if sums_path.is_file() else {}
-    return [lang for lang in qt_languages(config) if qt_file(task, lang, sums) is None]
+        return [lang for lang in config["languages"] if lang != pivot]
+    if checksums is None:
+        sums_path = Path(config["resources_dir"]) / config["reference"]["checksums"]
+        checksums = read_checksums(sums_path) if sums_path.is_file() else {}
+    used = {lang for s in qt_sets(config, task, checksums).values() if s.file is None for lang in s.languages(config)}
+    return [lang for lang in config["languages"] if lang in used and lang != pivot]
 
 
 def _check_translation(config: dict, source: str) -> None:
@@ -278,3 +357,7 @@ def _check_probes(config: dict, conds: dict[str, Mixture], source: str) -> None:
             for value in [values] if isinstance(values, str) else values:
                 if value not in known[key]:
                     raise ConfigError(f"{source}: key 'analysis/{kind}/{key}': '{value}' is not one of {known[key]}")
+                task = spec.get("task", known["task"][0])
+                if key == "mixtures" and not mixture_grammar.tuned_on(conds[value], task):
+                    raise ConfigError(f"{source}: key 'analysis/{kind}/mixtures': '{value}' is not tuned on task "
+                                      f"'{task}' (its mixtures entry's tasks: {list(conds[value].tasks)})")
