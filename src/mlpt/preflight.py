@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> None:
 def _train_config(recipe: dict, max_length: int, seed: int) -> dict:
     """The sft recipe's fields for :class:`mlpt.sft.TrainConfig`, for one epoch of :data:`STEPS`
     steps at ``max_length``."""
-    fields = {k: v for k, v in recipe.items() if k in sft.TrainConfig.__dataclass_fields__}
-    return {**fields, "epochs": 1, "min_steps": None, "max_length": max_length, "seed": seed,
+    return {**sft.config_fields(recipe), "epochs": 1, "min_steps": None, "max_length": max_length, "seed": seed,
             "val_limit_per_language": None}
 
 

@@ -896,8 +896,13 @@ def run_rule(spec: dict, requested_gpus: int, accelerate_config: str | None = No
     """The sft rule's job: ``spec`` as :func:`run_job` takes it, its ``config`` holding the run's
     recipe (keys that are no :class:`TrainConfig` field are dropped), on one process per GPU the job
     asked for (one on a CPU)."""
-    spec = {**spec, "config": {k: v for k, v in spec["config"].items() if k in TrainConfig.__dataclass_fields__}}
-    run_job(spec, processes_for(requested_gpus), accelerate_config=accelerate_config)
+    run_job({**spec, "config": config_fields(spec["config"])}, processes_for(requested_gpus),
+            accelerate_config=accelerate_config)
+
+
+def config_fields(recipe: dict) -> dict:
+    """The keys of an sft recipe that are :class:`TrainConfig` fields (the rest are the workflow's)."""
+    return {k: v for k, v in recipe.items() if k in TrainConfig.__dataclass_fields__}
 
 
 def run_job(spec: dict, num_processes: int, accelerate_config: str | None = None) -> None:
