@@ -1,4 +1,6 @@
-"""Study B's shipped English SNLI and PAWS files (resources/spontaneous/<task>/): the rule of
+"""Study B's shipped English SNLI and PAWS files (resources/spontaneous/<task>/): the files are those
+resources/spontaneous/PROVENANCE.md lists, in the authors' keys and layout, balanced, with training
+questions that share no text with a test item or with each other; and the rule of
 derive_upstream.py, which takes them from the upstream releases, on small files written here in the
 releases' formats (the releases themselves are not shipped)."""
 
@@ -8,6 +10,7 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "resources" / "spontaneous"
+SHARED = ROOT.parent / "shared" / "data" / "spontaneous"
 FILES = ("snli/test.en.json", "snli/train.en.json", "paws/test.en.json", "paws/train.en.json")
+KEYS = {"snli": ("premise", "hypothesis"), "paws": ("sentence1", "sentence2")}
 LABELS = {"snli": ("entailment", "neutral", "contradiction"), "paws": ("same", "different")}
 
 
@@ -27,6 +32,64 @@ def _derive_module():
 
 
 derive = _derive_module()
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _rows(rel: str) -> list[dict]:
+    return json.loads((FOLDER / rel).read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- #
+# The shipped files
+# --------------------------------------------------------------------------- #
+def test_the_shipped_files_are_those_provenance_lists():
+    """PROVENANCE.md's checksum block names each of the four files once, with its SHA-256."""
+    text = (FOLDER / "PROVENANCE.md").read_text(encoding="utf-8")
+    listed = dict((path, digest) for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", text, re.M))
+    assert sorted(listed) == sorted(FILES)
+    for rel in FILES:
+        assert hashlib.sha256((FOLDER / rel).read_bytes()).hexdigest() == listed[rel], rel
+
+
+@pytest.mark.parametrize("task", ["snli", "paws"])
+def test_the_shipped_files_have_the_authors_keys_layout_and_balance(task):
+    tests, train = _rows(f"{task}/test.en.json"), _rows(f"{task}/train.en.json")
+    assert all(list(r) == [*KEYS[task], "answer"] for r in tests)
+    assert all(list(r) == list(KEYS[task]) for r in train)
+    assert Counter(r["answer"] for r in tests) == dict.fromkeys(LABELS[task], 20)
+    assert len(train) == 200
+    for rel, rows in ((f"{task}/test.en.json", tests), (f"{task}/train.en.json", train)):
+        assert (FOLDER / rel).read_text(encoding="utf-8") == derive.dumps(rows), rel  # indent 1, UTF-8, final newline
+
+
+@pytest.mark.parametrize("task", ["snli", "paws"])
+def test_no_training_question_shares_a_text_with_a_test_item_or_another_question(task):
+    test_texts = {_norm(r[k]) for r in _rows(f"{task}/test.en.json") for k in KEYS[task]}
+    seen: set[str] = set()
+    for row in _rows(f"{task}/train.en.json"):
+        texts = {_norm(row[k]) for k in KEYS[task]}
+        assert not texts & test_texts, row
+        assert not texts & seen, row
+        seen |= texts
+
+
+@pytest.mark.skipif(not (SHARED / "snli").is_dir(), reason=f"copies of the authors' files not at {SHARED}")
+def test_the_snli_test_items_are_also_the_authors_first_twenty_per_label():
+    """The authors' 600 English SNLI test items are the test split's first 200 per label, so the
+    split's first 20 per label, shipped, are their first 20 per label too (PROVENANCE.md)."""
+    theirs = json.loads((SHARED / "snli/snli_en600_test.json").read_text(encoding="utf-8"))
+    picked = derive.select_tests(({**r, "label": r["answer"]} for r in theirs), LABELS["snli"])
+    assert picked == _rows("snli/test.en.json")
+
+
+@pytest.mark.skipif(not (SHARED / "paws").is_dir(), reason=f"copies of the authors' files not at {SHARED}")
+def test_no_shipped_paws_training_question_is_one_of_the_authors_test_items():
+    theirs = json.loads((SHARED / "paws/paws_en500_test.json").read_text(encoding="utf-8"))
+    texts = {_norm(r[k]) for r in theirs for k in KEYS["paws"]}
+    assert not any(_norm(r[k]) in texts for r in _rows("paws/train.en.json") for k in KEYS["paws"])
 
 
 # --------------------------------------------------------------------------- #
