@@ -1,14 +1,19 @@
-"""A warm worker for jobs that spend their first seconds importing torch, transformers and lm-eval.
+"""A warm worker for script jobs that spend their first seconds importing their libraries.
 
-On a cluster every job is its own process, and it should be: the start-up (2-5 s of imports) is
-nothing beside a real model's work. A tiny model's job on a laptop (``make demo``) is mostly that
-start-up, paid by every one of ~90 jobs. :func:`call` runs one job's function either
+On a cluster every job is its own process, and it should be: the start-up (2-5 s of imports of
+torch, transformers, lm-eval, pandas, seaborn, statsmodels) is nothing beside a real model's work.
+A tiny model's job on a laptop (``make demo``) is mostly that start-up, paid by every one of its
+~130 jobs. Each Snakemake ``script:`` job starts with :func:`run_script` (through
+``workflow/scripts/_bootstrap.py``, so no script knows of the worker), which either
 
-* **disabled** (the default, and always inside a batch scheduler's job): imported and called in
-  this process, exactly as a plain call would; or
-* **enabled** (``warm_worker: true`` in the config): in a process forked from a server that has
-  already imported the heavy third-party libraries (:data:`PRELOAD`, never a module of this
-  package, so an edited module is read afresh by every job).
+* **returns** (the default, and always inside a batch scheduler's job): the script runs in its own
+  process, exactly as without this module; or
+* **hands the job over** (``warm_worker: true`` in the config): a process forked from a server that
+  has already imported the heavy third-party libraries (:data:`PRELOAD`, never a module of this
+  package, so an edited module is read afresh by every job) runs the script file Snakemake wrote,
+  and the job's own process exits with its outcome.
+
+:func:`call` is the same for one function call (``fn(**kwargs)``).
 
 The server is this file run as a program, one per user, Python executable, checkout and
 environment (the socket's name hashes them), started by the first job that needs it, behind a
@@ -16,7 +21,7 @@ lock file, so two jobs starting at once start one server. It binds its Unix sock
 :data:`PRELOAD` (no thread, no torch computation: it refuses to serve if a library left a second
 thread running, since a forked copy of a running thread pool is unsafe), and then, per request,
 forks a child. The child takes the caller's standard streams (passed over the socket as file
-descriptors, so its output lands in the job's log file), working directory, environment,
+descriptors, so its output lands where the job's would), working directory, environment,
 ``sys.path``, ``sys.argv``, umask, logging format and thread count, imports the target and calls it
 with the pickled keyword arguments; the return value or the formatted exception goes back to the
 caller, which returns it or raises :class:`WorkerError` (the child's traceback is in the job's log).
@@ -24,7 +29,7 @@ caller, which returns it or raises :class:`WorkerError` (the child's traceback i
 Safety:
 
 * nothing is ever lost to the optimisation: if the server cannot be started or reached, or does
-  not answer, the caller logs one line and calls the function itself. Once a child has accepted
+  not answer, the caller logs one line and does the work itself. Once a child has accepted
   the request the job's outcome is the child's, as it would be the process's;
 * a child dies with its caller: it watches its connection and kills its process group when the
   caller is gone (a job killed by Snakemake kills the work too); the caller returns only after the
@@ -48,6 +53,7 @@ import importlib
 import logging
 import os
 import pickle
+import runpy
 import select
 import signal
 import socket
@@ -60,9 +66,11 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-#: Third-party modules the server imports before it forks: what the sft, evaluate and translate
-#: jobs import before their first real step (benchmarks/job_startup.py). Never a module of this
-#: package. One that is missing is skipped (the child imports what it needs itself).
+#: Third-party modules the server imports before it forks: what the script jobs import before their
+#: first real step (benchmarks/job_startup.py): torch, transformers and lm-eval for the model jobs;
+#: pandas, matplotlib, seaborn, scipy and statsmodels for the tables, figures and statistics;
+#: Snakemake's modules that a script's preamble reads. Never a module of this package. One that is
+#: missing is skipped (the child imports what it needs itself).
 PRELOAD = (
     "numpy",
     "torch",
@@ -77,6 +85,15 @@ PRELOAD = (
     "lm_eval.tasks",
     "lm_eval.models.huggingface",
     "sacrebleu",
+    "pandas",
+    "matplotlib.pyplot",
+    "seaborn",
+    "scipy.stats",
+    "statsmodels.api",
+    "sklearn.decomposition",
+    "jsonschema",
+    "snakemake.iocontainers",
+    "snakemake.logging",
 )
 #: Seconds without a request after which the server exits.
 IDLE_TIMEOUT = 120.0
@@ -88,6 +105,8 @@ SCHEDULER_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID", "FLUX
 #: Environment variables that may differ between a server and its callers (the rest is the key).
 VOLATILE_VARIABLES = ("_", "OLDPWD", "PWD", "SHLVL")
 _HEADER = struct.Struct("!Q")
+#: True in a child of the worker, where :func:`call` and :func:`run_script` run their work in place.
+_in_child = False
 
 
 class WorkerError(RuntimeError):
@@ -108,31 +127,70 @@ class _Unavailable(Exception):
 
 def call(fn, kwargs: dict, *, enabled: bool, socket_dir: str | os.PathLike | None = None,
          idle_timeout: float = IDLE_TIMEOUT, start_timeout: float = START_TIMEOUT, preload: tuple = PRELOAD):
-    """``fn(**kwargs)``: here (``enabled`` false, or inside a batch scheduler's job) or in the warm
-    worker (see the module's documentation). ``fn`` is a module-level function of an importable
-    module; ``kwargs`` must pickle. Returns what ``fn`` returns; raises :class:`WorkerError` when
-    it raised in the worker. ``socket_dir``, ``idle_timeout``, ``start_timeout`` and ``preload`` are
-    for tests: the server's folder (default :func:`default_dir`), its timeouts and what it imports."""
-    if not enabled:
+    """``fn(**kwargs)``: here (``enabled`` false, inside a batch scheduler's job, or already in a
+    child of the worker) or in the warm worker (see the module's documentation). ``fn`` is a
+    module-level function of an importable module; ``kwargs`` must pickle. Returns what ``fn``
+    returns; raises :class:`WorkerError` when it raised in the worker. ``socket_dir``,
+    ``idle_timeout``, ``start_timeout`` and ``preload`` are for tests: the server's folder (default
+    :func:`default_dir`), its timeouts and what it imports."""
+    if not enabled or _in_child:
         return fn(**kwargs)
-    target = target_name(fn)
+    try:
+        return _remote(target_name(fn), kwargs, socket_dir, idle_timeout, start_timeout, preload)
+    except _Unavailable:
+        return fn(**kwargs)
+
+
+def run_script(main, *, socket_dir: str | os.PathLike | None = None, idle_timeout: float = IDLE_TIMEOUT,
+               start_timeout: float = START_TIMEOUT, preload: tuple = PRELOAD) -> None:
+    """Hand a Snakemake ``script:`` job over to the warm worker when its config says
+    ``warm_worker: true``: ``main`` is the job's ``__main__`` module, the temporary script file
+    Snakemake wrote (its preamble, which defines ``snakemake``, then the rule's script). A child of
+    the worker runs that file afresh, and this process exits with the child's outcome: status 0, or
+    1 with the error (the child's traceback is in the job's log). Returns, and the script goes on in
+    this process, when the worker is off, cannot be used, or this is already its child. Every
+    script job calls it first (``workflow/scripts/_bootstrap.py``); no script knows of it."""
+    snakemake, script = getattr(main, "snakemake", None), getattr(main, "__real_file__", None)
+    config = getattr(snakemake, "config", None)
+    if _in_child or script is None or not isinstance(config, dict) or not config.get("warm_worker"):
+        return
+    try:
+        _remote(target_name(_run_file), {"path": script}, socket_dir, idle_timeout, start_timeout, preload)
+    except _Unavailable:
+        return
+    except WorkerError as exc:
+        raise SystemExit(str(exc)) from None
+    raise SystemExit(0)
+
+
+def _run_file(path: str) -> None:
+    """The worker child's side of :func:`run_script`: run the job's script file as ``__main__``."""
+    global _in_child
+    _in_child = True
+    runpy.run_path(path, run_name="__main__")
+
+
+def _remote(target: str, kwargs: dict, socket_dir, idle_timeout: float, start_timeout: float, preload: tuple):
+    """``target(**kwargs)`` in a child of the worker: what it returns, or :class:`WorkerError`;
+    :class:`_Unavailable` (with the reason logged) when no child has taken the request, so that the
+    caller runs it itself."""
     why = _unusable()
     if why:
         log.info("warm worker off (%s): %s runs in this process", why, target)
-        return fn(**kwargs)
+        raise _Unavailable(why)
     try:
         request = pickle.dumps({"target": target, "kwargs": kwargs, **_caller_state()})
         conn = _connect(Path(socket_dir) if socket_dir else default_dir(), idle_timeout, start_timeout,
                         tuple(preload))
     except Exception as exc:  # any failure before a child has the request: run it here
         log.warning("warm worker unavailable (%s): %s runs in this process", _describe(exc), target)
-        return fn(**kwargs)
+        raise _Unavailable(_describe(exc)) from None
     with conn:
         try:
             child = _submit(conn, request, start_timeout)
         except Exception as exc:
             log.warning("warm worker did not take the job (%s): %s runs in this process", _describe(exc), target)
-            return fn(**kwargs)
+            raise _Unavailable(_describe(exc)) from None
         log.info("%s runs in the warm worker's process %d", target, child)
         return _outcome(conn, target, child)
 

@@ -181,13 +181,23 @@ def test_the_server_exits_when_its_callers_parent_has_exited(folder):
     assert _wait_until(lambda: not warm._alive(server), 20)
 
 
-def test_torch_in_the_child_uses_the_callers_thread_count(folder, monkeypatch):
-    """torch imported by the server (no thread pool yet), the child sets the caller's thread count
-    and computes what this process computes."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+def test_torch_in_the_child_computes_as_the_job_would(folder, monkeypatch):
+    """torch imported by the server (no thread pool yet) computes in the child what this process
+    computes, on the job's one thread (Snakemake's OMP_NUM_THREADS for a one-thread job)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     there = _run(warm_targets.torch_threads, {}, folder, preload=("torch",))
     here = warm_targets.torch_threads()
-    assert there == {"threads": 2, "trace": here["trace"]}
+    assert there["pid"] != here["pid"]
+    assert {k: there[k] for k in ("threads", "trace")} == {"threads": 1, "trace": here["trace"]}
+
+
+def test_a_server_whose_torch_started_a_thread_pool_refuses(folder, monkeypatch):
+    """With OMP_NUM_THREADS=2 importing torch starts a second thread: a forked copy of it is not
+    safe, so that server refuses and the job runs in its own process (a several-thread job has its
+    own environment, so its own server)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert _run(warm_targets.torch_threads, {}, folder, preload=("torch",))["pid"] == os.getpid()
+    assert "not serving: the imports left threads running" in "".join(p.read_text() for p in folder.glob("*.log"))
 
 
 def test_the_server_key_follows_the_environment_and_the_imports():
@@ -200,3 +210,61 @@ def test_the_server_key_follows_the_environment_and_the_imports():
 def test_a_function_a_child_cannot_import_is_refused():
     with pytest.raises(TypeError, match="not a module-level function"):
         warm.call(lambda: None, {}, enabled=True)
+
+
+def _job_script(tmp_path: Path, folder: Path, body: str, warm_worker: bool = True) -> Path:
+    """A file shaped like the script Snakemake writes for a ``script:`` job: a preamble that defines
+    ``snakemake`` (here only its config) and ``__real_file__``, then the script, which starts as
+    every workflow script does (``_bootstrap``: :func:`warm.run_script`) and appends its process
+    id to ``ran``."""
+    script = tmp_path / "job.py"
+    script.write_text(
+        f"import sys, types; sys.path[:0] = {sys.path!r}\n"
+        f"snakemake = types.SimpleNamespace(config={{'warm_worker': {warm_worker!r}}})\n"
+        "__real_file__ = __file__\n"
+        "from mlpt import warm\n"
+        f"warm.run_script(sys.modules['__main__'], socket_dir={str(folder)!r}, preload=(), start_timeout=60)\n"
+        "import os\n"
+        f"with open({str(tmp_path / 'ran')!r}, 'a') as fh: fh.write(f'{{os.getpid()}}\\n')\n"
+        f"{body}\n")
+    return script
+
+
+def _run_job(script: Path, **env) -> tuple[subprocess.CompletedProcess, list[int]]:
+    """Run the job; its outcome (``pid``: the job's process id) and the process ids its body ran in."""
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, **env}, cwd=script.parent) as proc:
+        out, err = proc.communicate(timeout=120)
+    job = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    job.pid = proc.pid
+    ran = script.parent / "ran"
+    return job, [int(line) for line in ran.read_text().split()] if ran.exists() else []
+
+
+def test_a_script_job_runs_once_in_a_child_and_exits_with_its_success(folder, tmp_path):
+    job, ran = _run_job(_job_script(tmp_path, folder, "print('script output')"))
+    assert job.returncode == 0, job.stderr
+    # the script's body ran once, in a child of the worker, not in the job's process
+    assert len(ran) == 1 and ran[0] != job.pid and ran[0] not in _servers(folder)
+    assert "script output" in job.stdout and len(_servers(folder)) == 1
+
+
+def test_a_failing_script_job_exits_nonzero_with_the_error(folder, tmp_path):
+    job, ran = _run_job(_job_script(tmp_path, folder, "raise ValueError('bad record in x.jsonl line 3')"))
+    assert job.returncode == 1 and len(ran) == 1
+    assert "ValueError: bad record in x.jsonl line 3" in job.stderr  # the message and the child's traceback
+    assert "raise ValueError" in job.stderr
+
+
+def test_a_script_job_runs_in_its_own_process_when_the_worker_is_off(folder, tmp_path):
+    job, ran = _run_job(_job_script(tmp_path, folder, "", warm_worker=False))
+    assert job.returncode == 0 and ran == [job.pid] and not _servers(folder)
+    job, ran = _run_job(_job_script(tmp_path, folder, ""), SLURM_JOB_ID="7")
+    assert job.returncode == 0 and ran[1:] == [job.pid] and not _servers(folder)
+
+
+def test_a_script_job_runs_in_its_own_process_when_the_worker_is_unavailable(folder, tmp_path):
+    folder.chmod(0o755)
+    job, ran = _run_job(_job_script(tmp_path, folder, ""))
+    assert job.returncode == 0 and ran == [job.pid], job.stderr
+    assert "warm worker unavailable" in job.stderr and "not a private folder" in job.stderr

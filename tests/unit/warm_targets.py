@@ -31,7 +31,7 @@ def torch_threads() -> dict:
     import torch
 
     x = torch.arange(16.0).reshape(4, 4)
-    return {"threads": torch.get_num_threads(), "trace": float((x @ x).trace())}
+    return {"threads": torch.get_num_threads(), "trace": float((x @ x).trace()), "pid": os.getpid()}
 
 
 def fail(message: str) -> None:

@@ -1,7 +1,7 @@
 """build_base_model: a random-initialised tiny copy of a real checkpoint (Qwen3, Gemma3), shrunk in
 size only, saved so that it loads by path exactly like a Hugging Face id (see mlpt.tiny)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import logging
 from pathlib import Path

@@ -1,6 +1,6 @@
 """build_eval_tasks: lm-eval task YAMLs + test documents for one task, all languages."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import evaluate, logs
 

@@ -1,6 +1,6 @@
 """build_mixture: one SFT data file (train + val) and its manifest (see mlpt.mixture_stage)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import logs, mixture_stage
 

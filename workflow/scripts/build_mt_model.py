@@ -1,7 +1,7 @@
 """build_mt_model: a random-initialised tiny NLLB/M2M100-architecture translation model with an
 NLLB-style tokenizer trained on the run's multilingual text."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import logging
 

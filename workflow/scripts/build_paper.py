@@ -1,7 +1,7 @@
 """build_paper: the study's LaTeX document (paper/main.tex or paper/spontaneous.tex) with the shared
 preamble + this run's tables and figures -> results/<run>/paper/main.pdf."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from pathlib import Path
 

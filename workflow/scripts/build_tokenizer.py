@@ -2,7 +2,7 @@
 own multilingual text; each tiny model adds its family's special tokens and chat template (see
 mlpt.tiny)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import io, logs, tiny
 

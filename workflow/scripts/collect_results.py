@@ -1,7 +1,7 @@
 """collect_results: evaluation summaries -> tables/accuracy.csv (Wilson 95% CIs; each row says
 whether its test set is human or machine-translated)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import analysis, io, logs
 

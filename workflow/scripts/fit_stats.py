@@ -9,7 +9,7 @@ paper's headline numbers next to this run's value) or "control" (the positive-co
 table is labelled "control (synthetic), not the paper's numbers" and the headline file holds this
 run's values only). Control rows never enter the paper's tables, nor paper rows the control's."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import logging
 

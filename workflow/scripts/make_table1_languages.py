@@ -2,7 +2,7 @@
 table, resource level, role, and per task whether the test set is human or machine-translated) as
 CSV and LaTeX."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import analysis, logs
 

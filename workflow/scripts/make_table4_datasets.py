@@ -1,7 +1,7 @@
 """make_table4_datasets: Table 4 (dataset statistics: items per language and split, and for an
 API-calling task its number of APIs and example APIs) from the per-language data files."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import analysis, logs, rule_inputs
 

@@ -2,7 +2,7 @@
 
 Each task is measured with its own backend and model, into one table (the tasks' rows in order)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import tempfile
 from pathlib import Path

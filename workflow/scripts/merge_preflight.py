@@ -1,6 +1,6 @@
 """preflight: every base model's preflight record in one file, results/<run>/preflight.json."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import logs, preflight
 

@@ -2,7 +2,7 @@
 a key of mlpt.figures.FIGURES) from the run's table (the accuracy table; Fig 3: the median
 changes)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import pandas as pd
 

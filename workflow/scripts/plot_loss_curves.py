@@ -1,7 +1,7 @@
 """plot_loss_curves: the loss curve of every SFT run (either study), a colour per mixture and a dash
 per model, labelled with the run (see mlpt.figures.training_curves)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import figures, io, logs, rule_inputs
 

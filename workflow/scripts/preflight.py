@@ -1,6 +1,6 @@
 """preflight_model: one measured SFT job of a base model on its GPU tier (mlpt.preflight)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import logs, preflight, prompts, sft
 

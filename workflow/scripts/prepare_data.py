@@ -3,16 +3,18 @@
 
 import os
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+if "hub_revision" in snakemake.params.spec:
+    # A Hub source (its spec pins a revision): the Hub is switched off for jobs (_bootstrap), and this
+    # one reads its training data there (a local rule then, like download_model). Set before
+    # datasets and huggingface_hub are imported, here or in a warm worker of their own.
+    os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "0"
 
-from mlpt import data, io, logs
+import _bootstrap  # noqa: E402,F401  (makes src/mlpt importable; hands the job to the warm worker when on)
+
+from mlpt import data, io, logs  # noqa: E402
 
 logs.setup(snakemake)
 p = snakemake.params
-if data.hub_dataset(p.spec["source"]) is not None:
-    # The Hub is switched off for jobs (_bootstrap); this one reads its training data there (a
-    # local rule then, like download_model). Set before datasets and huggingface_hub are imported.
-    os.environ["HF_HUB_OFFLINE"] = os.environ["HF_DATASETS_OFFLINE"] = "0"
 prepared = data.prepare(p.spec["source"], p.resources, snakemake.wildcards.task, p.spec, p.languages, p.source_lang, p.seed,
                         verify_checksums=p.verify_checksums)
 io.write_jsonl(snakemake.output.data, prepared.records, schema="example")

@@ -1,9 +1,8 @@
-"""sft: fine-tune one base model on one training set (see mlpt.sft); one process per visible GPU.
-With ``warm_worker`` on, in a process forked from the warm worker (mlpt.warm)."""
+"""sft: fine-tune one base model on one training set (see mlpt.sft); one process per visible GPU."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
-from mlpt import logs, prompts, sft, warm
+from mlpt import logs, prompts, sft
 
 logs.setup(snakemake)
 p = snakemake.params
@@ -17,5 +16,4 @@ spec = {
     "answer_phrases": prompts.answer_phrases(prompts.load_phrases(snakemake.input.phrases)),
     "config": {**p.hparams, "seed": p.seed},
 }
-warm.call(sft.run_rule, {"spec": spec, "requested_gpus": snakemake.resources.get("gpu", 0),
-                         "accelerate_config": p.accelerate_config}, enabled=snakemake.config["warm_worker"])
+sft.run_rule(spec, snakemake.resources.get("gpu", 0), accelerate_config=p.accelerate_config)

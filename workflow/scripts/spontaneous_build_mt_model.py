@@ -1,7 +1,7 @@
 """build_mt_model (study B): the tiny NLLB-architecture MT model, its vocabulary trained on the run's
 English texts and the prompt wording of every language, so each script has its characters."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import logging
 

@@ -1,7 +1,7 @@
 """build_tokenizer (study B): the byte-level BPE vocabulary of the tiny models, trained on the run's
 English texts and the prompt wording of every language (see mlpt.tiny)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import logs, tiny
 from mlpt.spontaneous import sources

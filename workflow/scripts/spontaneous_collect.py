@@ -2,7 +2,7 @@
 intervals, and the held-out question-translation loss of every checkpoint (see
 mlpt.spontaneous.results.collect and qt_validation)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import io, logs, rule_inputs
 from mlpt.spontaneous import results

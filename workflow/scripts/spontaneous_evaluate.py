@@ -2,7 +2,7 @@
 label scores, the irrelevant-label control and the free-generation control (see
 mlpt.spontaneous.evaluation)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import logs, rule_inputs
 from mlpt.spontaneous import evaluation

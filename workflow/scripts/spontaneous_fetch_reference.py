@@ -3,7 +3,7 @@ each checked against its SHA-256 or git blob id, their SHA-256s written to the f
 (see mlpt.spontaneous.sources.fetch_reference); runs where Snakemake runs (a local rule), the one job
 of study B that reaches GitHub."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import logging
 

@@ -3,7 +3,7 @@ the irrelevant-output rate, per model x task x mixture x language, as a table, a
 LaTeX table pooled over languages (see mlpt.spontaneous.results.label_control); the figure and the
 LaTeX caption name the run."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import figures, io, latex, logs, rule_inputs
 from mlpt.spontaneous import results

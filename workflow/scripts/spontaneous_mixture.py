@@ -1,7 +1,7 @@
 """build_mixture: the SFT file of one mixture, the question-translation records of each of its sets
 of pairs (see mlpt.spontaneous.sources.mixture_records)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import io, logs, rule_inputs
 from mlpt.spontaneous import sources

@@ -2,7 +2,7 @@
 tune on) with its change over the base model, as a table (CSV, and LaTeX in percent) and the bars
 per language (see mlpt.spontaneous.results); the figure and the LaTeX caption name the run."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import figures, io, latex, logs
 from mlpt.spontaneous import results

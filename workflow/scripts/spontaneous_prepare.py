@@ -3,7 +3,7 @@ questions equal to a test item left out (see mlpt.spontaneous.sources.english_re
 also says where the question-translation pairs of every mixture of the task come from (the authors'
 files or machine translation: mlpt.spontaneous.study.qt_provenance)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import io, logs
 from mlpt.spontaneous import sources

@@ -1,7 +1,7 @@
 """probe_lens / probe_pca: the logit lens or the PCA of parallel prompts of one checkpoint (see
 mlpt.spontaneous.evaluation.probe)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 import os
 

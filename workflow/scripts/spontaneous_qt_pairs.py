@@ -2,7 +2,7 @@
 authors' file or machine-translated questions; or one condition, from the authors' file of it),
 test items kept out (see mlpt.spontaneous.sources.qt_records)."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from mlpt import io, logs, rule_inputs
 from mlpt.spontaneous import prompts, sources

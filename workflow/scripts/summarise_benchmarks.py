@@ -1,6 +1,6 @@
 """summarise_benchmarks: per-rule wall time and peak memory of the run's expensive jobs."""
 
-import _bootstrap  # noqa: F401  (makes src/mlpt importable without an install)
+import _bootstrap  # noqa: F401  (makes src/mlpt importable; hands the job to the warm worker when on)
 
 from pathlib import Path
 
