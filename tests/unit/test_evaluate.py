@@ -98,7 +98,7 @@ def test_fewshot_tasks_draw_exemplars_from_validation(language_files, tmp_path):
     tasks = _build(language_files, tmp_path / "math", "math", ["en"], num_fewshot=2)
     spec = _yaml(tasks / "mlpt_math_en.yaml")
     assert spec["fewshot_split"] == evaluate.FEWSHOT_SPLIT == "validation"
-    assert spec["fewshot_config"] == {"sampler": "first_n", "doc_to_target": "{{response}}"}
+    assert spec["fewshot_config"] == {"sampler": "first_n", "doc_to_target": "response"}
     assert "num_fewshot" not in spec  # a task-level 0 would override the caller's num_fewshot
     files = spec["dataset_kwargs"]["data_files"]
     assert files == {"test": str((tasks / "en.jsonl").resolve()), "validation": str((tasks / "en.fewshot.jsonl").resolve())}
