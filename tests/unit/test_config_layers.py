@@ -101,7 +101,7 @@ def test_a_checking_error_names_the_file_that_gives_the_key(tmp_path, root):
     with pytest.raises(ConfigError, match=rf"^{top}: key 'sft/epochs'"):
         study_config.load(top)
 
-    bad_base = demo_base(tmp_path, root, replace=("  epochs: 2\n", "  epochs: -1\n"), name="bad.yaml")
+    bad_base = demo_base(tmp_path, root, replace=("  epochs: 1\n", "  epochs: -1\n"), name="bad.yaml")
     top = write(tmp_path / "top2.yaml", "extends: bad.yaml\nrun: top\nsft: {learning_rate: 1.0e-3}\n")
     with pytest.raises(ConfigError, match=rf"^{bad_base} \(a base of {top}\): key 'sft/epochs'"):
         study_config.load(top)
