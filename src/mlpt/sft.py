@@ -63,7 +63,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import code_version, fsdp, io, locks, models, prompts, val_accuracy
+from . import batching, code_version, fsdp, io, locks, models, prompts, val_accuracy
 from . import config as study_config
 
 log = logging.getLogger(__name__)
@@ -373,8 +373,6 @@ def loss_metrics(prediction, languages: list[str]) -> dict:
 def _validating_trainer_class():
     from transformers import Trainer
 
-    from . import batching  # imports transformers' Trainer helpers: here, so importing sft stays light
-
     class ValidatingTrainer(Trainer):
         """A Trainer whose evaluation is the selection criterion: validation *accuracy* (generation +
         the task's scorer, here) or validation *loss* (the Trainer's own evaluation loop, with
@@ -551,10 +549,9 @@ def _wrap_lora(model, cfg: TrainConfig):
     return model
 
 
-def _batch_costs(collator, seconds: float) -> dict:
+def _batch_costs(collator: batching.CountingCollator, seconds: float) -> dict:
     """``padding_share`` (padded / all positions computed) and ``real_tokens_per_second`` of the
-    batches this run's ``collator`` (a :class:`mlpt.batching.CountingCollator`) built, summed over
-    all ranks."""
+    batches this run built, summed over all ranks."""
     real, positions = collator.real_tokens, collator.positions
     import torch.distributed as dist
 
@@ -734,8 +731,6 @@ def _build_trainer(base_model: str, checkpoint_dir: str, cfg: TrainConfig, token
         model = _wrap_lora(model, cfg)
     _, total_steps, max_steps = _schedule(cfg, len(features), world_size, accum)
     args = _training_arguments(cfg, checkpoint_dir, accum, total_steps, max_steps, torch.cuda.is_available())
-    from . import batching
-
     collator = batching.CountingCollator(make_collator(cfg, tokenizer.pad_token_id))
     evaluation = {}
     if cfg.selection == "val_loss":  # the Trainer's evaluation loop scores the tokenized records
